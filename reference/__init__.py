@@ -1,0 +1,43 @@
+"""nn-parity's NumPy reference: dense neural networks in the course's notation, samples as columns.
+
+    X (n_x, m)   W[l] (n[l], n[l-1])   b[l] (n[l], 1)
+    Z[l] = W[l] A[l-1] + b[l]          A[l] = g[l](Z[l])
+    dW[l] = (1/m) dZ[l] A[l-1]^T       db[l] = (1/m) sum_columns dZ[l]     dA[l-1] = W[l]^T dZ[l]
+
+Imports numpy only. Every function keeps the float dtype it is given and never changes its inputs.
+"""
+
+from reference.activations import ACTIVATIONS, get_activation
+from reference.gradcheck import gradient_check, numerical_gradients
+from reference.initialization import SCHEMES, init_params
+from reference.losses import LOSSES, cost, loss_gradient, output_gradient
+from reference.network import LayerCache, backward, forward, layer_backward, layer_forward, linear_backward
+from reference.optimizers import SGD, Adam, Momentum, update
+from reference.training import History, accuracy, predict, train
+
+__all__ = [
+    "ACTIVATIONS",
+    "LOSSES",
+    "SCHEMES",
+    "SGD",
+    "Adam",
+    "History",
+    "LayerCache",
+    "Momentum",
+    "accuracy",
+    "backward",
+    "cost",
+    "forward",
+    "get_activation",
+    "gradient_check",
+    "init_params",
+    "layer_backward",
+    "layer_forward",
+    "linear_backward",
+    "loss_gradient",
+    "numerical_gradients",
+    "output_gradient",
+    "predict",
+    "train",
+    "update",
+]

@@ -1,0 +1,145 @@
+"""Losses J(AL, Y) and their gradients, with the reductions PyTorch and Keras use by default.
+
+Shapes: AL and Y are (n[L], m), samples as columns. The cost is J = (1/m) sum_i L_i, the mean of per-example
+losses L_i, and the gradients here are *per example*: ``loss_gradient`` returns dAL = dL_i/dAL[:, i], so that
+the 1/m appears once, in dW and db. An autograd framework differentiates J itself, so its ``AL.grad`` equals
+dAL / m and its ``ZL.grad`` equals dZL / m: multiply a framework gradient by m to compare it with these.
+
+- binary_crossentropy: J = -(1/(n[L] m)) sum_{k,i} [Y log AL + (1 - Y) log(1 - AL)], the mean over all
+  n[L] m elements (torch ``BCELoss(reduction='mean')``, Keras ``sum_over_batch_size``). Soft labels in [0, 1]
+  are allowed. Per example, dAL = (AL - Y) / (n[L] AL (1 - AL)).
+- categorical_crossentropy: J = -(1/m) sum_i sum_k Y[k, i] log AL[k, i]: summed over classes, mean over m
+  (torch ``CrossEntropyLoss`` on logits with probability targets, Keras ``CategoricalCrossentropy``).
+  Per example, dAL = -Y / AL.
+- mse: J = (1/(n[L] m)) sum_{k,i} (AL - Y)^2, the mean over all elements (torch ``MSELoss``, Keras
+  ``MeanSquaredError``; not the course's 1/(2m)). Per example, dAL = 2 (AL - Y) / n[L].
+
+The reference never clips: a probability of exactly 0 on a true label gives J = inf. The frameworks guard
+(torch clamps each log at -100, Keras clips probabilities to [1e-7, 1 - 1e-7]); see parity's conventions.
+
+Fused output gradients (``output_gradient``) skip the division by AL (1 - AL) or by AL, exact even where the
+unfused path would divide 0 by 0:
+    sigmoid + binary_crossentropy:      dZL = (AL - Y) / n[L]   (= AL - Y for the usual single output unit)
+    softmax + categorical_crossentropy: dZL = AL - Y            (Y columns sum to 1)
+
+Hand-worked example, one output unit, m = 2, AL = [[0.5, 0.8]], Y = [[1, 1]]:
+    BCE J = -(log 0.5 + log 0.8) / 2 = (0.693147 + 0.223144) / 2 = 0.458145
+    dAL = (AL - Y) / (AL (1 - AL)) = [[-0.5/0.25, -0.2/0.16]] = [[-2, -1.25]]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from reference._validate import FLOAT_DTYPES, as_array, same_shape
+
+# A column of CCE targets must sum to 1. Summing n float values each exact to within half an ulp gives an
+# error of at most about n ulps; 8x that leaves room for targets produced by a prior float computation
+# (label smoothing, averaging) while still refusing labels that are not distributions.
+_TARGET_SUM_ULPS = 8
+
+
+def _xlogy(Y: np.ndarray, P: np.ndarray) -> np.ndarray:
+    """Y log P, with 0 log P = 0 (so soft and hard labels both work) and log 0 = -inf without a warning."""
+    with np.errstate(divide="ignore"):
+        return np.where(Y != 0, Y * np.log(np.where(Y != 0, P, 1)), 0)
+
+
+def binary_crossentropy(AL: np.ndarray, Y: np.ndarray) -> float:
+    return float(-(_xlogy(Y, AL) + _xlogy(1 - Y, 1 - AL)).mean())
+
+
+def binary_crossentropy_gradient(AL: np.ndarray, Y: np.ndarray) -> np.ndarray:
+    return (AL - Y) / (AL * (1 - AL)) / AL.shape[0]
+
+
+def categorical_crossentropy(AL: np.ndarray, Y: np.ndarray) -> float:
+    return float(-_xlogy(Y, AL).sum(axis=0).mean())
+
+
+def categorical_crossentropy_gradient(AL: np.ndarray, Y: np.ndarray) -> np.ndarray:
+    return -Y / AL
+
+
+def mse(AL: np.ndarray, Y: np.ndarray) -> float:
+    return float(np.square(AL - Y).mean())
+
+
+def mse_gradient(AL: np.ndarray, Y: np.ndarray) -> np.ndarray:
+    return 2 * (AL - Y) / AL.shape[0]
+
+
+LOSSES: dict[str, tuple[Callable, Callable]] = {
+    "binary_crossentropy": (binary_crossentropy, binary_crossentropy_gradient),
+    "categorical_crossentropy": (categorical_crossentropy, categorical_crossentropy_gradient),
+    "mse": (mse, mse_gradient),
+}
+
+FUSED_OUTPUT_GRADIENTS: dict[tuple[str, str], Callable] = {
+    ("sigmoid", "binary_crossentropy"): lambda AL, Y: (AL - Y) / AL.shape[0],
+    ("softmax", "categorical_crossentropy"): lambda AL, Y: AL - Y,
+}
+
+
+def check_loss_name(loss: str) -> None:
+    if loss not in LOSSES:
+        valid = ", ".join(sorted(LOSSES))
+        raise ValueError(f"unknown loss {loss!r}; valid names: {valid}")
+
+
+def validate(AL: np.ndarray, Y, loss: str) -> tuple[np.ndarray, np.ndarray]:
+    """Check the loss name, Y's shape against AL, and that Y (and AL) are valid for this loss."""
+    check_loss_name(loss)
+    AL = np.asarray(AL)
+    if AL.dtype not in FLOAT_DTYPES:
+        raise TypeError(f"AL must be a float32 or float64 array, got {AL.dtype}")
+    Y = np.asarray(Y)
+    same_shape("Y", Y, "AL", AL)
+    Y = as_array("Y", Y, AL.dtype)
+    if loss == "binary_crossentropy":
+        if Y.min() < 0 or Y.max() > 1:
+            raise ValueError(
+                f"binary_crossentropy labels must lie in [0, 1], got values from {Y.min()} to {Y.max()}"
+            )
+        _check_probabilities(AL, loss, "a sigmoid output layer")
+    elif loss == "categorical_crossentropy":
+        sums = Y.sum(axis=0)
+        tolerance = _TARGET_SUM_ULPS * Y.shape[0] * np.finfo(Y.dtype).eps
+        bad = np.flatnonzero((np.abs(sums - 1) > tolerance) | (Y < 0).any(axis=0))
+        if bad.size:
+            i = int(bad[0])
+            raise ValueError(
+                f"categorical_crossentropy targets must be probability vectors (columns >= 0 summing to 1, "
+                f"e.g. one-hot); {bad.size} of {Y.shape[1]} columns are not, first column {i} "
+                f"sums to {sums[i]} with minimum {Y[:, i].min()}"
+            )
+        _check_probabilities(AL, loss, "a softmax output layer")
+    return AL, Y
+
+
+def _check_probabilities(AL: np.ndarray, loss: str, remedy: str) -> None:
+    if AL.min() < 0 or AL.max() > 1:
+        raise ValueError(
+            f"{loss} needs probabilities, but AL has values from {AL.min()} to {AL.max()}; use {remedy}"
+        )
+
+
+def cost(AL: np.ndarray, Y, loss: str) -> float:
+    """J(AL, Y) for the named loss, reduced as the module docstring says."""
+    AL, Y = validate(AL, Y, loss)
+    return LOSSES[loss][0](AL, Y)
+
+
+def loss_gradient(AL: np.ndarray, Y, loss: str) -> np.ndarray:
+    """dAL, the per-example gradient of the loss (autograd's ``AL.grad`` times m)."""
+    AL, Y = validate(AL, Y, loss)
+    return LOSSES[loss][1](AL, Y)
+
+
+def output_gradient(AL: np.ndarray, Y, loss: str, activation: str) -> np.ndarray | None:
+    """The fused dZL for sigmoid + BCE and softmax + CCE; None for a pair that has no fused form."""
+    AL, Y = validate(AL, Y, loss)
+    fused = FUSED_OUTPUT_GRADIENTS.get((activation, loss))
+    return None if fused is None else fused(AL, Y)

@@ -1,0 +1,170 @@
+"""Forward and backward propagation through L dense layers, samples as columns.
+
+Forward, for l = 1..L (A[0] = X of shape (n_x, m)):
+    Z[l] = W[l] A[l-1] + b[l]              (n[l], m); b[l] (n[l], 1) broadcast over the m columns
+    A[l] = g[l](Z[l])
+Backward, for l = L..1, from the per-example dA[L] (see ``reference.losses``):
+    dZ[l]   = dA[l] * g[l]'(Z[l])          per example, no 1/m here
+    dW[l]   = (1/m) dZ[l] A[l-1]^T         (n[l], n[l-1]); the mean over the batch lives here...
+    db[l]   = (1/m) sum_columns dZ[l]      (n[l], 1)      ...and here
+    dA[l-1] = W[l]^T dZ[l]                 (n[l-1], m)
+At the output, sigmoid + BCE and softmax + CCE use the fused dZ[L] (AL - Y, see ``losses.output_gradient``).
+
+An autograd framework's Z.grad is dZ/m and its weight.grad is dW itself: the 1/m is in both, applied early
+by autograd (in the mean of the loss) and late here.
+
+Hand-worked example, one linear unit, W = [[2]], b = [[1]], X = [[1, 3]]: Z = [[3, 7]]. With dZ = [[1, 1]]:
+dW = (1/2)(1*1 + 1*3) = [[2]], db = (1/2)(1 + 1) = [[1]], dA[0] = [[2, 2]].
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from reference import losses
+from reference._validate import as_array, float_dtype_of
+from reference.activations import get_activation
+
+
+@dataclass
+class LayerCache:
+    """What layer l's backward pass needs: its input A[l-1], its parameters W[l], b[l], and Z[l]."""
+
+    A_prev: np.ndarray
+    W: np.ndarray
+    b: np.ndarray
+    Z: np.ndarray
+
+
+def layer_forward(A_prev: np.ndarray, W: np.ndarray, b: np.ndarray, activation: str) -> tuple[np.ndarray, np.ndarray]:
+    """(A, Z) with Z = W A_prev + b and A = g(Z)."""
+    g = get_activation(activation)
+    _check_layer(A_prev, W, b, "A_prev", "W", "b")
+    Z = W @ A_prev + b
+    return g.forward(Z), Z
+
+
+def linear_backward(dZ: np.ndarray, A_prev: np.ndarray, W: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(dA_prev, dW, db) from dZ: dW = (1/m) dZ A_prev^T, db = (1/m) sum_columns dZ, dA_prev = W^T dZ."""
+    m = A_prev.shape[1]
+    dW = (dZ @ A_prev.T) / m
+    db = dZ.sum(axis=1, keepdims=True) / m
+    dA_prev = W.T @ dZ
+    return dA_prev, dW, db
+
+
+def layer_backward(dA: np.ndarray, A_prev: np.ndarray, W: np.ndarray, Z: np.ndarray, activation: str):
+    """(dA_prev, dW, db) for one layer: dZ = dA * g'(Z), then ``linear_backward``."""
+    g = get_activation(activation)
+    if dA.shape != Z.shape:
+        raise ValueError(f"dA has shape {dA.shape} but Z has shape {Z.shape}; they must match")
+    if A_prev.ndim != 2 or W.ndim != 2 or W.shape != (Z.shape[0], A_prev.shape[0]) or A_prev.shape[1] != Z.shape[1]:
+        raise ValueError(
+            f"shapes do not fit Z = W A_prev + b: W {W.shape}, A_prev {A_prev.shape}, Z {Z.shape}"
+        )
+    return linear_backward(g.backward(dA, Z), A_prev, W)
+
+
+def num_layers(params: dict) -> int:
+    """L, checked: W1..WL and b1..bL all present with chained shapes, one float dtype."""
+    numbers = sorted(int(key[1:]) for key in params if re.fullmatch(r"W[1-9][0-9]*", key))
+    if not numbers:
+        raise KeyError(f"params has no weights: expected keys 'W1', 'b1', ...; got {sorted(params)}")
+    L = numbers[-1]
+    for l in range(1, L + 1):
+        for key in (f"W{l}", f"b{l}"):
+            if key not in params:
+                raise KeyError(f"missing parameter {key!r}: a {L}-layer network needs W1..W{L} and b1..b{L}")
+    float_dtype_of({key: params[key] for key in _param_keys(L)})
+    for l in range(1, L + 1):
+        W, b = np.asarray(params[f"W{l}"]), np.asarray(params[f"b{l}"])
+        if W.ndim != 2:
+            raise ValueError(f"W{l} must be 2-D (n[{l}], n[{l - 1}]), got shape {W.shape}")
+        if b.shape != (W.shape[0], 1):
+            raise ValueError(f"b{l} must have shape {(W.shape[0], 1)} to match W{l} {W.shape}, got {b.shape}")
+        if l > 1 and W.shape[1] != params[f"W{l - 1}"].shape[0]:
+            raise ValueError(
+                f"W{l} has shape {W.shape}: its {W.shape[1]} columns must equal the "
+                f"{params[f'W{l - 1}'].shape[0]} units of layer {l - 1} (W{l - 1} {params[f'W{l - 1}'].shape})"
+            )
+    return L
+
+
+def _param_keys(L: int) -> list[str]:
+    return [f"{p}{l}" for l in range(1, L + 1) for p in "Wb"]
+
+
+def check_network(params: dict, X, activations) -> tuple[int, np.ndarray]:
+    """Validate a whole network call; return L and X as an array of the parameters' dtype."""
+    L = num_layers(params)
+    if isinstance(activations, str) or not hasattr(activations, "__len__"):
+        raise TypeError(f"activations must be a list with one name per layer, got {activations!r}")
+    if len(activations) != L:
+        raise ValueError(
+            f"activations has {len(activations)} names {list(activations)} but the parameters define "
+            f"{L} layers (W1..W{L}); give one activation per layer"
+        )
+    for name in activations:
+        get_activation(name)
+    X = as_array("X", X, params["W1"].dtype)
+    if X.shape[0] != params["W1"].shape[1]:
+        hint = " (samples are columns: did you pass X.T?)" if X.shape[1] == params["W1"].shape[1] else ""
+        raise ValueError(
+            f"X has {X.shape[0]} rows (features) but W1 {params['W1'].shape} expects {params['W1'].shape[1]}{hint}"
+        )
+    return L, X
+
+
+def forward(params: dict, X, activations) -> tuple[np.ndarray, list[LayerCache]]:
+    """(AL, caches): A[L] and one ``LayerCache`` per layer, l = 1..L."""
+    L, A = check_network(params, X, activations)
+    caches = []
+    for l in range(1, L + 1):
+        W, b = params[f"W{l}"], params[f"b{l}"]
+        A_prev = A
+        A, Z = layer_forward(A_prev, W, b, activations[l - 1])
+        caches.append(LayerCache(A_prev, W, b, Z))
+    return A, caches
+
+
+def backward(AL: np.ndarray, Y, caches: list[LayerCache], activations, loss: str) -> dict[str, np.ndarray]:
+    """Gradients {"dZ{l}", "dW{l}", "db{l}", "dA{l-1}"} for l = L..1.
+
+    dZ[L] is the fused output gradient when the output activation and loss have one (``losses.output_gradient``),
+    otherwise dA[L] = ``loss_gradient`` pushed through g[L]'.
+    """
+    L = len(caches)
+    if len(activations) != L:
+        raise ValueError(f"activations has {len(activations)} names but caches hold {L} layers")
+    output = get_activation(activations[-1]).name
+    dZ = losses.output_gradient(AL, Y, loss, output)
+    if dZ is None:
+        dZ = get_activation(activations[-1]).backward(losses.loss_gradient(AL, Y, loss), caches[-1].Z)
+    grads = {}
+    for l in range(L, 0, -1):
+        cache = caches[l - 1]
+        if l < L:
+            dZ = get_activation(activations[l - 1]).backward(grads[f"dA{l}"], cache.Z)
+        grads[f"dZ{l}"] = dZ
+        grads[f"dA{l - 1}"], grads[f"dW{l}"], grads[f"db{l}"] = linear_backward(dZ, cache.A_prev, cache.W)
+    return grads
+
+
+def _check_layer(A_prev, W, b, name_A, name_W, name_b) -> None:
+    A_prev, W, b = np.asarray(A_prev), np.asarray(W), np.asarray(b)
+    if W.ndim != 2 or A_prev.ndim != 2:
+        raise ValueError(f"{name_W} and {name_A} must be 2-D, got shapes {W.shape} and {A_prev.shape}")
+    if W.shape[1] != A_prev.shape[0]:
+        raise ValueError(
+            f"{name_W} has shape {W.shape}: its {W.shape[1]} columns must equal the {A_prev.shape[0]} rows of "
+            f"{name_A} {A_prev.shape}"
+        )
+    if b.shape != (W.shape[0], 1):
+        raise ValueError(f"{name_b} must have shape {(W.shape[0], 1)} to match {name_W} {W.shape}, got {b.shape}")
+    if not A_prev.dtype == W.dtype == b.dtype:
+        raise TypeError(
+            f"{name_A}, {name_W} and {name_b} must share one dtype, got {A_prev.dtype}, {W.dtype} and {b.dtype}"
+        )

@@ -1,0 +1,140 @@
+"""Parameter updates W[l] <- W[l] - ..., in the forms PyTorch, Keras and the course use.
+
+``update(params, grads, optimizer)`` returns new arrays (never updates in place). Optimizers keep their state
+(velocities, moments, and t, the number of updates taken) in the optimizer object, keyed by parameter name,
+so one object belongs to one training run. Below, P is any parameter (W[l] or b[l]) and dP its gradient
+(dW[l] or db[l]).
+
+SGD(learning_rate=a):                  P <- P - a dP
+
+Momentum(learning_rate=a, beta=b, form=...), v starting at 0:
+    "heavy_ball" (torch.optim.SGD(momentum=b)):   v <- b v + dP;         P <- P - a v
+    "velocity"   (keras.optimizers.SGD(momentum=b)): v <- b v - a dP;    P <- P + v
+    "ema"        (the course):                      v <- b v + (1 - b) dP; P <- P - a v
+With a constant learning rate the first two give the same iterates (Keras's v is -a times torch's); the
+course's form equals them with the learning rate a (1 - b).
+
+Adam(learning_rate=a, beta1, beta2, epsilon=e, form=...), m and v starting at 0, t = 1, 2, ...:
+    m <- b1 m + (1 - b1) dP;   v <- b2 v + (1 - b2) dP^2
+    "paper"       (Kingma & Ba Algorithm 1, torch.optim.Adam):  P <- P - a m_hat / (sqrt(v_hat) + e),
+                  m_hat = m / (1 - b1^t), v_hat = v / (1 - b2^t)
+    "epsilon_hat" (keras.optimizers.Adam):  P <- P - a_t m / (sqrt(v) + e_hat),  a_t = a sqrt(1 - b2^t) / (1 - b1^t)
+The two agree only if e_hat = e sqrt(1 - b2^t): Keras's default e_hat = 1e-7 is worth about 3e-6 of the
+paper's epsilon at t = 1. Each form is evaluated in its framework's operation order (torch's lerp for m,
+Keras's ``m += (g - m)(1 - b1)``), so that float64 runs agree to the last bits, not just to the formula.
+
+Hand-worked example, SGD(0.1) on W = [[1.0]], dW = [[0.5]]: W <- 1 - 0.1 * 0.5 = [[0.95]].
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from reference._validate import in_unit_interval, positive_finite
+
+MOMENTUM_FORMS = ("heavy_ball", "velocity", "ema")
+ADAM_FORMS = ("paper", "epsilon_hat")
+
+
+@dataclass
+class SGD:
+    """Plain gradient descent: P <- P - learning_rate dP."""
+
+    learning_rate: float
+    t: int = 0
+
+    def __post_init__(self):
+        self.learning_rate = positive_finite("learning_rate", self.learning_rate)
+
+    def step(self, name: str, P: np.ndarray, dP: np.ndarray) -> np.ndarray:
+        return P - self.learning_rate * dP
+
+
+@dataclass
+class Momentum:
+    """Gradient descent with momentum in one of ``MOMENTUM_FORMS`` (see the module docstring)."""
+
+    learning_rate: float
+    beta: float = 0.9
+    form: str = "heavy_ball"
+    t: int = 0
+    velocity: dict = field(default_factory=dict, repr=False)
+
+    def __post_init__(self):
+        self.learning_rate = positive_finite("learning_rate", self.learning_rate)
+        self.beta = in_unit_interval("beta", self.beta)
+        if self.form not in MOMENTUM_FORMS:
+            raise ValueError(f"unknown momentum form {self.form!r}; valid forms: {', '.join(MOMENTUM_FORMS)}")
+
+    def step(self, name: str, P: np.ndarray, dP: np.ndarray) -> np.ndarray:
+        a, b = self.learning_rate, self.beta
+        v = self.velocity.get(name, np.zeros_like(P))
+        if self.form == "heavy_ball":
+            v = b * v + dP
+            new_P = P - a * v
+        elif self.form == "velocity":
+            v = b * v - a * dP
+            new_P = P + v
+        else:
+            v = b * v + (1 - b) * dP
+            new_P = P - a * v
+        self.velocity[name] = v
+        return new_P
+
+
+@dataclass
+class Adam:
+    """Adam in one of ``ADAM_FORMS`` (see the module docstring); ``t`` counts completed updates."""
+
+    learning_rate: float = 0.001
+    beta1: float = 0.9
+    beta2: float = 0.999
+    epsilon: float = 1e-8
+    form: str = "paper"
+    t: int = 0
+    m: dict = field(default_factory=dict, repr=False)
+    v: dict = field(default_factory=dict, repr=False)
+
+    def __post_init__(self):
+        self.learning_rate = positive_finite("learning_rate", self.learning_rate)
+        self.beta1 = in_unit_interval("beta1", self.beta1)
+        self.beta2 = in_unit_interval("beta2", self.beta2)
+        if isinstance(self.epsilon, bool) or not isinstance(self.epsilon, (int, float)) or not (
+            math.isfinite(self.epsilon) and self.epsilon >= 0
+        ):
+            raise ValueError(f"epsilon must be a finite number >= 0, got {self.epsilon!r}")
+        if self.form not in ADAM_FORMS:
+            raise ValueError(f"unknown Adam form {self.form!r}; valid forms: {', '.join(ADAM_FORMS)}")
+
+    def step(self, name: str, P: np.ndarray, dP: np.ndarray) -> np.ndarray:
+        a, b1, b2, t = self.learning_rate, self.beta1, self.beta2, self.t
+        m = self.m.get(name, np.zeros_like(P))
+        v = self.v.get(name, np.zeros_like(P))
+        m = m + (1 - b1) * (dP - m)
+        if self.form == "paper":
+            v = b2 * v + (1 - b2) * (dP * dP)
+            bias_correction1, bias_correction2 = 1 - b1**t, 1 - b2**t
+            new_P = P - (a / bias_correction1) * (m / (np.sqrt(v) / math.sqrt(bias_correction2) + self.epsilon))
+        else:
+            v = v + (dP * dP - v) * (1 - b2)
+            a_t = a * math.sqrt(1 - b2**t) / (1 - b1**t)
+            new_P = P - m * a_t / (np.sqrt(v) + self.epsilon)
+        self.m[name], self.v[name] = m, v
+        return new_P
+
+
+def update(params: dict, grads: dict, optimizer) -> dict[str, np.ndarray]:
+    """New parameters after one step of ``optimizer``: every P in params uses grads["d" + name]."""
+    if not hasattr(optimizer, "step"):
+        raise TypeError(f"optimizer must be SGD, Momentum or Adam, got {type(optimizer).__name__}")
+    for name, P in params.items():
+        key = f"d{name}"
+        if key not in grads:
+            raise KeyError(f"grads has no {key!r} for parameter {name!r}; got {sorted(grads)}")
+        if np.shape(grads[key]) != np.shape(P):
+            raise ValueError(f"{key} has shape {np.shape(grads[key])} but {name} has shape {np.shape(P)}")
+    optimizer.t += 1
+    return {name: optimizer.step(name, P, grads[f"d{name}"]) for name, P in params.items()}

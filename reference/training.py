@@ -1,0 +1,133 @@
+"""Training loops: repeat forward, cost, backward, update; and predictions from a trained network.
+
+One *iteration* is one parameter update. Full-batch (``batch_size=None``) every iteration sees all m
+columns; with mini-batches the columns are shuffled once per epoch by ``numpy.random.default_rng(seed)``
+and cut into consecutive batches of ``batch_size`` (the last one of an epoch may be smaller), and each
+iteration uses the next batch. ``history.cost[i]`` is J on iteration i's batch *before* its update, the
+number the frameworks' ``loss.item()`` reports for that step.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from dataclasses import dataclass, field
+from typing import TextIO
+
+import numpy as np
+
+from reference import losses
+from reference.activations import get_activation
+from reference.network import backward, check_network, forward
+from reference.optimizers import update
+
+
+@dataclass
+class History:
+    """Per-iteration cost and, for classifiers (sigmoid or softmax output), accuracy on the same batch."""
+
+    cost: list[float] = field(default_factory=list)
+    accuracy: list[float] = field(default_factory=list)
+
+
+def predict(params: dict, X, activations) -> np.ndarray:
+    """Predictions in the output's own terms, samples as columns.
+
+    sigmoid output: labels (AL > 0.5) as integers, shape (n[L], m);
+    softmax output: class indices argmax_k AL[k, i], shape (1, m);
+    any other output: AL itself (a regression).
+    """
+    AL, _ = forward(params, X, activations)
+    return _decide(AL, activations[-1])
+
+
+def _decide(AL: np.ndarray, output: str) -> np.ndarray:
+    name = get_activation(output).name
+    if name == "sigmoid":
+        return (AL > 0.5).astype(np.int64)
+    if name == "softmax":
+        return AL.argmax(axis=0).reshape(1, -1)
+    return AL
+
+
+def accuracy(AL: np.ndarray, Y: np.ndarray, output: str) -> float | None:
+    """Fraction of correct predictions for a sigmoid (each unit thresholded at 0.5) or softmax (argmax) output;
+    None for outputs that are not classifiers."""
+    name = get_activation(output).name
+    if name == "sigmoid":
+        return float(((AL > 0.5) == (Y > 0.5)).mean())
+    if name == "softmax":
+        return float((AL.argmax(axis=0) == Y.argmax(axis=0)).mean())
+    return None
+
+
+def _batches(m: int, batch_size: int | None, seed: int):
+    """Endless stream of column-index arrays, one per iteration."""
+    if batch_size is None:
+        columns = np.arange(m)
+        while True:
+            yield columns
+    rng = np.random.default_rng(seed)
+    while True:
+        order = rng.permutation(m)
+        for start in range(0, m, batch_size):
+            yield order[start : start + batch_size]
+
+
+def train(
+    params: dict,
+    X,
+    Y,
+    activations,
+    loss: str,
+    optimizer,
+    iterations: int,
+    *,
+    batch_size: int | None = None,
+    seed: int = 0,
+    print_every: int | None = None,
+    stream: TextIO | None = None,
+) -> tuple[dict, History]:
+    """Run ``iterations`` updates from ``params``; return (trained params, History).
+
+    ``print_every=N`` prints the iteration, cost, accuracy and elapsed time every N iterations (and the
+    last) to ``stream`` (default stdout). The input ``params`` are left unchanged.
+    """
+    L, X = check_network(params, X, activations)
+    losses.check_loss_name(loss)
+    Y = np.asarray(Y)
+    expected = (params[f"W{L}"].shape[0], X.shape[1])
+    if Y.shape != expected:
+        raise ValueError(
+            f"Y has shape {Y.shape} but the network's output AL will have shape {expected} (n[L], m)"
+            + ("; reshape a label vector with Y.reshape(1, -1)" if Y.ndim == 1 else "")
+        )
+    if isinstance(iterations, bool) or not isinstance(iterations, (int, np.integer)) or iterations < 1:
+        raise ValueError(f"iterations must be a positive integer, got {iterations!r}")
+    if batch_size is not None and (
+        isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1
+    ):
+        raise ValueError(f"batch_size must be a positive integer or None, got {batch_size!r}")
+    if print_every is not None and (not isinstance(print_every, (int, np.integer)) or print_every < 1):
+        raise ValueError(f"print_every must be a positive integer or None, got {print_every!r}")
+    stream = stream or sys.stdout
+    output = activations[-1]
+    history = History()
+    started = time.perf_counter()
+    batches = _batches(X.shape[1], batch_size, seed)
+    for i in range(iterations):
+        columns = next(batches)
+        X_batch, Y_batch = X[:, columns], Y[:, columns]
+        AL, caches = forward(params, X_batch, activations)
+        history.cost.append(losses.cost(AL, Y_batch, loss))
+        acc = accuracy(AL, Y_batch, output)
+        if acc is not None:
+            history.accuracy.append(acc)
+        grads = backward(AL, Y_batch, caches, activations, loss)
+        params = update(params, grads, optimizer)
+        if print_every and ((i + 1) % print_every == 0 or i + 1 == iterations):
+            shown = f"  accuracy {acc:.4f}" if acc is not None else ""
+            elapsed = time.perf_counter() - started
+            print(f"iteration {i + 1:>6}/{iterations}  cost {history.cost[-1]:.6f}{shown}  ({elapsed:.1f} s)",
+                  file=stream, flush=True)
+    return params, history
