@@ -32,23 +32,120 @@ def configure(threads: int | None = None) -> None:
         for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "TF_NUM_INTRAOP_THREADS",
                      "TF_NUM_INTEROP_THREADS"):
             os.environ[name] = str(threads)
-    _configured_threads = threads
+        _configured_threads = threads
+
+
+_ORDER = ("tensorflow", "keras", "torch")
+
+
+def require(name: str):
+    """Import framework ``name`` ("tensorflow", "keras" or "torch") keeping the one fixed order.
+
+    Any framework earlier in the order that is installed but not yet imported is imported first, so the
+    process always loads TensorFlow before torch, whichever the caller asks for first. Raises ImportError
+    (with the missing package's name) when ``name`` itself is not installed, so callers can skip with a reason.
+    """
+    import importlib
+    import importlib.util
+
+    for earlier in _ORDER[: _ORDER.index(name)]:
+        if earlier not in sys.modules and importlib.util.find_spec(earlier) is not None:
+            _load(earlier)
+    return _load(name)
+
+
+def _load(name: str):
+    import importlib
+
+    first_time = name not in sys.modules
+    module = importlib.import_module(name)
+    if first_time and _configured_threads is not None:
+        if name == "torch":
+            module.set_num_threads(_configured_threads)
+        elif name == "tensorflow":
+            try:
+                module.config.threading.set_intra_op_parallelism_threads(_configured_threads)
+                module.config.threading.set_inter_op_parallelism_threads(_configured_threads)
+            except RuntimeError:
+                pass  # an op already ran in this process; the environment variables above sized the pools
+    return module
 
 
 def import_frameworks():
-    """(tensorflow, keras, torch), imported in the fixed order and sized to ``configure``'s thread count.
+    """(tensorflow, keras, torch), imported in the fixed order and sized to ``configure``'s thread count."""
+    return require("tensorflow"), require("keras"), require("torch")
 
-    Raises ImportError naming the missing package, so that callers can skip with a reason.
+
+def _version(package: str) -> str | None:
+    from importlib import metadata
+
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def _cpu_model() -> str:
+    import platform
+
+    try:
+        with open("/proc/cpuinfo") as cpuinfo:
+            for line in cpuinfo:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def describe() -> dict:
+    """What the numbers were computed on: versions, BLAS, CPU, threads and the flags that change results.
+
+    Framework settings are read only from frameworks this process has already imported (describing must not
+    import TensorFlow or torch by itself).
     """
-    import tensorflow as tf  # noqa: I001 - the order is the point
-    import keras
-    import torch
+    import platform
 
-    if _configured_threads is not None:
-        torch.set_num_threads(_configured_threads)
+    import numpy as np
+
+    blas = np.show_config(mode="dicts").get("Build Dependencies", {}).get("blas", {})
+    env = {
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "cpu": _cpu_model(),
+        "cpu_count": os.cpu_count(),
+        "numpy": np.__version__,
+        "blas": f"{blas.get('name', 'unknown')} {blas.get('version', '')}".strip(),
+        "torch": _version("torch"),
+        "tensorflow": _version("tensorflow-cpu") or _version("tensorflow"),
+        "keras": _version("keras"),
+        "threads": _configured_threads,
+        "flags": {
+            "KERAS_BACKEND": os.environ.get("KERAS_BACKEND"),
+            "TF_ENABLE_ONEDNN_OPTS": os.environ.get("TF_ENABLE_ONEDNN_OPTS", "unset (TensorFlow's default)"),
+        },
+    }
+    if "torch" in sys.modules:
+        torch = sys.modules["torch"]
+        env["flags"].update({
+            "torch_num_threads": torch.get_num_threads(),
+            "torch_float32_matmul_precision": torch.get_float32_matmul_precision(),
+            "torch_cuda_matmul_allow_tf32": torch.backends.cuda.matmul.allow_tf32,
+            "torch_cudnn_allow_tf32": torch.backends.cudnn.allow_tf32,
+            "torch_cuda_available": torch.cuda.is_available(),
+        })
+    if "tensorflow" in sys.modules:
+        tf = sys.modules["tensorflow"]
         try:
-            tf.config.threading.set_intra_op_parallelism_threads(_configured_threads)
-            tf.config.threading.set_inter_op_parallelism_threads(_configured_threads)
-        except RuntimeError:
-            pass  # TensorFlow already ran an op in this process; the environment variables above sized it
-    return tf, keras, torch
+            from tensorflow.python.util import _pywrap_util_port
+
+            onednn = bool(_pywrap_util_port.IsMklEnabled())
+        except ImportError:
+            onednn = None
+        env["flags"].update({
+            "tensorflow_onednn_enabled": onednn,
+            "tensorflow_tf32_enabled": tf.config.experimental.tensor_float_32_execution_enabled(),
+            "tensorflow_intra_op_threads": tf.config.threading.get_intra_op_parallelism_threads(),
+            "tensorflow_gpus": len(tf.config.list_physical_devices("GPU")),
+        })
+    return env

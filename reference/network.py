@@ -130,19 +130,26 @@ def forward(params: dict, X, activations) -> tuple[np.ndarray, list[LayerCache]]
     return A, caches
 
 
-def backward(AL: np.ndarray, Y, caches: list[LayerCache], activations, loss: str) -> dict[str, np.ndarray]:
-    """Gradients {"dZ{l}", "dW{l}", "db{l}", "dA{l-1}"} for l = L..1.
+def backward(AL: np.ndarray, Y, caches: list[LayerCache], activations, loss: str, *, dAL=None) -> dict[str, np.ndarray]:
+    """Gradients {"dZ{l}", "dW{l}", "dA{l-1}", "db{l}"} for l = L..1.
 
     dZ[L] is the fused output gradient when the output activation and loss have one (``losses.output_gradient``),
-    otherwise dA[L] = ``loss_gradient`` pushed through g[L]'.
+    otherwise dA[L] = ``loss_gradient`` pushed through g[L]'. A given ``dAL`` (per example, shape of AL) is
+    pushed through g[L]' instead: the way to backpropagate a loss of your own, or a framework's guarded one.
     """
     L = len(caches)
     if len(activations) != L:
         raise ValueError(f"activations has {len(activations)} names but caches hold {L} layers")
-    output = get_activation(activations[-1]).name
-    dZ = losses.output_gradient(AL, Y, loss, output)
-    if dZ is None:
-        dZ = get_activation(activations[-1]).backward(losses.loss_gradient(AL, Y, loss), caches[-1].Z)
+    output = get_activation(activations[-1])
+    if dAL is not None:
+        losses.validate(AL, Y, loss)
+        if np.shape(dAL) != np.shape(AL):
+            raise ValueError(f"dAL has shape {np.shape(dAL)} but AL has shape {np.shape(AL)}")
+        dZ = output.backward(dAL, caches[-1].Z)
+    else:
+        dZ = losses.output_gradient(AL, Y, loss, output.name)
+        if dZ is None:
+            dZ = output.backward(losses.loss_gradient(AL, Y, loss), caches[-1].Z)
     grads = {}
     for l in range(L, 0, -1):
         cache = caches[l - 1]

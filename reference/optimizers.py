@@ -87,13 +87,18 @@ class Momentum:
 
 @dataclass
 class Adam:
-    """Adam in one of ``ADAM_FORMS`` (see the module docstring); ``t`` counts completed updates."""
+    """Adam in one of ``ADAM_FORMS`` (see the module docstring); ``t`` counts completed updates.
+
+    ``bias_correction_betas``, when given, are the betas used in 1 - beta^t only (the moment updates keep
+    ``beta1``, ``beta2``): Keras computes beta^t from beta rounded to float32 even in a float64 run.
+    """
 
     learning_rate: float = 0.001
     beta1: float = 0.9
     beta2: float = 0.999
     epsilon: float = 1e-8
     form: str = "paper"
+    bias_correction_betas: tuple[float, float] | None = None
     t: int = 0
     m: dict = field(default_factory=dict, repr=False)
     v: dict = field(default_factory=dict, repr=False)
@@ -111,16 +116,17 @@ class Adam:
 
     def step(self, name: str, P: np.ndarray, dP: np.ndarray) -> np.ndarray:
         a, b1, b2, t = self.learning_rate, self.beta1, self.beta2, self.t
+        c1, c2 = self.bias_correction_betas or (b1, b2)
         m = self.m.get(name, np.zeros_like(P))
         v = self.v.get(name, np.zeros_like(P))
         m = m + (1 - b1) * (dP - m)
         if self.form == "paper":
             v = b2 * v + (1 - b2) * (dP * dP)
-            bias_correction1, bias_correction2 = 1 - b1**t, 1 - b2**t
+            bias_correction1, bias_correction2 = 1 - c1**t, 1 - c2**t
             new_P = P - (a / bias_correction1) * (m / (np.sqrt(v) / math.sqrt(bias_correction2) + self.epsilon))
         else:
             v = v + (dP * dP - v) * (1 - b2)
-            a_t = a * math.sqrt(1 - b2**t) / (1 - b1**t)
+            a_t = a * math.sqrt(1 - c2**t) / (1 - c1**t)
             new_P = P - m * a_t / (np.sqrt(v) + self.epsilon)
         self.m[name], self.v[name] = m, v
         return new_P

@@ -1,0 +1,179 @@
+"""Cases: *what* to run. Plain data, JSON-serialisable, one readable unique name each; and ``GRID``, the one list
+of cases that tests, reports and benchmarks all draw from.
+
+A case's seed is the CRC-32 of its name, so every process (each pytest-xdist worker) builds the same weights
+and data. ``initial_params(case)`` and ``batch(case)`` are the only sources of a run's starting point: every
+implementation starts from exactly these arrays.
+"""
+
+from __future__ import annotations
+
+import zlib
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+import reference
+from parity import data
+
+OPTIMIZERS = ("sgd", "momentum", "adam")
+EDGES = {
+    None: "",
+    "zero_preactivation": "unit 1 of layer 1 has W = 0 and b = 0, so its Z is exactly 0 and ReLU'(0) decides dZ",
+    "dead_relu": "unit 1 of layer 1 has b = -100, so its ReLU output and all its gradients are exactly 0",
+    "saturated_sigmoid": "the output bias is -30, so sigmoid outputs are about 1e-13 and p (1 - p) < 1e-12",
+    "bce_log_clamp": "the output bias is -110, so sigmoid outputs are about 1e-48 and log p < -100",
+    "large_logits": "the output weights are scaled by 40, so softmax logits spread over about +-40",
+}
+
+
+@dataclass(frozen=True)
+class Case:
+    """One network, batch, optimizer and dtype to run from identical weights in every implementation."""
+
+    name: str
+    layer_dims: tuple[int, ...]
+    activations: tuple[str, ...]
+    loss: str
+    optimizer: str = "sgd"
+    learning_rate: float = 0.1
+    dtype: str = "float64"
+    steps: int = 1
+    m: int = 16
+    data: str = "random"
+    init: str = "xavier"
+    edge: str | None = None
+
+    def __post_init__(self):
+        if len(self.activations) != len(self.layer_dims) - 1:
+            raise ValueError(f"case {self.name}: {len(self.activations)} activations for {self.layer_dims}")
+        if self.optimizer not in OPTIMIZERS:
+            raise ValueError(f"case {self.name}: unknown optimizer {self.optimizer!r}; valid: {OPTIMIZERS}")
+        if self.edge not in EDGES:
+            raise ValueError(f"case {self.name}: unknown edge {self.edge!r}; valid: {sorted(filter(None, EDGES))}")
+        reference.losses.check_loss_name(self.loss)
+        for name in self.activations:
+            reference.get_activation(name)
+
+    @property
+    def L(self) -> int:
+        return len(self.layer_dims) - 1
+
+    @property
+    def seed(self) -> int:
+        """CRC-32 of the name without its dtype suffix: a case's float32 and float64 twins share weights and data."""
+        return zlib.crc32(self.name.removesuffix(f"-{self.dtype}").encode())
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def initial_params(case: Case) -> dict[str, np.ndarray]:
+    """The starting weights every implementation loads: seeded by the case, with its edge applied, in its dtype."""
+    params = reference.init_params(list(case.layer_dims), case.init, seed=case.seed, dtype="float64")
+    rng = np.random.default_rng(case.seed + 1)
+    # Small non-zero biases, so that every broadcast and every db is exercised.
+    params = {k: (v + 0.1 * rng.standard_normal(v.shape) if k[0] == "b" else v) for k, v in params.items()}
+    L = case.L
+    if case.edge == "zero_preactivation":
+        params["W1"][0, :] = 0.0
+        params["b1"][0, 0] = 0.0
+    elif case.edge == "dead_relu":
+        params["b1"][0, 0] = -100.0
+    elif case.edge == "saturated_sigmoid":
+        params[f"b{L}"][:] = -30.0
+    elif case.edge == "bce_log_clamp":
+        params[f"b{L}"][:] = -110.0
+    elif case.edge == "large_logits":
+        params[f"W{L}"] *= 40.0
+    return {k: v.astype(case.dtype) for k, v in params.items()}
+
+
+def batch(case: Case) -> tuple[np.ndarray, np.ndarray]:
+    """(X, Y) for the case, in its dtype: X (n_x, m); Y (n[L], m) valid for its loss."""
+    n_x, n_y, m = case.layer_dims[0], case.layer_dims[-1], case.m
+    rng = np.random.default_rng(case.seed + 2)
+    if case.data == "planar":
+        dataset = data.planar(m=m, seed=1)
+        X, Y = dataset.X, dataset.Y
+    elif case.data == "pixels":
+        X = rng.uniform(0, 1, (n_x, m))
+        Y = np.eye(n_y)[:, rng.integers(0, n_y, m)]
+    else:
+        X = rng.standard_normal((n_x, m))
+        if case.loss == "binary_crossentropy":
+            Y = rng.integers(0, 2, (n_y, m)).astype(np.float64)
+            if case.edge in ("saturated_sigmoid", "bce_log_clamp"):
+                Y[:, 0] = 1.0  # at least one sample is confidently wrong, so the guard is exercised
+        elif case.loss == "categorical_crossentropy":
+            Y = np.eye(n_y)[:, rng.integers(0, n_y, m)]
+        else:
+            Y = rng.standard_normal((n_y, m))
+    if X.shape != (n_x, m) or Y.shape != (n_y, m):
+        raise ValueError(f"case {case.name}: data {case.data!r} gives X {X.shape}, Y {Y.shape}")
+    return X.astype(case.dtype), Y.astype(case.dtype)
+
+
+def _grid() -> list[Case]:
+    cases = []
+
+    def add(name, *args, dtypes=("float32", "float64"), **kwargs):
+        for dtype in dtypes:
+            cases.append(Case(f"{name}-{dtype}", *args, dtype=dtype, **kwargs))
+
+    # The networks of the source texts.
+    add("planar-2-4-1-tanh-sigmoid", (2, 4, 1), ("tanh", "sigmoid"), "binary_crossentropy",
+        learning_rate=1.2, steps=10, m=400, data="planar")
+    add("deep-relu-sigmoid", (12, 20, 7, 5, 1), ("relu", "relu", "relu", "sigmoid"), "binary_crossentropy",
+        learning_rate=0.075, steps=5, m=64, init="he")
+    add("digits-784-10-10-relu-softmax", (784, 10, 10), ("relu", "softmax"), "categorical_crossentropy",
+        learning_rate=0.1, steps=3, m=64, data="pixels", init="he")
+    add("linear-chain-mse", (1, 1, 1, 1), ("linear", "linear", "linear"), "mse", learning_rate=0.05, steps=10, m=8)
+    # Every activation in a hidden position.
+    for hidden in ("sigmoid", "tanh", "relu", "leaky_relu(0.2)", "softmax", "linear"):
+        add(f"hidden-{hidden}", (4, 6, 5, 1), (hidden, hidden, "sigmoid"), "binary_crossentropy", m=16)
+    # Every activation in the output position, with each loss it can feed.
+    for output, loss, n_out in (("sigmoid", "binary_crossentropy", 1), ("sigmoid", "binary_crossentropy", 3),
+                                ("softmax", "categorical_crossentropy", 3), ("sigmoid", "mse", 3), ("tanh", "mse", 3),
+                                ("relu", "mse", 3), ("leaky_relu(0.2)", "mse", 3), ("linear", "mse", 3),
+                                ("softmax", "mse", 3)):
+        add(f"output-{output}-{loss}-{n_out}units", (5, 4, n_out), ("tanh", output), loss, m=12)
+    # Depth 1..4 and batch sizes from one sample to a few hundred.
+    for depth in (1, 2, 3, 4):
+        for m in (1, 32, 256):
+            dims = (6,) + (5,) * (depth - 1) + (3,)
+            add(f"depth{depth}-m{m}", dims, ("relu",) * (depth - 1) + ("softmax",), "categorical_crossentropy",
+                m=m, init="he")
+    # Optimizers, one step and several.
+    for optimizer, rate in (("sgd", 0.1), ("momentum", 0.05), ("adam", 0.01)):
+        for steps in (1, 8):
+            add(f"{optimizer}-{steps}steps", (3, 5, 2), ("tanh", "softmax"), "categorical_crossentropy",
+                optimizer=optimizer, learning_rate=rate, steps=steps, m=20)
+    add("adam-relu-sigmoid-20steps", (4, 8, 1), ("relu", "sigmoid"), "binary_crossentropy", optimizer="adam",
+        learning_rate=0.01, steps=20, m=32, init="he")
+    # Edge cases, on purpose.
+    add("edge-relu-zero-preactivation", (3, 4, 1), ("relu", "sigmoid"), "binary_crossentropy",
+        edge="zero_preactivation", init="he")
+    add("edge-dead-relu", (3, 4, 1), ("relu", "sigmoid"), "binary_crossentropy", edge="dead_relu", init="he",
+        optimizer="adam", learning_rate=0.01, steps=3)
+    add("edge-saturated-sigmoid", (3, 4, 1), ("tanh", "sigmoid"), "binary_crossentropy", edge="saturated_sigmoid")
+    add("edge-bce-log-clamp", (3, 4, 1), ("tanh", "sigmoid"), "binary_crossentropy", edge="bce_log_clamp",
+        dtypes=("float64",))
+    add("edge-large-logits", (4, 6, 5), ("tanh", "softmax"), "categorical_crossentropy", edge="large_logits")
+    add("edge-one-sample", (4, 6, 2), ("relu", "softmax"), "categorical_crossentropy", m=1, init="he", steps=3)
+    add("edge-leaky-relu-default-slope", (4, 6, 1), ("leaky_relu", "sigmoid"), "binary_crossentropy", m=16)
+    return cases
+
+
+GRID: list[Case] = _grid()
+CASES: dict[str, Case] = {case.name: case for case in GRID}
+if len(CASES) != len(GRID):
+    raise RuntimeError("duplicate case names in the grid")
+
+
+def get_case(name: str) -> Case:
+    if name not in CASES:
+        close = [n for n in CASES if name in n][:5]
+        hint = f"; did you mean {', '.join(close)}?" if close else "; list them with `python -m parity report --list`"
+        raise ValueError(f"unknown case {name!r}{hint}")
+    return CASES[name]

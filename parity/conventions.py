@@ -1,0 +1,164 @@
+"""Explained divergences: where a framework legitimately computes something other than the textbook formula.
+
+Each ``Convention`` names a documented framework behaviour, says when it applies, and turns the textbook
+``Variant`` of the reference into the variant that follows the framework's own formula. A framework is then
+compared with the textbook reference *and* with its own variant (``parity.compare``):
+
+- agrees with the textbook within tolerance                      -> ``pass``
+- differs from the textbook, agrees with its documented variant  -> ``explained``: the predicted size is the
+  difference between variant and textbook, the measured size the difference between framework and textbook
+- agrees with neither                                            -> ``fail`` (a real regression)
+
+So an explained divergence is still a check: a framework that changed its formula fails.
+Facts and sources: ``shared/research/framework-conventions.md``; defaults are read from the installed
+frameworks at run time (``implementations.*.runtime_defaults``), so the text stays true across versions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from parity.case import Case
+
+# torch.nn.BCELoss, CPU kernel (aten/src/ATen/native/Loss.cpp): each log is clamped at -100, and the backward
+# divides by max(p (1 - p), 1e-12). Measured on torch 2.13 in float64: the floor is the float32 number nearest
+# 1e-12, 9.999999960041972e-13 (a saturated gradient p / floor comes out 4.0e-9 relative above p / 1e-12).
+TORCH_BCE_LOG_FLOOR = -100.0
+TORCH_BCE_GRAD_FLOOR = float(np.float32(1e-12))
+
+
+@dataclass(frozen=True)
+class Variant:
+    """How the reference should compute to follow one framework's documented formulas (defaults: the textbook)."""
+
+    momentum_form: str = "heavy_ball"
+    momentum_beta: float = 0.9
+    adam_form: str = "paper"
+    adam_epsilon: float = 1e-8
+    adam_bias_correction_betas: tuple[float, float] | None = None
+    leaky_slope: float | None = None  # the slope of a bare "leaky_relu"; None: the reference's 0.01
+    leaky_slope_float32: bool = False  # every leaky slope rounded to float32 (TensorFlow's float attribute)
+    bce_guard: str | None = None  # "torch": BCELoss's clamped log and gradient floor
+    conventions: tuple[str, ...] = ()
+
+
+TEXTBOOK = Variant()
+
+
+def torch_bce_cost(AL: np.ndarray, Y: np.ndarray) -> float:
+    """J = -mean(Y max(log AL, -100) + (1 - Y) max(log(1 - AL), -100)), torch's ``BCELoss``."""
+    with np.errstate(divide="ignore"):
+        log_p = np.maximum(np.log(AL), TORCH_BCE_LOG_FLOOR)
+        log_q = np.maximum(np.log(1 - AL), TORCH_BCE_LOG_FLOOR)
+    return float(-(Y * log_p + (1 - Y) * log_q).mean())
+
+
+def torch_bce_gradient(AL: np.ndarray, Y: np.ndarray) -> np.ndarray:
+    """Per-example dAL = (AL - Y) / max(AL (1 - AL), 1e-12) / n[L], torch's ``BCELoss`` backward times m."""
+    return (AL - Y) / np.maximum(AL * (1 - AL), TORCH_BCE_GRAD_FLOOR) / AL.shape[0]
+
+
+@dataclass(frozen=True)
+class Convention:
+    id: str
+    title: str
+    frameworks: tuple[str, ...]
+    applies: Callable[[Case, str, dict], bool]
+    adjust: Callable[[Variant, Case, dict], Variant]
+    explanation: str
+
+
+def _float32(x: float) -> float:
+    return float(np.float32(x))
+
+
+CONVENTIONS: list[Convention] = [
+    Convention(
+        "torch-bce-guards",
+        "torch BCELoss clamps log at -100 and floors the gradient's denominator at 1e-12",
+        ("torch",),
+        lambda case, fw, d: case.loss == "binary_crossentropy",
+        lambda v, case, d: replace(v, bce_guard="torch"),
+        "torch.nn.BCELoss works on probabilities p. Its loss is -(y max(log p, -100) + (1-y) max(log(1-p), -100)) "
+        "and its gradient with respect to p is (p - y) / max(p (1 - p), 1e-12). Both guards are silent while "
+        "p (1 - p) >= 1e-12 and log p >= -100; past them the loss is capped and the gradient reaching Z shrinks "
+        "by the factor p (1 - p) / 1e-12. The textbook (and BCEWithLogitsLoss, which works on Z) has neither.",
+    ),
+    Convention(
+        "keras-momentum-velocity",
+        "Keras folds the learning rate into the momentum velocity",
+        ("keras",),
+        lambda case, fw, d: case.optimizer == "momentum",
+        lambda v, case, d: replace(v, momentum_form="velocity"),
+        "keras.optimizers.SGD(momentum=mu) keeps v <- mu v - lr g and adds v to the weights; torch.optim.SGD "
+        "keeps b <- mu b + g and subtracts lr b. With a constant learning rate v = -lr b, so the iterates are "
+        "the same up to rounding.",
+    ),
+    Convention(
+        "keras-float32-hyperparameters",
+        "Keras rounds Python-float hyper-parameters through float32, even in float64",
+        ("keras",),
+        lambda case, fw, d: case.optimizer in ("momentum", "adam") or (
+            case.dtype == "float64" and any(a.startswith("leaky_relu") for a in case.activations)),
+        lambda v, case, d: replace(
+            v,
+            momentum_beta=_float32(v.momentum_beta),
+            adam_bias_correction_betas=(_float32(d["adam_beta_1"]), _float32(d["adam_beta_2"])),
+            leaky_slope_float32=True,
+        ),
+        "Keras casts the momentum and Adam's beta_1, beta_2 (for the bias corrections beta^t) with ops.cast, "
+        "which first makes a float32 constant: 0.9 becomes 0.8999999761581421 in a float64 run. The moment "
+        "updates use 1 - beta in Python floats and stay exact; the learning rate is a float64 variable and exact. "
+        "LeakyReLU's slope reaches TensorFlow's LeakyRelu kernel as a 32-bit float attribute, so a slope of 0.2 "
+        "is 0.20000000298023224 in float64 too. In float32 runs the same rounding matters where it is amplified: "
+        "Keras forms 1 - beta_2^t from the float32 beta_2 (1 - 0.999 becomes 0.00099998713, 1.3e-5 relative "
+        "below 0.001) where torch uses Python doubles, which moves Keras's Adam steps by about 6e-6 relative.",
+    ),
+    Convention(
+        "keras-adam-epsilon-hat",
+        "Keras Adam adds epsilon-hat to sqrt(v) before the bias correction",
+        ("keras",),
+        lambda case, fw, d: case.optimizer == "adam",
+        lambda v, case, d: replace(v, adam_form="epsilon_hat", adam_epsilon=d["adam_epsilon"]),
+        "keras.optimizers.Adam computes alpha_t = lr sqrt(1 - beta_2^t) / (1 - beta_1^t) and steps by "
+        "alpha_t m / (sqrt(v) + epsilon_hat), the 'epsilon hat' form of Kingma and Ba (section 2), with default "
+        "epsilon_hat = 1e-7. torch.optim.Adam follows Algorithm 1: lr m_hat / (sqrt(v_hat) + epsilon), default "
+        "1e-8. They agree only when epsilon_hat = epsilon sqrt(1 - beta_2^t); the difference matters most where "
+        "gradients are small compared with epsilon.",
+    ),
+    Convention(
+        "leaky-relu-default-slope",
+        "leaky ReLU's default slope differs between frameworks",
+        ("torch", "keras"),
+        lambda case, fw, d: "leaky_relu" in case.activations,
+        lambda v, case, d: replace(v, leaky_slope=d["leaky_relu_slope"]),
+        "A bare leaky ReLU takes each library's default negative slope: torch.nn.LeakyReLU 0.01, "
+        "keras.layers.LeakyReLU 0.3 (keras.activations.leaky_relu 0.2), the reference 0.01. Name the slope "
+        "('leaky_relu(0.2)') to compare like with like.",
+    ),
+]
+
+
+def variant_for(case: Case, framework: str, defaults: dict) -> Variant:
+    """The reference variant that follows ``framework``'s documented formulas for ``case``."""
+    family = framework.split("-")[0]
+    variant = TEXTBOOK
+    for convention in CONVENTIONS:
+        if family in convention.frameworks and framework_uses(convention, framework) and convention.applies(
+            case, framework, defaults
+        ):
+            variant = replace(convention.adjust(variant, case, defaults),
+                              conventions=variant.conventions + (convention.id,))
+    return variant
+
+
+def framework_uses(convention: Convention, framework: str) -> bool:
+    """torch-logits uses BCEWithLogitsLoss, which has no probability guards."""
+    return not (convention.id == "torch-bce-guards" and framework == "torch-logits")
+
+
+def get(convention_id: str) -> Convention:
+    return next(c for c in CONVENTIONS if c.id == convention_id)

@@ -1,0 +1,139 @@
+"""Keras 3 on the TensorFlow backend, from its own parts: a functional model of ``Dense`` layers (no activation)
+each followed by an activation layer, so that Z[l] is a model output; ``keras.losses`` objects;
+``keras.optimizers.SGD``/``Adam`` applied with the optimizer's own ``apply``; gradients from ``tf.GradientTape``.
+
+float64 really is float64: every layer and the loss get the case's dtype explicitly, and
+``keras.config.set_floatx`` is in force while the optimizer is built and run (its learning-rate variable takes
+floatx); the dtypes actually used are checked after the run. On this backend a sigmoid or softmax output
+carries its logits (``_keras_logits``), and the cross-entropy losses use them instead of the clipped
+probabilities: there is then no gradient with respect to A[L], and no 1e-7 clipping.
+"""
+
+from __future__ import annotations
+
+import contextlib
+
+from parity import layout
+from parity.case import Case, batch, initial_params
+from parity.environment import require
+from parity.trace import Trace
+
+
+def _modules():
+    return require("tensorflow"), require("keras")
+
+
+def runtime_defaults() -> dict:
+    """The defaults the comparison relies on, read from the installed Keras."""
+    tf, keras = _modules()
+    adam = keras.optimizers.Adam()
+    return {
+        "version": keras.__version__,
+        "tensorflow_version": tf.__version__,
+        "backend": keras.backend.backend(),
+        "leaky_relu_slope": keras.layers.LeakyReLU().negative_slope,
+        "adam_epsilon": adam.epsilon,
+        "adam_beta_1": adam.beta_1,
+        "adam_beta_2": adam.beta_2,
+        "epsilon": keras.config.epsilon(),
+        "sgd_learning_rate": float(keras.optimizers.SGD().learning_rate.numpy()),
+    }
+
+
+@contextlib.contextmanager
+def floatx(dtype: str):
+    _, keras = _modules()
+    saved = keras.config.floatx()
+    keras.config.set_floatx(dtype)
+    try:
+        yield
+    finally:
+        keras.config.set_floatx(saved)
+
+
+def _activation_layer(name: str, dtype: str):
+    _, keras = _modules()
+    if name.startswith("leaky_relu("):
+        return keras.layers.LeakyReLU(negative_slope=float(name[len("leaky_relu("):-1]), dtype=dtype)
+    if name == "leaky_relu":
+        # Keras's own default slope: the leaky-relu-default-slope convention
+        return keras.layers.LeakyReLU(dtype=dtype)
+    return keras.layers.Activation(name, dtype=dtype)
+
+
+def _loss(case: Case):
+    _, keras = _modules()
+    return {
+        "binary_crossentropy": keras.losses.BinaryCrossentropy,
+        "categorical_crossentropy": keras.losses.CategoricalCrossentropy,
+        "mse": keras.losses.MeanSquaredError,
+    }[case.loss](dtype=case.dtype)
+
+
+def _optimizer(case: Case):
+    _, keras = _modules()
+    if case.optimizer == "sgd":
+        return keras.optimizers.SGD(learning_rate=case.learning_rate)
+    if case.optimizer == "momentum":
+        return keras.optimizers.SGD(learning_rate=case.learning_rate, momentum=0.9)
+    return keras.optimizers.Adam(learning_rate=case.learning_rate)
+
+
+def run(case: Case, framework: str = "keras") -> Trace:
+    tf, keras = _modules()
+    with floatx(case.dtype):
+        return _run(case, framework, tf, keras)
+
+
+def _run(case: Case, framework: str, tf, keras) -> Trace:
+    params = initial_params(case)
+    X, Y = batch(case)
+    m, L = case.m, case.L
+    inputs = keras.Input(shape=(case.layer_dims[0],), dtype=case.dtype)
+    a, outputs, dense_layers = inputs, [], []
+    for l in range(1, L + 1):
+        dense = keras.layers.Dense(case.layer_dims[l], dtype=case.dtype)
+        z = dense(a)
+        a = _activation_layer(case.activations[l - 1], case.dtype)(z)
+        outputs += [z, a]
+        dense_layers.append(dense)
+    model = keras.Model(inputs, outputs)
+    for l, dense in enumerate(dense_layers, start=1):
+        dense.kernel.assign(layout.keras_kernel(params[f"W{l}"]))
+        dense.bias.assign(layout.framework_bias(params[f"b{l}"]))
+    loss_fn = _loss(case)
+    optimizer = _optimizer(case)
+    variables = [v for dense in dense_layers for v in (dense.kernel, dense.bias)]
+    x = tf.constant(layout.batch_to_framework(X))
+    y = tf.constant(layout.batch_to_framework(Y))
+    trace = Trace(framework)
+    for s in range(case.steps):
+        with tf.GradientTape() as tape:
+            values = model(x, training=True)
+            J = loss_fn(y, values[-1])
+        grads = tape.gradient(J, list(values) + variables)
+        value_grads, variable_grads = grads[: 2 * L], grads[2 * L :]
+        for l in range(1, L + 1):
+            trace.record(s, "forward", l, "Z", layout.batch_from_framework(values[2 * l - 2]))
+            trace.record(s, "forward", l, "A", layout.batch_from_framework(values[2 * l - 1]))
+        trace.record(s, "cost", None, "J", float(J))
+        for l in range(L, 0, -1):
+            dA = value_grads[2 * l - 1]
+            if dA is not None:
+                trace.record(s, "backward", l, "dA", layout.batch_grad_from_framework(dA, m))
+            trace.record(s, "backward", l, "dZ", layout.batch_grad_from_framework(value_grads[2 * l - 2], m))
+            trace.record(s, "backward", l, "dW", layout.W_from_keras(variable_grads[2 * l - 2]))
+            trace.record(s, "backward", l, "db", layout.b_from_framework(variable_grads[2 * l - 1]))
+        optimizer.apply(variable_grads, variables)
+        for l, dense in enumerate(dense_layers, start=1):
+            trace.record(s, "update", l, "W", layout.W_from_keras(dense.kernel.numpy()))
+            trace.record(s, "update", l, "b", layout.b_from_framework(dense.bias.numpy()))
+    state = [v for v in optimizer.variables if len(v.shape)]
+    trace.dtypes = {
+        "parameters": str(dense_layers[0].kernel.dtype),
+        "activations": str(values[-1].dtype.name),
+        "optimizer_state": ",".join(sorted({str(v.dtype) for v in state})) or "none",
+        "learning_rate": str(optimizer.learning_rate.dtype),
+    }
+    trace.assert_dtype(case.dtype, case.name)
+    return trace

@@ -1,0 +1,60 @@
+"""The one place where layouts are converted and gradients rescaled. Nothing else transposes.
+
+Reference (course) layout, samples as columns:  X, Z[l], A[l] are (n, m);  W[l] (n[l], n[l-1]);  b[l] (n[l], 1).
+PyTorch ``nn.Linear``:  y = x weight^T + bias, x (m, n);  weight (n[l], n[l-1]) = W;  bias (n[l],) = b.ravel().
+Keras ``Dense``:        y = x kernel + bias,    x (m, n);  kernel (n[l-1], n[l]) = W^T;  bias (n[l],) = b.ravel().
+
+Gradients: both frameworks differentiate the mean cost J, so for a batch tensor T (rows are samples)
+T.grad = dT^T / m, where dT is the course's per-example gradient: dZ = m Z.grad^T, dA = m A.grad^T.
+Parameter gradients need no factor: weight.grad = dW, kernel.grad = dW^T, bias.grad = db.ravel().
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def batch_to_framework(A: np.ndarray) -> np.ndarray:
+    """(n, m) columns-as-samples to the frameworks' (m, n) rows-as-samples."""
+    return np.ascontiguousarray(A.T)
+
+
+def batch_from_framework(T) -> np.ndarray:
+    """A framework batch tensor (m, n) to the reference's (n, m)."""
+    return np.asarray(T).T
+
+
+def batch_grad_from_framework(T_grad, m: int) -> np.ndarray:
+    """An autograd gradient of J with respect to a batch tensor, (m, n), to the per-example (n, m): m T.grad^T.
+
+    Multiplying by m is exact when m is a power of two and otherwise adds at most half an ulp.
+    """
+    return np.asarray(T_grad).T * m
+
+
+def torch_weight(W: np.ndarray) -> np.ndarray:
+    """W[l] as ``nn.Linear.weight``: the same (n[l], n[l-1]) matrix."""
+    return np.ascontiguousarray(W)
+
+
+def keras_kernel(W: np.ndarray) -> np.ndarray:
+    """W[l] as ``Dense.kernel``: W^T, (n[l-1], n[l])."""
+    return np.ascontiguousarray(W.T)
+
+
+def W_from_torch(weight) -> np.ndarray:
+    return np.asarray(weight)
+
+
+def W_from_keras(kernel) -> np.ndarray:
+    return np.asarray(kernel).T
+
+
+def framework_bias(b: np.ndarray) -> np.ndarray:
+    """b[l] (n[l], 1) as a framework bias vector (n[l],)."""
+    return np.ascontiguousarray(b.ravel())
+
+
+def b_from_framework(bias) -> np.ndarray:
+    """A framework bias (or its gradient) (n[l],) as the reference's (n[l], 1)."""
+    return np.asarray(bias).reshape(-1, 1)

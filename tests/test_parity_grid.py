@@ -1,0 +1,29 @@
+"""Every case of the grid, in every framework that applies, agrees with the reference quantity by quantity.
+
+One test per case x framework: Z, A, J, dA, dZ, dW, db and the updated W, b at every step, each within the
+tolerance of ``parity.tolerance`` or explained by a documented convention (``parity.conventions``).
+"""
+
+import pytest
+
+from parity.assertions import assert_parity
+from parity.case import GRID
+from parity.harness import run_case
+from parity.implementations import FRAMEWORKS, framework_applies
+
+
+def grid_params():
+    for case in GRID:
+        for framework in FRAMEWORKS:
+            if framework_applies(case, framework):
+                mark = getattr(pytest.mark, framework.split("-")[0])
+                yield pytest.param(case, framework, id=f"{case.name}-{framework}", marks=mark)
+
+
+@pytest.mark.parametrize("case, framework", grid_params())
+def test_framework_matches_the_reference(case, framework):
+    outcome = run_case(case, [framework])
+    if framework in outcome.skipped:
+        pytest.skip(outcome.skipped[framework])
+    assert outcome.results, f"no quantity was compared for {case.name} in {framework}"
+    assert_parity(outcome)

@@ -1,0 +1,166 @@
+"""The harness itself: planted bugs in the reference are caught and located; explained divergences are
+checks, not waivers; dtypes are really the ones asked for."""
+
+import numpy as np
+import pytest
+
+import reference
+import reference.activations
+import reference.network
+from parity.assertions import failure_message
+from parity.case import CASES, Case
+from parity.harness import run_case
+from parity.trace import Key, Trace
+from tests import planted
+
+pytestmark = pytest.mark.torch
+FRAMEWORKS = ["torch"]
+
+# Two hidden tanh layers of 4 and 3 units and one sigmoid output: rectangular weights, so a missing transpose
+# fails loudly; the square case below is the one where it is silent.
+TANH_CASE = Case("harness-tanh", (3, 4, 3, 1), ("tanh", "tanh", "sigmoid"), "binary_crossentropy", m=8)
+SQUARE_CASE = Case("harness-square", (3, 3, 3), ("tanh", "softmax"), "categorical_crossentropy", m=8)
+
+
+def first(case):
+    pytest.importorskip("torch")
+    outcome = run_case(case, FRAMEWORKS)
+    assert not outcome.passed, "the planted bug went unnoticed"
+    divergence = outcome.first_divergence
+    return outcome, (divergence.step, divergence.stage, divergence.layer, divergence.quantity)
+
+
+def test_db_summed_over_all_axes_is_located_at_the_first_layer_with_several_units(monkeypatch):
+    monkeypatch.setattr(reference.network, "linear_backward", planted.db_summed_over_all_axes)
+    # layer 3 has one unit, where summing over all axes happens to be right; layer 2 has three
+    _, where = first(TANH_CASE)
+    assert where == (0, "backward", 2, "db")
+
+
+def test_missing_one_over_m_is_located_at_the_output_layers_dW(monkeypatch):
+    monkeypatch.setattr(reference.network, "linear_backward", planted.missing_one_over_m)
+    _, where = first(TANH_CASE)
+    assert where == (0, "backward", 3, "dW")
+
+
+def test_tanh_derivative_applied_to_Z_is_located_at_the_last_tanh_layer(monkeypatch):
+    monkeypatch.setitem(reference.activations.ACTIVATIONS, "tanh",
+                        (reference.activations.tanh, planted.tanh_prime_of_Z))
+    _, where = first(TANH_CASE)
+    assert where == (0, "backward", 2, "dZ")
+
+
+def test_W_instead_of_its_transpose_is_caught_even_when_W_is_square(monkeypatch):
+    monkeypatch.setattr(reference.network, "linear_backward", planted.W_instead_of_its_transpose)
+    _, where = first(SQUARE_CASE)
+    assert where == (0, "backward", 1, "dA")
+
+
+def test_relu_derivative_of_one_at_zero_is_caught_by_the_zero_preactivation_case(monkeypatch):
+    monkeypatch.setitem(reference.activations.ACTIVATIONS, "relu",
+                        (reference.activations.relu, planted.relu_prime_one_at_zero))
+    _, where = first(CASES["edge-relu-zero-preactivation-float64"])
+    assert where == (0, "backward", 1, "dZ")
+
+
+def test_failure_message_names_case_framework_step_stage_layer_quantity_and_tolerance(monkeypatch):
+    monkeypatch.setattr(reference.network, "linear_backward", planted.missing_one_over_m)
+    outcome, _ = first(TANH_CASE)
+    message = failure_message(outcome)
+    assert message.startswith("case harness-tanh (float64): ")
+    line = message.splitlines()[1]
+    assert line.startswith("first divergence: torch, step 0, backward, layer 3, dW: max abs error ")
+    for part in ("at index (0, ", "max rel ", "ulps of the computation's magnitude", "(tolerance 16 ulps: atol "):
+        assert part in line
+    assert "then (" in message  # the later divergences follow, in computation order
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_torch_bce_guards_are_explained_and_predicted_at_saturation(dtype):
+    pytest.importorskip("torch")
+    outcome = run_case(CASES[f"edge-saturated-sigmoid-{dtype}"], ["torch", "torch-logits"])
+    assert outcome.passed
+    explained = [r for r in outcome.results if r.status == "explained"]
+    assert explained and {r.framework for r in explained} == {"torch"}
+    assert all(r.conventions == ["torch-bce-guards"] for r in explained)
+    dZ = next(r for r in explained if r.quantity == "dZ" and r.layer == 2)
+    # the floor scales the gradient by p (1 - p) / 1e-12 ~ 0.09: the difference is most of dZ itself
+    assert dZ.max_rel > 0.5
+    assert dZ.predicted_max_abs == pytest.approx(dZ.max_abs, rel=1e-3)
+    # BCEWithLogitsLoss works on Z and has no guard: it follows the textbook exactly
+    assert all(r.status == "pass" for r in outcome.results if r.framework == "torch-logits")
+
+
+def test_torch_bce_log_clamp_is_explained_in_the_cost():
+    pytest.importorskip("torch")
+    outcome = run_case(CASES["edge-bce-log-clamp-float64"], ["torch"])
+    J = next(r for r in outcome.results if r.quantity == "J")
+    assert J.status == "explained" and J.conventions == ["torch-bce-guards"]
+    assert J.predicted_max_abs == pytest.approx(J.max_abs, rel=1e-9)
+
+
+@pytest.mark.keras
+def test_keras_uses_the_logits_on_the_tensorflow_backend_so_saturation_needs_no_explanation():
+    pytest.importorskip("keras")
+    outcome = run_case(CASES["edge-saturated-sigmoid-float64"], ["keras"])
+    assert [r.status for r in outcome.results] == ["pass"] * len(outcome.results)
+    assert not any(r.quantity == "dA" and r.layer == 2 for r in outcome.results)  # no dJ/dA[L] on that path
+
+
+@pytest.mark.keras
+@pytest.mark.parametrize("name, convention", [
+    ("adam-1steps-float64", "keras-adam-epsilon-hat"),
+    ("momentum-8steps-float64", "keras-float32-hyperparameters"),
+    ("edge-leaky-relu-default-slope-float32", "leaky-relu-default-slope"),
+])
+def test_keras_divergences_are_explained_by_their_convention(name, convention):
+    pytest.importorskip("keras")
+    outcome = run_case(CASES[name], ["keras"])
+    assert outcome.passed
+    explained = [r for r in outcome.results if r.status == "explained"]
+    assert explained and all(convention in r.conventions for r in explained)
+
+
+@pytest.mark.keras
+def test_an_explained_divergence_is_still_a_check(monkeypatch):
+    """Were Keras's Adam to lose its epsilon-hat form, the documented variant would no longer match: fail."""
+    pytest.importorskip("keras")
+    import parity.conventions as conventions
+
+    kept = [c for c in conventions.CONVENTIONS if c.id != "keras-adam-epsilon-hat"]
+    monkeypatch.setattr(conventions, "CONVENTIONS", kept)
+    outcome = run_case(CASES["adam-1steps-float64"], ["keras"])
+    assert not outcome.passed
+    assert outcome.first_divergence.stage == "update"
+
+
+def test_dtype_check_refuses_a_silently_downcast_run():
+    trace = Trace("torch", dtypes={"parameters": "float32"})
+    with pytest.raises(AssertionError, match=r"torch ran case c in \{'parameters': 'float32'\}, not float64"):
+        trace.assert_dtype("float64", "c")
+    trace = Trace("keras", values={Key(0, "forward", 1, "Z"): np.zeros(2, np.float32)}, dtypes={})
+    with pytest.raises(AssertionError, match=r"non-float64 values for c: \['Z\[1\] at step 0 \(forward\)'\]"):
+        trace.assert_dtype("float64", "c")
+
+
+@pytest.mark.parametrize("framework", ["torch", "keras"])
+def test_float64_runs_really_run_in_float64(framework):
+    pytest.importorskip(framework)
+    outcome = run_case(CASES["adam-8steps-float64"], [framework])
+    assert set(outcome.dtypes[framework].values()) == {"float64"}
+
+
+def test_unknown_framework_is_refused_with_the_valid_names():
+    with pytest.raises(ValueError, match=r"unknown framework 'jax'; valid names: torch, torch-logits, keras"):
+        run_case(CASES["sgd-1steps-float64"], ["jax"])
+
+
+def test_a_framework_that_is_not_installed_is_skipped_with_the_reason(monkeypatch):
+    import parity.harness as harness
+
+    def missing(framework):
+        raise ImportError("No module named 'torch'", name="torch")
+
+    monkeypatch.setattr(harness, "runtime_defaults", missing)
+    outcome = run_case(CASES["sgd-1steps-float64"], ["torch"])
+    assert outcome.skipped == {"torch": "torch is not installed"} and outcome.results == []

@@ -1,0 +1,110 @@
+"""``python -m parity report``: the JSON document, its schema, exit codes and bad input."""
+
+import json
+
+import pytest
+
+import reference.network
+from parity.cli import main
+from tests import planted
+
+CASES = ["sgd-1steps-float32", "edge-saturated-sigmoid-float64"]
+RESULT_FIELDS = {"framework", "step", "stage", "layer", "quantity", "max_abs", "max_rel", "ulps", "atol", "rtol",
+                 "status", "worst_index", "headroom", "budget_ulps", "explanation", "conventions", "predicted_max_abs"}
+
+
+def report(tmp_path, *extra):
+    argv = ["report", "--format", "json", "--out", str(tmp_path), *extra]
+    for name in CASES:
+        argv += ["--case", name]
+    return main(argv)
+
+
+@pytest.fixture(scope="module")
+def document(tmp_path_factory):
+    pytest.importorskip("torch")
+    pytest.importorskip("keras")
+    out = tmp_path_factory.mktemp("report")
+    assert report(out) == 0
+    return json.loads((out / "report.json").read_text())
+
+
+def test_report_follows_schema_v1(document):
+    assert document["schema"] == "nn-parity/report/v1"
+    for key in ("python", "numpy", "torch", "tensorflow", "keras", "blas", "cpu", "flags"):
+        assert key in document["environment"]
+    assert "tensorflow_onednn_enabled" in document["environment"]["flags"]
+    assert [case["name"] for case in document["cases"]] == CASES
+    for case in document["cases"]:
+        assert {"name", "layers", "activations", "loss", "optimizer", "dtype", "steps", "first_divergence",
+                "results"} <= set(case)
+        assert case["first_divergence"] is None
+        for result in case["results"]:
+            assert RESULT_FIELDS <= set(result)
+            assert result["status"] in ("pass", "explained")
+
+
+def test_summary_counts_add_up(document):
+    summary = document["summary"]
+    results = [r for case in document["cases"] for r in case["results"]]
+    assert summary["cases"] == 2 and summary["comparisons"] == len(results)
+    assert summary["passed"] + summary["failed"] + summary["explained"] == len(results)
+    assert summary["failed"] == 0 and summary["explained"] > 0  # torch BCELoss at saturation
+    assert 0 < summary["worst_headroom"]["float32"] < 1
+
+
+def test_explained_results_carry_their_reason_and_predicted_size(document):
+    explained = [r for case in document["cases"] for r in case["results"] if r["status"] == "explained"]
+    assert all(r["conventions"] == ["torch-bce-guards"] and r["explanation"] for r in explained)
+    assert all(isinstance(r["predicted_max_abs"], float) for r in explained)
+
+
+def test_the_defaults_relied_on_are_read_from_the_installed_frameworks(document):
+    assert document["defaults"]["keras"]["adam_epsilon"] == 1e-7
+    assert document["defaults"]["keras"]["leaky_relu_slope"] == 0.3
+    assert document["defaults"]["torch"]["adam_epsilon"] == 1e-8
+
+
+def test_a_failing_report_exits_1_and_names_the_first_divergence(tmp_path, monkeypatch, capsys):
+    pytest.importorskip("torch")
+
+    monkeypatch.setattr(reference.network, "linear_backward", planted.missing_one_over_m)
+    assert main(["report", "--case", "sgd-1steps-float64", "--framework", "torch", "--out", str(tmp_path)]) == 1
+    case = json.loads((tmp_path / "report.json").read_text())["cases"][0]
+    first = case["first_divergence"]
+    assert (first["step"], first["stage"], first["layer"], first["quantity"]) == (0, "backward", 2, "dW")
+    assert "first divergence: torch, step 0, backward, layer 2, dW" in capsys.readouterr().err
+
+
+def test_list_names_every_case(capsys):
+    from parity.case import GRID
+
+    assert main(["report", "--list"]) == 0
+    names = [line.split()[0] for line in capsys.readouterr().out.splitlines()]
+    assert names == [case.name for case in GRID]
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--case", "no-such-case"], "unknown case 'no-such-case'"),
+    (["--case", "sgd-1steps", "--framework", "jax"], "unknown framework 'jax'; valid names: torch, torch-logits"),
+    (["--format", "pdf"], "unknown format 'pdf'; available formats: json"),
+])
+def test_bad_report_arguments_exit_2_with_one_line(tmp_path, capsys, argv, message):
+    assert main(["report", "--out", str(tmp_path), *argv]) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
+
+
+def test_an_unwritable_output_directory_is_reported_before_any_work(tmp_path, capsys):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    assert main(["report", "--case", "sgd-1steps-float32", "--out", str(blocker / "out")]) == 2
+    assert "cannot write to output directory" in capsys.readouterr().err
+
+
+def test_two_runs_give_identical_documents(tmp_path):
+    pytest.importorskip("torch")
+    first, second = tmp_path / "a", tmp_path / "b"
+    for out in (first, second):
+        assert main(["report", "--case", "adam-8steps-float32", "--framework", "torch", "--out", str(out)]) == 0
+    assert (first / "report.json").read_text() == (second / "report.json").read_text()
