@@ -96,6 +96,11 @@ def batch(case: Case) -> tuple[np.ndarray, np.ndarray]:
     if case.data == "planar":
         dataset = data.planar(m=m, seed=1)
         X, Y = dataset.X, dataset.Y
+    elif case.data not in ("random", "pixels"):
+        train = data.load_source(case.data).train
+        if train.m < m:
+            raise ValueError(f"case {case.name}: data {case.data!r} has {train.m} samples, fewer than m = {m}")
+        X, Y = train.X[:, :m], train.Y[:, :m]
     elif case.data == "pixels":
         X = rng.uniform(0, 1, (n_x, m))
         Y = np.eye(n_y)[:, rng.integers(0, n_y, m)]
@@ -128,6 +133,8 @@ def _grid() -> list[Case]:
         learning_rate=0.075, steps=5, m=64, init="he")
     add("digits-784-10-10-relu-softmax", (784, 10, 10), ("relu", "softmax"), "categorical_crossentropy",
         learning_rate=0.1, steps=3, m=64, data="pixels", init="he")
+    add("digits-64-10-10-relu-softmax", (64, 10, 10), ("relu", "softmax"), "categorical_crossentropy",
+        learning_rate=0.5, steps=5, m=256, data="digits", init="he")
     add("linear-chain-mse", (1, 1, 1, 1), ("linear", "linear", "linear"), "mse", learning_rate=0.05, steps=10, m=8)
     # Every activation in a hidden position.
     for hidden in ("sigmoid", "tanh", "relu", "leaky_relu(0.2)", "softmax", "linear"):

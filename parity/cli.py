@@ -1,7 +1,8 @@
 """``python -m parity``: the command line.
 
     python -m parity report   run the case grid in the reference, PyTorch and Keras; write report.json
-    python -m parity train    train the NumPy reference on a built-in data set, printing cost and accuracy
+    python -m parity train    train the reference, PyTorch and Keras side by side from identical weights
+    python -m parity check    check a learner's own network module against the reference
 
 Bad input ends with a one-line message on stderr and exit status 2, never a traceback; a report with a
 failed comparison exits 1.
@@ -12,6 +13,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -19,8 +21,9 @@ import numpy as np
 import reference
 from parity import data
 from parity.environment import configure
+from parity.side_by_side import IMPLEMENTATIONS, train_side_by_side
 
-FORMATS = ("json",)
+FORMATS = ("md", "html", "json")
 
 OPTIMIZERS = {
     "sgd": lambda lr: reference.SGD(lr),
@@ -51,48 +54,127 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--framework", type=_name_list, default=None,
                         help="frameworks, comma-separated: torch, torch-logits, keras (default: all)")
     report.add_argument("--dtype", choices=["float32", "float64"], help="only the cases of this dtype")
-    report.add_argument("--format", type=_name_list, default=["json"], help=f"output formats: {', '.join(FORMATS)}")
+    report.add_argument("--steps", type=int, default=None, help="run every selected case for this many steps")
+    report.add_argument("--data", default=None, metavar="SOURCE",
+                        help="run the cases whose input and output sizes fit SOURCE on it: a built-in data set "
+                             "(planar, xor, digits) or MNIST files (train.csv, mnist.npz, IDX files or their folder)")
+    report.add_argument("--format", type=_name_list, default=list(FORMATS),
+                        help=f"output formats, comma-separated: {', '.join(FORMATS)} (default: all three)")
     report.add_argument("--out", type=Path, default=Path("parity-report"), help="output directory")
-    train = commands.add_parser("train", help="train the NumPy reference on a built-in data set")
-    train.add_argument("--data", default="planar", help=f"built-in data set: {', '.join(data.BUILTIN)}")
-    train.add_argument("--layers", type=_int_list, default=[2, 4, 1], help="layer sizes n_x,n[1],...,n[L]")
-    train.add_argument("--activations", type=_name_list, default=["tanh", "sigmoid"], help="one per layer")
-    train.add_argument("--loss", default="binary_crossentropy", choices=sorted(reference.LOSSES))
+    check = commands.add_parser("check", help="check your own network module against the reference")
+    check.add_argument("module", type=Path, help="a .py file defining LAYERS, ACTIVATIONS, LOSS, forward_prop, "
+                                                 "backward_prop, update_params (see examples/)")
+    check.add_argument("--learning-rate", type=float, default=0.1)
+    check.add_argument("--steps", type=int, default=3, help="gradient-descent steps to compare (default 3)")
+    check.add_argument("--m", type=int, default=32, help="samples in the batch (default 32)")
+    check.add_argument("--frameworks", type=_name_list, default=["torch", "keras"],
+                       help="frameworks that certify the reference on your network, or 'none' (default torch,keras)")
+    check.add_argument("--format", choices=["human", "json"], default="human")
+    train = commands.add_parser("train", help="train the reference, PyTorch and Keras side by side from identical "
+                                              "weights with full-batch gradient descent")
+    train.add_argument("--data", default="planar",
+                       help=f"a built-in data set ({', '.join(data.BUILTIN)}) or MNIST files: Kaggle's train.csv, "
+                            f"Keras's mnist.npz, an IDX images file or the folder holding the IDX files")
+    train.add_argument("--layers", type=_int_list, default=None,
+                       help="layer sizes n_x,n[1],...,n[L] (default: 2,4,1 for planar/xor, 64,10,10 for digits, "
+                            "784,10,10 for MNIST)")
+    train.add_argument("--activations", type=_name_list, default=None,
+                       help="one per layer (default: tanh,sigmoid for two classes, relu,softmax for digits)")
+    train.add_argument("--loss", default=None, choices=sorted(reference.LOSSES),
+                       help="default: from the output activation (sigmoid: BCE, softmax: CCE, otherwise MSE)")
     train.add_argument("--optimizer", default="sgd", choices=sorted(OPTIMIZERS))
-    train.add_argument("--learning-rate", type=float, default=1.2)
-    train.add_argument("--iterations", type=int, default=2000)
-    train.add_argument("--batch-size", type=int, default=None, help="mini-batch size (default: full batch)")
-    train.add_argument("--init", default="xavier", choices=sorted(reference.SCHEMES))
+    train.add_argument("--learning-rate", type=float, default=None, help="default: 1.2 for two classes, 0.5 for digits")
+    train.add_argument("--iterations", type=int, default=None, help="default: 1000 for two classes, 300 for digits")
+    train.add_argument("--init", default=None, choices=sorted(reference.SCHEMES),
+                       help="default: he for ReLU-family hidden layers, xavier otherwise")
     train.add_argument("--dtype", default="float64", choices=["float32", "float64"])
-    train.add_argument("--seed", type=int, default=0, help="seed of the initial weights and the shuffle")
-    train.add_argument("--print-every", type=int, default=200)
+    train.add_argument("--seed", type=int, default=0, help="seed of the initial weights (and of a held-out split)")
+    train.add_argument("--print-every", type=int, default=None, help="default: a tenth of the iterations")
+    train.add_argument("--implementations", type=_name_list, default=list(IMPLEMENTATIONS),
+                       help=f"comma-separated: {', '.join(IMPLEMENTATIONS)} (default: all)")
+    train.add_argument("--test-fraction", type=float, default=0.2,
+                       help="share held out for testing when the data has no test set (default 0.2)")
+    train.add_argument("--format", type=_name_list, default=None,
+                       help=f"write the trajectories as {', '.join(FORMATS)} (default: all three when --out is given)")
+    train.add_argument("--out", type=Path, default=None, help="output directory for the formats")
     return parser
 
 
+TWO_CLASS_DEFAULTS = {"layers": [2, 4, 1], "activations": ["tanh", "sigmoid"], "learning_rate": 1.2,
+                      "iterations": 1000}
+DIGIT_DEFAULTS = {"activations": ["relu", "softmax"], "learning_rate": 0.5, "iterations": 300}
+
+
+def _train_defaults(args, split) -> None:
+    """Fill the options left out with the defaults that fit the data."""
+    n_x, n_y = split.train.X.shape[0], split.train.Y.shape[0]
+    defaults = TWO_CLASS_DEFAULTS if n_y == 1 else {**DIGIT_DEFAULTS, "layers": [n_x, 10, n_y]}
+    for key, value in defaults.items():
+        if getattr(args, key) is None:
+            setattr(args, key, value)
+    if args.loss is None:
+        output = reference.get_activation(args.activations[-1]).name
+        args.loss = {"sigmoid": "binary_crossentropy", "softmax": "categorical_crossentropy"}.get(output, "mse")
+    if args.init is None:
+        args.init = "he" if args.activations[0].startswith(("relu", "leaky_relu")) else "xavier"
+    if args.print_every is None:
+        args.print_every = max(1, args.iterations // 10)
+    if args.layers[0] != n_x or args.layers[-1] != n_y:
+        raise ValueError(f"--layers {','.join(map(str, args.layers))} does not fit {split.train.name}: it has "
+                         f"{n_x} input features and {n_y} output rows")
+    if args.iterations < 1:
+        raise ValueError(f"--iterations must be a positive integer, got {args.iterations}")
+
+
 def run_train(args) -> int:
-    dataset = data.load(args.data).astype(args.dtype)
-    if args.layers[0] != dataset.X.shape[0] or args.layers[-1] != dataset.Y.shape[0]:
-        raise ValueError(
-            f"--layers {','.join(map(str, args.layers))} does not fit {dataset.name}: it has "
-            f"{dataset.X.shape[0]} input features and {dataset.Y.shape[0]} output rows"
-        )
+    from parity.case import Case
+    from parity.environment import describe
+    from parity.report.blocks import train_blocks
+    from parity.report.files import write_formats
+    from parity.report.train_document import build_train
+
+    for name in args.implementations:
+        if name not in IMPLEMENTATIONS:
+            raise ValueError(f"unknown implementation {name!r}; valid names: {', '.join(IMPLEMENTATIONS)}")
+    formats = args.format if args.format is not None else (list(FORMATS) if args.out else [])
+    unknown = [f for f in formats if f not in FORMATS]
+    if unknown:
+        raise ValueError(f"unknown format {unknown[0]!r}; available formats: {', '.join(FORMATS)}")
+    if formats:
+        args.out = args.out or Path("parity-train")
+        _check_writable(args.out)
+    split = data.load_source(args.data).held_out(args.test_fraction, seed=args.seed)
+    _train_defaults(args, split)
+    spec = Case(f"train-{'-'.join(map(str, args.layers))}", tuple(args.layers), tuple(args.activations), args.loss,
+                optimizer=args.optimizer, learning_rate=args.learning_rate, dtype=args.dtype,
+                steps=args.iterations, m=split.train.m, data=args.data, init=args.init)
     params = reference.init_params(args.layers, args.init, seed=args.seed, dtype=args.dtype)
-    optimizer = OPTIMIZERS[args.optimizer](args.learning_rate)
-    print(
-        f"reference: {'-'.join(map(str, args.layers))} {'/'.join(args.activations)} network, {args.loss}, "
-        f"{args.optimizer} (learning rate {args.learning_rate}), {args.dtype}, on {dataset.name}",
-        flush=True,
-    )
-    params, history = reference.train(
-        params, dataset.X, dataset.Y, args.activations, args.loss, optimizer, args.iterations,
-        batch_size=args.batch_size, seed=args.seed, print_every=args.print_every,
-    )
-    AL, _ = reference.forward(params, dataset.X, args.activations)
-    final_cost = reference.cost(AL, dataset.Y, args.loss)
-    final_accuracy = reference.accuracy(AL, dataset.Y, args.activations[-1])
-    shown = f", accuracy {final_accuracy:.4f}" if final_accuracy is not None else ""
-    print(f"final: cost {final_cost:.6f}{shown} on all {dataset.m} samples")
-    return 0 if np.isfinite(final_cost) else 1
+    print(f"{'-'.join(map(str, args.layers))} {'/'.join(args.activations)} network, {args.loss}, {args.optimizer} "
+          f"(learning rate {args.learning_rate}), {args.dtype}, {args.iterations} iterations on {split.train.name} "
+          f"(m = {split.train.m}{f', test m = {split.test.m}' if split.test else ''}), from identical weights",
+          flush=True)
+    result = train_side_by_side(spec, split, params, args.implementations, print_every=args.print_every)
+    for name, reason in result.skipped.items():
+        print(f"{name} skipped: {reason}")
+    for name, run in result.runs.items():
+        test = f", test accuracy {run.test_accuracy:.4f}" if run.test_accuracy is not None else ""
+        train_acc = f", train accuracy {run.train_accuracy:.4f}" if run.train_accuracy is not None else ""
+        drift = f", drift from the reference {run.drift[-1]:.2g}" if run.drift else ""
+        print(f"final {name}: cost {run.cost[-1]:.6f}{train_acc}{test}{drift} "
+              f"({1000 * run.seconds / args.iterations:.2f} ms/iteration)")
+    if formats:
+        document = build_train(result, describe())
+        paths = write_formats(document, train_blocks, formats, args.out, "train", "nn-parity training")
+        print(f"wrote {', '.join(map(str, paths))}")
+    return 0 if all(np.isfinite(run.cost[-1]) for run in result.runs.values()) else 1
+
+
+def run_check(args) -> int:
+    from parity import check
+
+    if args.steps < 1 or args.m < 1:
+        raise ValueError("--steps and --m must be positive integers")
+    return check.run(args)
 
 
 def run_report(args) -> int:
@@ -101,7 +183,8 @@ def run_report(args) -> int:
     from parity.harness import run_case, runtime_defaults
     from parity.implementations import FRAMEWORKS
     from parity.report import build
-    from parity.report.files import write_json
+    from parity.report.blocks import parity_blocks
+    from parity.report.files import write_formats
 
     if args.list:
         for case in GRID:
@@ -120,6 +203,12 @@ def run_report(args) -> int:
         cases = [case for case in cases if case.dtype == args.dtype]
     if not cases:
         raise ValueError(f"no case has dtype {args.dtype}")
+    if args.steps is not None:
+        if args.steps < 1:
+            raise ValueError(f"--steps must be a positive integer, got {args.steps}")
+        cases = [replace(case, steps=args.steps) for case in cases]
+    if args.data is not None:
+        cases = _cases_for_data(cases, args.data)
     _check_writable(args.out)
     outcomes, started = [], time.perf_counter()
     for i, case in enumerate(cases, start=1):
@@ -137,17 +226,29 @@ def run_report(args) -> int:
         except ImportError:
             pass
     document = build(outcomes, describe(), defaults)
-    path = write_json(document, args.out)
+    print(f"rendering {', '.join(args.format)} ...", file=sys.stderr, flush=True)
+    paths = write_formats(document, parity_blocks, args.format, args.out, "report", "nn-parity report")
     summary = document["summary"]
     print(f"{summary['cases']} cases, {summary['comparisons']} comparisons: {summary['passed']} passed, "
           f"{summary['failed']} failed, {summary['explained']} explained "
-          f"({time.perf_counter() - started:.1f} s); wrote {path}")
+          f"({time.perf_counter() - started:.1f} s); wrote {', '.join(map(str, paths))}")
     for outcome in outcomes:
         if not outcome.passed:
             from parity.assertions import failure_message
 
             print(failure_message(outcome, limit=3), file=sys.stderr)
     return 1 if summary["failed"] else 0
+
+
+def _cases_for_data(cases, source: str):
+    """The cases whose first and last layer sizes fit ``source``, switched to it (at most its sample count)."""
+    train = data.load_source(source).train
+    fitting = [replace(case, data=source, m=min(case.m, train.m)) for case in cases
+               if case.layer_dims[0] == train.X.shape[0] and case.layer_dims[-1] == train.Y.shape[0]]
+    if not fitting:
+        raise ValueError(f"no selected case fits {train.name}: it has {train.X.shape[0]} inputs and "
+                         f"{train.Y.shape[0]} outputs (e.g. --case digits-784-10-10-relu-softmax-float32 for MNIST)")
+    return fitting
 
 
 def _status(outcome, framework: str) -> str:
@@ -170,7 +271,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     configure()
     try:
-        return {"report": run_report, "train": run_train}[args.command](args)
+        return {"report": run_report, "train": run_train, "check": run_check}[args.command](args)
     except (ValueError, TypeError, KeyError) as error:
         message = error.args[0] if isinstance(error, KeyError) and error.args else error
         print(f"python -m parity {args.command}: error: {message}", file=sys.stderr)

@@ -125,9 +125,9 @@ CONVENTIONS: list[Convention] = [
         lambda v, case, d: replace(v, adam_form="epsilon_hat", adam_epsilon=d["adam_epsilon"]),
         "keras.optimizers.Adam computes alpha_t = lr sqrt(1 - beta_2^t) / (1 - beta_1^t) and steps by "
         "alpha_t m / (sqrt(v) + epsilon_hat), the 'epsilon hat' form of Kingma and Ba (section 2), with default "
-        "epsilon_hat = 1e-7. torch.optim.Adam follows Algorithm 1: lr m_hat / (sqrt(v_hat) + epsilon), default "
-        "1e-8. They agree only when epsilon_hat = epsilon sqrt(1 - beta_2^t); the difference matters most where "
-        "gradients are small compared with epsilon.",
+        "epsilon_hat = {keras[adam_epsilon]}. torch.optim.Adam follows Algorithm 1: lr m_hat / (sqrt(v_hat) + "
+        "epsilon), default epsilon = {torch[adam_epsilon]}. They agree only when epsilon_hat = epsilon "
+        "sqrt(1 - beta_2^t); the difference matters most where gradients are small compared with epsilon.",
     ),
     Convention(
         "leaky-relu-default-slope",
@@ -135,8 +135,9 @@ CONVENTIONS: list[Convention] = [
         ("torch", "keras"),
         lambda case, fw, d: "leaky_relu" in case.activations,
         lambda v, case, d: replace(v, leaky_slope=d["leaky_relu_slope"]),
-        "A bare leaky ReLU takes each library's default negative slope: torch.nn.LeakyReLU 0.01, "
-        "keras.layers.LeakyReLU 0.3 (keras.activations.leaky_relu 0.2), the reference 0.01. Name the slope "
+        "A bare leaky ReLU takes each library's default negative slope: torch.nn.LeakyReLU "
+        "{torch[leaky_relu_slope]}, keras.layers.LeakyReLU {keras[leaky_relu_slope]} (the function "
+        "keras.activations.leaky_relu has its own default, 0.2), the reference 0.01. Name the slope "
         "('leaky_relu(0.2)') to compare like with like.",
     ),
 ]
@@ -158,6 +159,17 @@ def variant_for(case: Case, framework: str, defaults: dict) -> Variant:
 def framework_uses(convention: Convention, framework: str) -> bool:
     """torch-logits uses BCEWithLogitsLoss, which has no probability guards."""
     return not (convention.id == "torch-bce-guards" and framework == "torch-logits")
+
+
+class _Defaults(dict):
+    def __missing__(self, key):
+        return "(not installed)"
+
+
+def explain(convention: Convention, defaults: dict) -> str:
+    """The convention's explanation with the installed frameworks' defaults filled in."""
+    return convention.explanation.format(torch=_Defaults(defaults.get("torch", {})),
+                                         keras=_Defaults(defaults.get("keras", {})))
 
 
 def get(convention_id: str) -> Convention:

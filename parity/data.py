@@ -1,12 +1,15 @@
-"""Built-in data sets, generated or shipped with a package: nothing is downloaded.
+"""Data in the reference layout: X (n_x, m) and Y (n_y, m), samples as columns, float64.
 
-Every loader returns a ``Dataset`` in the reference layout: X (n_x, m) and Y (n_y, m), samples as columns,
-float64 (cast with ``Dataset.astype``). Generators are seeded, so one name and seed is one data set.
+Nothing is downloaded. Built in: generated ``planar`` (two-class flower) and ``xor`` data, and scikit-learn's
+bundled 8x8 ``digits``. MNIST is read from files the user already has (``parity.mnist``): Kaggle's
+``train.csv``, the original IDX files (gzipped or not, or a folder holding them) and Keras's ``mnist.npz``.
+Pixels are scaled to [0, 1] and class labels one-hot. Generators are seeded: one name and seed is one data set.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -54,14 +57,66 @@ def xor(m: int = 200, seed: int = 0) -> Dataset:
     return Dataset(f"xor(m={m}, seed={seed})", X, Y)
 
 
-BUILTIN = {"planar": planar, "xor": xor}
+def digits() -> Dataset:
+    """scikit-learn's bundled 8x8 digits: X (64, 1797) with pixels 0..16 scaled to [0, 1], Y one-hot (10, 1797)."""
+    try:
+        from sklearn.datasets import load_digits
+    except ImportError:
+        raise ValueError("the digits data set ships with scikit-learn: pip install scikit-learn "
+                         "(or the project's 'report' extra)") from None
+    bunch = load_digits()
+    return Dataset("digits (scikit-learn, 8x8)", bunch.data.T / 16.0, one_hot(bunch.target, 10))
+
+
+def one_hot(labels, n_classes: int) -> np.ndarray:
+    """Class indices (m,) as one-hot columns (n_classes, m)."""
+    labels = np.asarray(labels)
+    if labels.size and (labels.min() < 0 or labels.max() >= n_classes):
+        raise ValueError(f"labels must lie in 0..{n_classes - 1}, got {labels.min()}..{labels.max()}")
+    return np.eye(n_classes)[:, labels.astype(np.int64)]
+
+
+BUILTIN = {"planar": planar, "xor": xor, "digits": digits}
+
+
+@dataclass(frozen=True)
+class Split:
+    """A training set and, where the source has one, a test set."""
+
+    train: Dataset
+    test: Dataset | None = None
+
+    def held_out(self, fraction: float, seed: int = 0) -> Split:
+        """This split, or, when it has no test set, the training set cut in two by a seeded shuffle."""
+        if self.test is not None or fraction <= 0:
+            return self
+        order = np.random.default_rng(seed).permutation(self.train.m)
+        n_test = max(1, int(round(fraction * self.train.m)))
+        test, train = order[:n_test], order[n_test:]
+        pick = lambda d, cols, tag: Dataset(f"{d.name} [{tag}]", d.X[:, cols], d.Y[:, cols])  # noqa: E731
+        return Split(pick(self.train, train, "train part"), pick(self.train, test, "held-out part"))
 
 
 def load(name: str, seed: int | None = None) -> Dataset:
     """A built-in data set by name (``BUILTIN``)."""
     if name not in BUILTIN:
-        raise ValueError(f"unknown data set {name!r}; built-in data sets: {', '.join(BUILTIN)}")
+        raise ValueError(f"unknown data set {name!r}; built-in data sets: {', '.join(BUILTIN)}, "
+                         f"or a path to MNIST files")
+    if name == "digits":
+        return digits()
     return BUILTIN[name]() if seed is None else BUILTIN[name](seed=seed)
+
+
+def load_source(source: str) -> Split:
+    """A built-in name or a path to MNIST files (``parity.mnist.load``), as a Split."""
+    if source in BUILTIN:
+        return Split(load(source))
+    if Path(source).exists():
+        from parity import mnist  # noqa: PLC0415 - mnist imports this module
+
+        return mnist.load(source)
+    raise ValueError(f"unknown data {source!r}: not a built-in data set ({', '.join(BUILTIN)}) and no such "
+                     f"file or folder")
 
 
 def _check_m(m, minimum: int) -> None:

@@ -17,7 +17,7 @@ from parity.conventions import TEXTBOOK
 from parity.implementations import FRAMEWORKS, framework_applies
 from parity.implementations import reference as reference_implementation
 from parity.magnitude import magnitudes
-from parity.trace import Trace
+from parity.trace import Key, Trace
 
 _MODULES = {"torch": "parity.implementations.torch", "torch-logits": "parity.implementations.torch",
             "keras": "parity.implementations.keras"}
@@ -30,6 +30,7 @@ class CaseResult:
     skipped: dict[str, str] = field(default_factory=dict)  # framework -> why it did not run
     dtypes: dict[str, dict] = field(default_factory=dict)  # framework -> dtypes it really used
     variants: dict[str, list[str]] = field(default_factory=dict)  # framework -> conventions applied
+    costs: dict[str, list[float]] = field(default_factory=dict)  # implementation -> J at each step
 
     @property
     def first_divergence(self) -> Result | None:
@@ -66,6 +67,7 @@ def run_case(case: Case, frameworks=FRAMEWORKS) -> CaseResult:
     """Run ``case`` in the reference and in each applicable framework; compare each with the reference."""
     result = CaseResult(case)
     textbook, textbook_S = _reference(case, TEXTBOOK)
+    result.costs["reference"] = _costs(textbook, case)
     for framework in frameworks:
         _module(framework)  # an unknown name fails here, before anything runs
         if not framework_applies(case, framework):
@@ -83,4 +85,9 @@ def run_case(case: Case, frameworks=FRAMEWORKS) -> CaseResult:
         result.results += compare(case, framework, actual, textbook, textbook_S, variant, variant_trace, variant_S)
         result.dtypes[framework] = actual.dtypes
         result.variants[framework] = list(variant.conventions)
+        result.costs[framework] = _costs(actual, case)
     return result
+
+
+def _costs(trace: Trace, case: Case) -> list[float]:
+    return [float(trace.values[Key(s, "cost", None, "J")]) for s in range(case.steps)]

@@ -13,7 +13,7 @@ from reference.initialization import SCHEMES, init_params
 from reference.losses import LOSSES, cost, loss_gradient, output_gradient
 from reference.network import LayerCache, backward, forward, layer_backward, layer_forward, linear_backward
 from reference.optimizers import SGD, Adam, Momentum, update
-from reference.training import History, accuracy, predict, train
+from reference.training import History, Step, accuracy, iterate, predict, train
 
 __all__ = [
     "ACTIVATIONS",
@@ -22,6 +22,7 @@ __all__ = [
     "SGD",
     "Adam",
     "History",
+    "Step",
     "LayerCache",
     "Momentum",
     "accuracy",
@@ -31,6 +32,7 @@ __all__ = [
     "get_activation",
     "gradient_check",
     "init_params",
+    "iterate",
     "layer_backward",
     "layer_forward",
     "linear_backward",

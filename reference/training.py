@@ -74,6 +74,54 @@ def _batches(m: int, batch_size: int | None, seed: int):
             yield order[start : start + batch_size]
 
 
+@dataclass
+class Step:
+    """One iteration of ``iterate``: its output AL, cost and accuracy (before the update), the parameters after."""
+
+    iteration: int
+    AL: np.ndarray
+    cost: float
+    accuracy: float | None
+    params: dict
+
+
+def _check_training(params, X, Y, activations, loss, batch_size):
+    L, X = check_network(params, X, activations)
+    losses.check_loss_name(loss)
+    Y = np.asarray(Y)
+    expected = (params[f"W{L}"].shape[0], X.shape[1])
+    if Y.shape != expected:
+        raise ValueError(
+            f"Y has shape {Y.shape} but the network's output AL will have shape {expected} (n[L], m)"
+            + ("; reshape a label vector with Y.reshape(1, -1)" if Y.ndim == 1 else "")
+        )
+    if batch_size is not None and (
+        isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1
+    ):
+        raise ValueError(f"batch_size must be a positive integer or None, got {batch_size!r}")
+    return X, Y
+
+
+def iterate(params: dict, X, Y, activations, loss: str, optimizer, *, batch_size: int | None = None,
+            seed: int = 0):
+    """Endless training: yields a ``Step`` per iteration (forward, cost, backward, update). ``train`` is
+    this generator run for a fixed number of iterations; use it directly to watch or interleave runs."""
+    X, Y = _check_training(params, X, Y, activations, loss, batch_size)
+    output = activations[-1]
+    batches = _batches(X.shape[1], batch_size, seed)
+    i = 0
+    while True:
+        columns = next(batches)
+        X_batch, Y_batch = X[:, columns], Y[:, columns]
+        AL, caches = forward(params, X_batch, activations)
+        J = losses.cost(AL, Y_batch, loss)
+        acc = accuracy(AL, Y_batch, output)
+        grads = backward(AL, Y_batch, caches, activations, loss)
+        params = update(params, grads, optimizer)
+        yield Step(i, AL, J, acc, params)
+        i += 1
+
+
 def train(
     params: dict,
     X,
@@ -93,41 +141,24 @@ def train(
     ``print_every=N`` prints the iteration, cost, accuracy and elapsed time every N iterations (and the
     last) to ``stream`` (default stdout). The input ``params`` are left unchanged.
     """
-    L, X = check_network(params, X, activations)
-    losses.check_loss_name(loss)
-    Y = np.asarray(Y)
-    expected = (params[f"W{L}"].shape[0], X.shape[1])
-    if Y.shape != expected:
-        raise ValueError(
-            f"Y has shape {Y.shape} but the network's output AL will have shape {expected} (n[L], m)"
-            + ("; reshape a label vector with Y.reshape(1, -1)" if Y.ndim == 1 else "")
-        )
+    _check_training(params, X, Y, activations, loss, batch_size)
     if isinstance(iterations, bool) or not isinstance(iterations, (int, np.integer)) or iterations < 1:
         raise ValueError(f"iterations must be a positive integer, got {iterations!r}")
-    if batch_size is not None and (
-        isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1
-    ):
-        raise ValueError(f"batch_size must be a positive integer or None, got {batch_size!r}")
     if print_every is not None and (not isinstance(print_every, (int, np.integer)) or print_every < 1):
         raise ValueError(f"print_every must be a positive integer or None, got {print_every!r}")
     stream = stream or sys.stdout
-    output = activations[-1]
     history = History()
     started = time.perf_counter()
-    batches = _batches(X.shape[1], batch_size, seed)
+    steps = iterate(params, X, Y, activations, loss, optimizer, batch_size=batch_size, seed=seed)
     for i in range(iterations):
-        columns = next(batches)
-        X_batch, Y_batch = X[:, columns], Y[:, columns]
-        AL, caches = forward(params, X_batch, activations)
-        history.cost.append(losses.cost(AL, Y_batch, loss))
-        acc = accuracy(AL, Y_batch, output)
-        if acc is not None:
-            history.accuracy.append(acc)
-        grads = backward(AL, Y_batch, caches, activations, loss)
-        params = update(params, grads, optimizer)
+        step = next(steps)
+        params = step.params
+        history.cost.append(step.cost)
+        if step.accuracy is not None:
+            history.accuracy.append(step.accuracy)
         if print_every and ((i + 1) % print_every == 0 or i + 1 == iterations):
-            shown = f"  accuracy {acc:.4f}" if acc is not None else ""
+            shown = f"  accuracy {step.accuracy:.4f}" if step.accuracy is not None else ""
             elapsed = time.perf_counter() - started
-            print(f"iteration {i + 1:>6}/{iterations}  cost {history.cost[-1]:.6f}{shown}  ({elapsed:.1f} s)",
+            print(f"iteration {i + 1:>6}/{iterations}  cost {step.cost:.6f}{shown}  ({elapsed:.1f} s)",
                   file=stream, flush=True)
     return params, history

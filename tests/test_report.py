@@ -87,7 +87,7 @@ def test_list_names_every_case(capsys):
 @pytest.mark.parametrize("argv, message", [
     (["--case", "no-such-case"], "unknown case 'no-such-case'"),
     (["--case", "sgd-1steps", "--framework", "jax"], "unknown framework 'jax'; valid names: torch, torch-logits"),
-    (["--format", "pdf"], "unknown format 'pdf'; available formats: json"),
+    (["--format", "pdf"], "unknown format 'pdf'; available formats: md, html, json"),
 ])
 def test_bad_report_arguments_exit_2_with_one_line(tmp_path, capsys, argv, message):
     assert main(["report", "--out", str(tmp_path), *argv]) == 2
@@ -108,3 +108,26 @@ def test_two_runs_give_identical_documents(tmp_path):
     for out in (first, second):
         assert main(["report", "--case", "adam-8steps-float32", "--framework", "torch", "--out", str(out)]) == 0
     assert (first / "report.json").read_text() == (second / "report.json").read_text()
+
+
+def test_markdown_and_html_reports_teach_and_are_self_contained(tmp_path):
+    pytest.importorskip("torch")
+    pytest.importorskip("keras")
+    pytest.importorskip("matplotlib")
+    argv = ["report", "--case", "adam-8steps-float32", "--case", "edge-saturated-sigmoid-float64",
+            "--format", "md,html", "--out", str(tmp_path)]
+    assert main(argv) == 0
+    md = (tmp_path / "report.md").read_text()
+    for heading in ("## Summary", "## How to read the numbers", "## Why the numbers agree", "## Explained divergences",
+                    "### torch BCELoss clamps log at -100", "### Keras Adam adds epsilon-hat", "## Environment"):
+        assert heading in md
+    # the equation in the course's notation, and each framework's way of computing it
+    assert "dW[l] = (1/m) dZ[l] A[l-1]^T" in md and "linear.weight.grad is dW itself" in md
+    # defaults are read from the installed frameworks, not written in
+    assert "epsilon_hat = 1e-07" in md and "epsilon = 1e-08" in md
+    figures = sorted(p.name for p in (tmp_path / "figures").iterdir())
+    assert figures == ["case-adam-8steps-float32-cost.png", "case-adam-8steps-float32-growth.png",
+                       "case-adam-8steps-float32-heatmap.png", "case-edge-saturated-sigmoid-float64-heatmap.png"]
+    html = (tmp_path / "report.html").read_text()
+    assert html.count("data:image/png;base64,") == 4
+    assert "http://" not in html and "https://" not in html and "<script" not in html  # readable offline

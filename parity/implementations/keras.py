@@ -12,6 +12,7 @@ probabilities: there is then no gradient with respect to A[L], and no 1e-7 clipp
 from __future__ import annotations
 
 import contextlib
+from dataclasses import dataclass
 
 from parity import layout
 from parity.case import Case, batch, initial_params
@@ -79,19 +80,43 @@ def _optimizer(case: Case):
     return keras.optimizers.Adam(learning_rate=case.learning_rate)
 
 
-def run(case: Case, framework: str = "keras") -> Trace:
-    tf, keras = _modules()
-    with floatx(case.dtype):
-        return _run(case, framework, tf, keras)
+@dataclass
+class _Model:
+    model: object
+    dense_layers: list
+    loss_fn: object
+    optimizer: object
+
+    @property
+    def variables(self) -> list:
+        return [v for dense in self.dense_layers for v in (dense.kernel, dense.bias)]
+
+    def step(self, x, y, value_grads: bool = False):
+        """One forward, loss, tape gradient and optimizer apply; returns (J, values [z1, a1, ...], gradients of
+        J with respect to values (if asked) and to the variables), all from before the update."""
+        tf, _ = _modules()
+        with tf.GradientTape() as tape:
+            values = self.model(x, training=True)
+            J = self.loss_fn(y, values[-1])
+        targets = (list(values) if value_grads else []) + self.variables
+        grads = tape.gradient(J, targets)
+        n = len(values) if value_grads else 0
+        self.optimizer.apply(grads[n:], self.variables)
+        return J, values, grads[:n], grads[n:]
+
+    def params(self) -> dict:
+        out = {}
+        for l, dense in enumerate(self.dense_layers, start=1):
+            out[f"W{l}"] = layout.W_from_keras(dense.kernel.numpy()).copy()
+            out[f"b{l}"] = layout.b_from_framework(dense.bias.numpy()).copy()
+        return out
 
 
-def _run(case: Case, framework: str, tf, keras) -> Trace:
-    params = initial_params(case)
-    X, Y = batch(case)
-    m, L = case.m, case.L
+def _build(case: Case, params: dict) -> _Model:
+    _, keras = _modules()
     inputs = keras.Input(shape=(case.layer_dims[0],), dtype=case.dtype)
     a, outputs, dense_layers = inputs, [], []
-    for l in range(1, L + 1):
+    for l in range(1, case.L + 1):
         dense = keras.layers.Dense(case.layer_dims[l], dtype=case.dtype)
         z = dense(a)
         a = _activation_layer(case.activations[l - 1], case.dtype)(z)
@@ -101,39 +126,51 @@ def _run(case: Case, framework: str, tf, keras) -> Trace:
     for l, dense in enumerate(dense_layers, start=1):
         dense.kernel.assign(layout.keras_kernel(params[f"W{l}"]))
         dense.bias.assign(layout.framework_bias(params[f"b{l}"]))
-    loss_fn = _loss(case)
-    optimizer = _optimizer(case)
-    variables = [v for dense in dense_layers for v in (dense.kernel, dense.bias)]
-    x = tf.constant(layout.batch_to_framework(X))
-    y = tf.constant(layout.batch_to_framework(Y))
-    trace = Trace(framework)
-    for s in range(case.steps):
-        with tf.GradientTape() as tape:
-            values = model(x, training=True)
-            J = loss_fn(y, values[-1])
-        grads = tape.gradient(J, list(values) + variables)
-        value_grads, variable_grads = grads[: 2 * L], grads[2 * L :]
-        for l in range(1, L + 1):
-            trace.record(s, "forward", l, "Z", layout.batch_from_framework(values[2 * l - 2]))
-            trace.record(s, "forward", l, "A", layout.batch_from_framework(values[2 * l - 1]))
-        trace.record(s, "cost", None, "J", float(J))
-        for l in range(L, 0, -1):
-            dA = value_grads[2 * l - 1]
-            if dA is not None:
-                trace.record(s, "backward", l, "dA", layout.batch_grad_from_framework(dA, m))
-            trace.record(s, "backward", l, "dZ", layout.batch_grad_from_framework(value_grads[2 * l - 2], m))
-            trace.record(s, "backward", l, "dW", layout.W_from_keras(variable_grads[2 * l - 2]))
-            trace.record(s, "backward", l, "db", layout.b_from_framework(variable_grads[2 * l - 1]))
-        optimizer.apply(variable_grads, variables)
-        for l, dense in enumerate(dense_layers, start=1):
-            trace.record(s, "update", l, "W", layout.W_from_keras(dense.kernel.numpy()))
-            trace.record(s, "update", l, "b", layout.b_from_framework(dense.bias.numpy()))
-    state = [v for v in optimizer.variables if len(v.shape)]
-    trace.dtypes = {
-        "parameters": str(dense_layers[0].kernel.dtype),
-        "activations": str(values[-1].dtype.name),
-        "optimizer_state": ",".join(sorted({str(v.dtype) for v in state})) or "none",
-        "learning_rate": str(optimizer.learning_rate.dtype),
-    }
+    return _Model(model, dense_layers, _loss(case), _optimizer(case))
+
+
+def run(case: Case, framework: str = "keras") -> Trace:
+    """Every intermediate of ``case.steps`` steps from the case's initial weights."""
+    tf, _ = _modules()
+    with floatx(case.dtype):
+        model = _build(case, initial_params(case))
+        X, Y = batch(case)
+        x, y = tf.constant(layout.batch_to_framework(X)), tf.constant(layout.batch_to_framework(Y))
+        m, L = case.m, case.L
+        trace = Trace(framework)
+        for s in range(case.steps):
+            J, values, value_grads, variable_grads = model.step(x, y, value_grads=True)
+            for l in range(1, L + 1):
+                trace.record(s, "forward", l, "Z", layout.batch_from_framework(values[2 * l - 2]))
+                trace.record(s, "forward", l, "A", layout.batch_from_framework(values[2 * l - 1]))
+            trace.record(s, "cost", None, "J", float(J))
+            for l in range(L, 0, -1):
+                dA = value_grads[2 * l - 1]
+                if dA is not None:
+                    trace.record(s, "backward", l, "dA", layout.batch_grad_from_framework(dA, m))
+                trace.record(s, "backward", l, "dZ", layout.batch_grad_from_framework(value_grads[2 * l - 2], m))
+                trace.record(s, "backward", l, "dW", layout.W_from_keras(variable_grads[2 * l - 2]))
+                trace.record(s, "backward", l, "db", layout.b_from_framework(variable_grads[2 * l - 1]))
+            for name, value in model.params().items():
+                trace.record(s, "update", int(name[1:]), name[0], value)
+        state = [v for v in model.optimizer.variables if len(v.shape)]
+        trace.dtypes = {
+            "parameters": str(model.dense_layers[0].kernel.dtype),
+            "activations": str(values[-1].dtype.name),
+            "optimizer_state": ",".join(sorted({str(v.dtype) for v in state})) or "none",
+            "learning_rate": str(model.optimizer.learning_rate.dtype),
+        }
     trace.assert_dtype(case.dtype, case.name)
     return trace
+
+
+def iterate(case: Case, params: dict, X, Y, framework: str = "keras"):
+    """Endless training from ``params`` on (X, Y): yields (cost, AL in the reference layout, params getter)."""
+    tf, _ = _modules()
+    with floatx(case.dtype):
+        model = _build(case, params)
+        x, y = tf.constant(layout.batch_to_framework(X)), tf.constant(layout.batch_to_framework(Y))
+    while True:
+        with floatx(case.dtype):
+            J, values, _, _ = model.step(x, y)
+        yield float(J), layout.batch_from_framework(values[-1]), model.params

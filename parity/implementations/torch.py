@@ -11,6 +11,7 @@ With a logits loss there is no dA[L] (A[L] is computed for comparison but is not
 from __future__ import annotations
 
 import inspect
+from dataclasses import dataclass
 
 from parity import layout
 from parity.case import Case, batch, initial_params
@@ -71,14 +72,50 @@ def _optimizer(case: Case, parameters):
     return optim.Adam(parameters, lr=case.learning_rate)
 
 
-def run(case: Case, framework: str = "torch") -> Trace:
+@dataclass
+class _Model:
+    linears: list
+    activations: list
+    loss_fn: object
+    takes_logits: bool
+    optimizer: object
+
+    def forward(self, x, keep_grads: bool = False):
+        """Z[l] and A[l] for l = 1..L, as (m, n) tensors; ``keep_grads`` retains their .grad."""
+        a, Zs, As = x, [], []
+        for linear, g in zip(self.linears, self.activations, strict=True):
+            z = linear(a)
+            a = g(z)
+            if keep_grads:
+                z.retain_grad()
+                a.retain_grad()
+            Zs.append(z)
+            As.append(a)
+        return Zs, As
+
+    def step(self, x, y, keep_grads: bool = False):
+        """One forward, loss, backward, optimizer step; returns (J, Zs, As) from before the update."""
+        self.optimizer.zero_grad()
+        Zs, As = self.forward(x, keep_grads)
+        J = self.loss_fn(Zs[-1] if self.takes_logits else As[-1], y)
+        J.backward()
+        self.optimizer.step()
+        return J, Zs, As
+
+    def params(self) -> dict:
+        """The current parameters in the reference layout."""
+        out = {}
+        for l, linear in enumerate(self.linears, start=1):
+            out[f"W{l}"] = layout.W_from_torch(linear.weight.detach()).copy()
+            out[f"b{l}"] = layout.b_from_framework(linear.bias.detach()).copy()
+        return out
+
+
+def _build(case: Case, params: dict, framework: str) -> _Model:
     torch = _torch()
     dtype = {"float32": torch.float32, "float64": torch.float64}[case.dtype]
-    params = initial_params(case)
-    X, Y = batch(case)
-    m, L = case.m, case.L
     linears, activations = [], []
-    for l in range(1, L + 1):
+    for l in range(1, case.L + 1):
         linear = torch.nn.Linear(case.layer_dims[l - 1], case.layer_dims[l], dtype=dtype)
         with torch.no_grad():
             linear.weight.copy_(torch.from_numpy(layout.torch_weight(params[f"W{l}"])))
@@ -87,21 +124,25 @@ def run(case: Case, framework: str = "torch") -> Trace:
         activations.append(_activation_module(case.activations[l - 1]))
     loss_fn, takes_logits = _loss(case, framework)
     optimizer = _optimizer(case, [p for linear in linears for p in linear.parameters()])
-    x = torch.from_numpy(layout.batch_to_framework(X))
-    y = torch.from_numpy(layout.batch_to_framework(Y))
+    return _Model(linears, activations, loss_fn, takes_logits, optimizer)
+
+
+def _tensor(array):
+    return _torch().from_numpy(layout.batch_to_framework(array))
+
+
+def run(case: Case, framework: str = "torch") -> Trace:
+    """Every intermediate of ``case.steps`` steps from the case's initial weights."""
+    torch = _torch()
+    model = _build(case, initial_params(case), framework)
+    X, Y = batch(case)
+    x, y = _tensor(X), _tensor(Y)
+    m, L = case.m, case.L
     trace = Trace(framework)
     for s in range(case.steps):
-        optimizer.zero_grad()
-        a, Zs, As = x, [], []
-        for linear, g in zip(linears, activations, strict=True):
-            z = linear(a)
-            z.retain_grad()
-            a = g(z)
-            a.retain_grad()
-            Zs.append(z)
-            As.append(a)
-        J = loss_fn(Zs[-1] if takes_logits else As[-1], y)
-        J.backward()
+        # gradients are read after optimizer.step(): SGD and Adam leave .grad as it was
+        J, Zs, As = model.step(x, y, keep_grads=True)
+        linears = model.linears
         for l in range(1, L + 1):
             trace.record(s, "forward", l, "Z", layout.batch_from_framework(Zs[l - 1].detach()))
             trace.record(s, "forward", l, "A", layout.batch_from_framework(As[l - 1].detach()))
@@ -112,16 +153,23 @@ def run(case: Case, framework: str = "torch") -> Trace:
             trace.record(s, "backward", l, "dZ", layout.batch_grad_from_framework(Zs[l - 1].grad, m))
             trace.record(s, "backward", l, "dW", layout.W_from_torch(linears[l - 1].weight.grad))
             trace.record(s, "backward", l, "db", layout.b_from_framework(linears[l - 1].bias.grad))
-        optimizer.step()
-        for l in range(1, L + 1):
-            trace.record(s, "update", l, "W", layout.W_from_torch(linears[l - 1].weight.detach()))
-            trace.record(s, "update", l, "b", layout.b_from_framework(linears[l - 1].bias.detach()))
-    state = [v for p_state in optimizer.state.values() for v in p_state.values() if torch.is_tensor(v) and v.ndim]
+        for name, value in model.params().items():
+            trace.record(s, "update", int(name[1:]), name[0], value)
+    state = [v for p_state in model.optimizer.state.values() for v in p_state.values()
+             if torch.is_tensor(v) and v.ndim]
     trace.dtypes = {
-        "parameters": str(linears[0].weight.dtype).removeprefix("torch."),
+        "parameters": str(model.linears[0].weight.dtype).removeprefix("torch."),
         "activations": str(As[-1].dtype).removeprefix("torch."),
         "optimizer_state": ",".join(sorted({str(v.dtype).removeprefix("torch.") for v in state})) or "none",
     }
     trace.assert_dtype(case.dtype, case.name)
     return trace
 
+
+def iterate(case: Case, params: dict, X, Y, framework: str = "torch"):
+    """Endless training from ``params`` on (X, Y): yields (cost, AL in the reference layout, params getter)."""
+    model = _build(case, params, framework)
+    x, y = _tensor(X), _tensor(Y)
+    while True:
+        J, _, As = model.step(x, y)
+        yield J.item(), layout.batch_from_framework(As[-1].detach()), model.params

@@ -7,7 +7,8 @@
                  worst_headroom: {dtype: fraction of the tolerance used}},
      "cases": [{name, layers, activations, loss, optimizer, learning_rate, dtype, steps, m, edge,
                 frameworks: {framework: {status, dtypes, conventions}}, skipped: {framework: reason},
-                first_divergence: null | result, results: [result, ...]}]}
+                costs: {implementation: [J at each step]}, first_divergence: null | result,
+                results: [result, ...]}]}
 
 A result is one framework/step/stage/layer/quantity: framework, step, stage, layer, quantity, max_abs,
 max_rel, ulps, worst_index, atol, rtol, budget_ulps, headroom, status (pass/fail/explained) and, for explained
@@ -56,6 +57,7 @@ def _case(outcome: CaseResult) -> dict:
         "edge": case.edge,
         "frameworks": frameworks,
         "skipped": dict(outcome.skipped),
+        "costs": outcome.costs,
         "first_divergence": None if first is None else first.to_dict(),
         "results": [r.to_dict() for r in outcome.results],
     }

@@ -8,13 +8,14 @@ import tempfile
 from pathlib import Path
 
 
-def write_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to a temporary file beside ``path``, then rename it over ``path`` in one step."""
+def write_atomic(path: Path, content: str | bytes) -> None:
+    """Write ``content`` to a temporary file beside ``path``, then rename it over ``path`` in one step."""
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    data = content.encode("utf-8") if isinstance(content, str) else content
     try:
-        with os.fdopen(handle, "w", encoding="utf-8") as file:
-            file.write(text)
+        with os.fdopen(handle, "wb") as file:
+            file.write(data)
         os.chmod(temporary, 0o644)  # mkstemp makes it private; a report is for sharing
         os.replace(temporary, path)
     except BaseException:
@@ -22,7 +23,30 @@ def write_atomic(path: Path, text: str) -> None:
         raise
 
 
-def write_json(document: dict, out_dir: Path) -> Path:
-    path = Path(out_dir) / "report.json"
-    write_atomic(path, json.dumps(document, indent=1, allow_nan=False) + "\n")
-    return path
+
+
+def write_formats(document: dict, blocks_for, formats, out_dir: Path, stem: str, title: str) -> list[Path]:
+    """Write the document in each of ``formats`` (json, md, html) into ``out_dir``; return the paths written.
+
+    ``blocks_for(document)`` builds the shared blocks once for md and html.
+    """
+    from parity.report import html, markdown
+
+    out_dir = Path(out_dir)
+    written = []
+    if "json" in formats:
+        path = out_dir / f"{stem}.json"
+        write_atomic(path, json.dumps(document, indent=1, allow_nan=False) + "\n")
+        written.append(path)
+    if "md" in formats or "html" in formats:
+        blocks = blocks_for(document)
+        if "md" in formats:
+            text, figure_files = markdown.render(blocks)
+            for relative, png in figure_files.items():
+                write_atomic(out_dir / relative, png)
+            write_atomic(out_dir / f"{stem}.md", text)
+            written.append(out_dir / f"{stem}.md")
+        if "html" in formats:
+            write_atomic(out_dir / f"{stem}.html", html.render(blocks, title))
+            written.append(out_dir / f"{stem}.html")
+    return written

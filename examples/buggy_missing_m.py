@@ -1,0 +1,18 @@
+"""The correct network with one classic slip: dW without the 1/m of the mean cost.
+
+python -m parity check examples/buggy_missing_m.py   ->  first divergence dW2 at step 0
+"""
+
+import numpy as np
+from correct import ACTIVATIONS, LAYERS, LOSS, compute_cost, forward_prop, relu_derivative, update_params  # noqa: F401
+
+
+def backward_prop(params, cache, X, Y):
+    m = X.shape[1]
+    dZ2 = cache["A2"] - Y
+    dW2 = dZ2 @ cache["A1"].T  # the bug: / m is missing
+    db2 = np.sum(dZ2, axis=1, keepdims=True) / m
+    dZ1 = (params["W2"].T @ dZ2) * relu_derivative(cache["Z1"])
+    dW1 = dZ1 @ X.T
+    db1 = np.sum(dZ1, axis=1, keepdims=True) / m
+    return {"dW1": dW1, "db1": db1, "dW2": dW2, "db2": db2}

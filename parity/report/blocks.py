@@ -1,0 +1,232 @@
+"""A report as a list of blocks (headings, paragraphs, tables, figures), built from a report document.
+
+Markdown and HTML render the same blocks (``markdown.py``, ``html.py``), so the two formats always say the same
+thing. Everything shown comes from the document: result records, costs, environment and defaults.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from parity import conventions
+from parity.case import EDGES
+from parity.report import figures, teaching
+
+
+@dataclass
+class Heading:
+    level: int
+    text: str
+    anchor: str | None = None
+
+
+@dataclass
+class Paragraph:
+    text: str
+
+
+@dataclass
+class Table:
+    headers: list[str]
+    rows: list[list[str]]
+
+
+@dataclass
+class Figure:
+    name: str
+    png: bytes
+    caption: str
+
+
+def _g(value) -> str:
+    if isinstance(value, str):
+        return value
+    if value is None:
+        return ""
+    return f"{value:.3g}"
+
+
+def _ulps(result: dict) -> float:
+    value = result["variant_ulps"] if result.get("variant_ulps") is not None else result["ulps"]
+    return float(value)
+
+
+def anchor(name: str) -> str:
+    return "case-" + "".join(ch if ch.isalnum() else "-" for ch in name)
+
+
+def _framework_summary(case: dict, framework: str) -> tuple[str, float, float, list[str]]:
+    own = [r for r in case["results"] if r["framework"] == framework]
+    worst = max((_ulps(r) for r in own), default=0.0)
+    headroom = max((float(r["headroom"]) for r in own), default=0.0)
+    explained = sorted({c for r in own if r["status"] == "explained" for c in r["conventions"]})
+    return case["frameworks"][framework]["status"], worst, headroom, explained
+
+
+def parity_blocks(document: dict, with_figures: bool = True) -> list:
+    summary, env = document["summary"], document["environment"]
+    budget = max((r["budget_ulps"] for c in document["cases"] for r in c["results"]), default=16)
+    blocks: list = [
+        Heading(1, "nn-parity report"),
+        Paragraph(
+            f"{summary['cases']} cases, {summary['comparisons']} comparisons: {summary['passed']} passed, "
+            f"{summary['failed']} failed, {summary['explained']} explained. The NumPy reference, PyTorch "
+            f"{env.get('torch') or '(not installed)'} and Keras {env.get('keras') or '(not installed)'} on TensorFlow "
+            f"{env.get('tensorflow') or '(not installed)'} ran each case from identical initial weights; every "
+            f"intermediate quantity was compared in computation order (forward 1..L, cost, backward L..1, update)."),
+    ]
+    worst = summary.get("worst_headroom", {})
+    if worst:
+        blocks.append(Paragraph("Worst headroom (fraction of the tolerance used, against what each framework "
+                                "documents): " + ", ".join(f"{d} {v:.2f}" for d, v in sorted(worst.items())) + "."))
+    for framework, reason in summary.get("skipped", {}).items():
+        blocks.append(Paragraph(f"{framework} was skipped: {reason}."))
+    blocks += [Heading(2, "Summary"), _summary_table(document)]
+    blocks += _reading_blocks(budget)
+    blocks += _explained_blocks(document)
+    blocks.append(Heading(2, "Cases"))
+    for case in document["cases"]:
+        blocks += _case_blocks(case, with_figures)
+    blocks += environment_blocks(document)
+    return blocks
+
+
+def _summary_table(document: dict) -> Table:
+    rows = []
+    for case in document["cases"]:
+        for framework in case["frameworks"]:
+            status, worst, headroom, explained = _framework_summary(case, framework)
+            rows.append([f"[{case['name']}](#{anchor(case['name'])})", framework, status, _g(worst), f"{headroom:.2f}",
+                         ", ".join(explained)])
+        for framework, reason in case["skipped"].items():
+            rows.append([case["name"], framework, "skipped", "", "", reason])
+    return Table(["case", "framework", "status", "worst error (ulps)", "headroom", "explained by"], rows)
+
+
+def _reading_blocks(budget: float) -> list:
+    rows = [[q, eq, torch, keras, why] for q, eq, torch, keras, why in teaching.quantity_rows()]
+    return [
+        Heading(2, "How to read the numbers"),
+        Paragraph(teaching.TOLERANCE_TEXT.format(budget=f"{budget:g}")),
+        Paragraph("Columns: max abs is the largest |difference| in the quantity; max rel divides it by the "
+                  "largest |reference value|; ulps is the largest difference in units of eps x E; headroom is "
+                  "ulps / tolerance (below 1 passes). 'explained' means the framework follows its own documented "
+                  "formula, which differs from the textbook: see the next section."),
+        Heading(2, "Why the numbers agree"),
+        Table(["quantity", "equation", "PyTorch", "Keras", "why they agree"], rows),
+    ]
+
+
+def _explained_blocks(document: dict) -> list:
+    seen: dict[str, list[tuple[dict, dict]]] = {}
+    for case in document["cases"]:
+        for r in case["results"]:
+            if r["status"] == "explained":
+                for convention in r["conventions"]:
+                    seen.setdefault(convention, []).append((case, r))
+    blocks: list = [Heading(2, "Explained divergences")]
+    if not seen:
+        return blocks + [Paragraph("No framework departed from the textbook in the cases run.")]
+    blocks.append(Paragraph(
+        "Where a framework documents a formula other than the textbook's, the reference also runs that formula. "
+        "A difference is explained when the framework matches its documented variant within tolerance: the "
+        "predicted size is |variant - textbook|, the measured size |framework - textbook|. Defaults below were "
+        "read from the installed frameworks."))
+    blocks.append(Table(["default", "PyTorch", "Keras"], [list(r) for r in teaching.defaults_rows(
+        document.get("defaults", {}))]))
+    for convention_id, hits in seen.items():
+        convention = conventions.get(convention_id)
+        blocks += [Heading(3, convention.title),
+                   Paragraph(conventions.explain(convention, document.get("defaults", {})))]
+        worst: dict[tuple[str, str], dict] = {}
+        for case, r in hits:
+            key = (case["name"], r["framework"])
+            if key not in worst or float(r["max_abs"]) > float(worst[key]["max_abs"]):
+                worst[key] = r
+        rows = [[name, fw, f"{r['quantity']}[{r['layer']}]" if r["layer"] else r["quantity"], str(r["step"]),
+                 _g(r["predicted_max_abs"]), _g(r["max_abs"]), _g(r["variant_ulps"])]
+                for (name, fw), r in worst.items()]
+        blocks.append(Table(["case", "framework", "largest at", "step", "predicted size", "measured size",
+                             "ulps from the variant"], rows))
+    return blocks
+
+
+def _case_blocks(case: dict, with_figures: bool) -> list:
+    name = case["name"]
+    edge = EDGES.get(case.get("edge"))
+    description = (f"{'-'.join(map(str, case['layers']))} network, activations {', '.join(case['activations'])}, "
+                   f"{case['loss']}, {case['optimizer']} (learning rate {case['learning_rate']}), {case['dtype']}, "
+                   f"{case['steps']} step{'s' if case['steps'] > 1 else ''}, m = {case['m']}.")
+    if edge:
+        description += f" Edge case: {edge}."
+    blocks: list = [Heading(3, name, anchor(name)), Paragraph(description)]
+    first = case["first_divergence"]
+    if first:
+        blocks.append(Paragraph(f"First divergence: {first['framework']}, step {first['step']}, {first['stage']}, "
+                                f"layer {first['layer']}, {first['quantity']}: max abs {_g(first['max_abs'])}, "
+                                f"{_g(first['ulps'])} ulps (tolerance {first['budget_ulps']:g})."))
+    if with_figures and case["results"]:
+        blocks.append(Figure(f"{anchor(name)}-heatmap", figures.error_heatmap(case),
+                             "Worst error per layer and quantity, over all steps"))
+        if case["steps"] > 1:
+            blocks.append(Figure(f"{anchor(name)}-cost", figures.cost_curves(case["costs"], f"{name}: cost per step"),
+                                 "Cost of each implementation at each step, overlaid"))
+            blocks.append(Figure(f"{anchor(name)}-growth", figures.error_growth(case),
+                                 "Worst error of each framework at each step, log scale"))
+    shown_steps = sorted({0, case["steps"] - 1})
+    rows = [[r["framework"], str(r["step"]), r["stage"], "" if r["layer"] is None else str(r["layer"]),
+             r["quantity"], _g(r["max_abs"]), _g(r["max_rel"]), _g(_ulps(r)), f"{r['budget_ulps']:g}",
+             r["status"] + (f" ({', '.join(r['conventions'])})" if r["conventions"] else "")]
+            for r in case["results"] if r["step"] in shown_steps]
+    if case["steps"] > 2:
+        blocks.append(Paragraph(f"Steps 0 and {case['steps'] - 1} below; report.json holds every step."))
+    blocks.append(Table(["framework", "step", "stage", "layer", "quantity", "max abs", "max rel", "ulps",
+                         "tolerance", "status"], rows))
+    return blocks
+
+
+def environment_blocks(document: dict) -> list:
+    env = document["environment"]
+    rows = [[key, str(value)] for key, value in env.items() if key != "flags"]
+    rows += [[f"flag: {key}", str(value)] for key, value in env.get("flags", {}).items()]
+    return [Heading(2, "Environment"), Table(["what", "value"], rows)]
+
+
+def train_blocks(document: dict, with_figures: bool = True) -> list:
+    """The side-by-side training report: final numbers, cost curves, drift, and the costs along the way."""
+    spec, runs = document["spec"], document["runs"]
+    blocks: list = [
+        Heading(1, "nn-parity: training side by side"),
+        Paragraph(f"{'-'.join(map(str, spec['layers']))} network ({', '.join(spec['activations'])}), "
+                  f"{spec['loss']}, {spec['optimizer']} with learning rate {spec['learning_rate']}, "
+                  f"{spec['iterations']} full-batch iterations in {spec['dtype']}, {spec['init']} initialisation, "
+                  f"on {document['data']['name']} (m = {document['data']['m_train']}, test m = "
+                  f"{document['data']['m_test']}). Every implementation started from the same weights and used "
+                  f"its own layers, loss and optimizer."),
+    ]
+    for name, reason in document.get("skipped", {}).items():
+        blocks.append(Paragraph(f"{name} was skipped: {reason}."))
+    rows = [[name, _g(run["cost"][-1]), _g(run["train_accuracy"]), _g(run["test_accuracy"]),
+             _g(run["drift"][-1]) if run["drift"] else "", f"{run['ms_per_iteration']:.2f}"]
+            for name, run in runs.items()]
+    blocks += [Heading(2, "Final"), Table(["implementation", "final cost", "train accuracy", "test accuracy",
+                                           "parameter drift from the reference", "ms / iteration"], rows)]
+    blocks.append(Paragraph("Parameter drift is max |P - P_ref| / max |P_ref| over every W[l] and b[l]. Rounding "
+                            "differences of one step are carried into the next, so drift grows slowly along a "
+                            "trajectory; it stays near the dtype's precision unless an implementation computes "
+                            "something else."))
+    if with_figures:
+        blocks.append(Figure("train-cost", figures.cost_curves({n: r["cost"] for n, r in runs.items()},
+                                                               "cost per iteration", "iteration"),
+                             "Cost of each implementation at each iteration, overlaid"))
+        if any(r["drift"] for r in runs.values()):
+            blocks.append(Figure("train-drift", figures.drift_curves(runs, document["record_every"]),
+                                 "Parameter drift of each framework from the reference"))
+    names = list(runs)
+    every = max(1, spec["iterations"] // 20)
+    cost_rows = [[str(i)] + [_g(runs[n]["cost"][i]) for n in names] +
+                 [_g(max(runs[n]["cost"][i] for n in names) - min(runs[n]["cost"][i] for n in names))]
+                 for i in list(range(0, spec["iterations"], every)) + [spec["iterations"] - 1]]
+    blocks += [Heading(2, "Cost along the way"), Table(["iteration", *names, "largest difference"], cost_rows)]
+    blocks += environment_blocks(document)
+    return blocks

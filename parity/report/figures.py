@@ -1,0 +1,122 @@
+"""Figures for the reports, drawn from the report documents (never from recomputed numbers), as PNG bytes.
+
+matplotlib is imported here only, with the non-interactive Agg backend, so reports render on machines with
+no display.
+"""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+
+QUANTITY_ROWS = ("Z", "A", "dA", "dZ", "dW", "db", "W", "b")
+STYLES = {"reference": ("black", "-", "o"), "torch": ("tab:orange", "--", "s"), "torch-logits": ("tab:red", ":", "^"),
+          "keras": ("tab:blue", "-.", "x")}
+
+
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg", force=True)
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _png(figure) -> bytes:
+    plt = _pyplot()
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=80, bbox_inches="tight", metadata={"Software": None})
+    plt.close(figure)
+    return buffer.getvalue()
+
+
+def _measured_ulps(result: dict) -> float:
+    """The error against what the framework documents (its variant where one exists), in ulps."""
+    value = result["variant_ulps"] if result.get("variant_ulps") is not None else result["ulps"]
+    return float(value) if not isinstance(value, str) else float("inf")
+
+
+def error_heatmap(case: dict) -> bytes:
+    """Worst error (over all steps) per layer and quantity, one panel per framework, log colour scale."""
+    plt = _pyplot()
+    frameworks = list(case["frameworks"])
+    L = len(case["layers"]) - 1
+    figure, axes = plt.subplots(1, len(frameworks), figsize=(1.2 + 1.1 * L * len(frameworks), 3.4), squeeze=False)
+    budget = max((r["budget_ulps"] for r in case["results"]), default=16)
+    for axis, framework in zip(axes[0], frameworks, strict=True):
+        grid = np.full((len(QUANTITY_ROWS), L), np.nan)
+        explained = np.zeros_like(grid, dtype=bool)
+        for r in case["results"]:
+            if r["framework"] != framework or r["layer"] is None:
+                continue
+            i, j = QUANTITY_ROWS.index(r["quantity"]), r["layer"] - 1
+            grid[i, j] = np.nanmax([grid[i, j], _measured_ulps(r)])
+            explained[i, j] |= r["status"] == "explained"
+        shown = np.log10(np.maximum(grid, 1e-2))
+        image = axis.imshow(shown, vmin=-2, vmax=np.log10(budget) + 1, cmap="viridis", aspect="auto")
+        for (i, j), value in np.ndenumerate(grid):
+            if not np.isnan(value):
+                label = f"{value:.2g}" + ("*" if explained[i, j] else "")
+                axis.text(j, i, label, ha="center", va="center", fontsize=7,
+                          color="white" if shown[i, j] < np.log10(budget) else "black")
+        axis.set_xticks(range(L), [f"l={l}" for l in range(1, L + 1)])
+        axis.set_yticks(range(len(QUANTITY_ROWS)), QUANTITY_ROWS)
+        axis.set_title(framework, fontsize=9)
+    figure.colorbar(image, ax=list(axes[0]), label=f"log10 ulps (tolerance {budget:g} ulps = {np.log10(budget):.1f})")
+    figure.suptitle("worst error per layer and quantity (* explained by a convention)", fontsize=9)
+    return _png(figure)
+
+
+def cost_curves(costs: dict[str, list[float]], title: str, xlabel: str = "step") -> bytes:
+    """The cost J of every implementation at every step, overlaid (distinct line styles show agreement)."""
+    plt = _pyplot()
+    figure, axis = plt.subplots(figsize=(5.2, 3.0))
+    for name, values in costs.items():
+        colour, style, marker = STYLES.get(name, ("gray", "-", "."))
+        steps = np.arange(len(values))
+        axis.plot(steps, values, linestyle=style, color=colour, label=name,
+                  marker=marker if len(values) <= 30 else None, markersize=4, markerfacecolor="none")
+    axis.set_xlabel(xlabel)
+    axis.set_ylabel("cost J")
+    axis.set_title(title, fontsize=9)
+    axis.legend(fontsize=8)
+    return _png(figure)
+
+
+def error_growth(case: dict) -> bytes:
+    """The worst error of each framework at each step (all quantities), log scale, with the tolerance."""
+    plt = _pyplot()
+    figure, axis = plt.subplots(figsize=(5.2, 3.0))
+    budget = max((r["budget_ulps"] for r in case["results"]), default=16)
+    for framework in case["frameworks"]:
+        worst = np.zeros(case["steps"])
+        for r in case["results"]:
+            if r["framework"] == framework:
+                worst[r["step"]] = max(worst[r["step"]], _measured_ulps(r))
+        colour, style, marker = STYLES.get(framework, ("gray", "-", "."))
+        axis.semilogy(np.arange(case["steps"]), np.maximum(worst, 1e-2), linestyle=style, color=colour,
+                      marker=marker, markersize=4, markerfacecolor="none", label=framework)
+    axis.axhline(budget, color="crimson", linewidth=1, label=f"tolerance ({budget:g} ulps)")
+    axis.set_xlabel("step")
+    axis.set_ylabel("worst error (ulps of the error scale)")
+    axis.set_title("error growth over steps", fontsize=9)
+    axis.legend(fontsize=8)
+    return _png(figure)
+
+
+def drift_curves(runs: dict, record_every: int) -> bytes:
+    """Relative parameter drift of each framework from the reference, log scale."""
+    plt = _pyplot()
+    figure, axis = plt.subplots(figsize=(5.2, 3.0))
+    for name, run in runs.items():
+        if run.get("drift"):
+            colour, style, marker = STYLES.get(name, ("gray", "-", "."))
+            axis.semilogy(run["drift_iterations"], np.maximum(np.asarray(run["drift"], dtype=float), 1e-17),
+                          linestyle=style, color=colour, label=name)
+    axis.set_xlabel(f"iteration (recorded every {record_every})")
+    axis.set_ylabel("max |P - P_ref| / max |P_ref|")
+    axis.set_title("parameter drift from the reference", fontsize=9)
+    axis.legend(fontsize=8)
+    return _png(figure)

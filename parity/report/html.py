@@ -1,0 +1,55 @@
+"""Blocks as one self-contained HTML file: styles inline, figures embedded as data URIs, no external assets,
+readable offline."""
+
+from __future__ import annotations
+
+import base64
+import html
+import re
+
+from parity.report.blocks import Figure, Heading, Paragraph, Table
+
+STYLE = """
+body { font-family: system-ui, sans-serif; max-width: 75rem; margin: 2rem auto; padding: 0 1rem; color: #222; }
+h1, h2, h3 { line-height: 1.2; } h2 { border-bottom: 1px solid #ccc; padding-bottom: .2rem; margin-top: 2.5rem; }
+table { border-collapse: collapse; margin: .8rem 0; font-size: .85rem; }
+th, td { border: 1px solid #ccc; padding: .25rem .5rem; vertical-align: top; text-align: left; }
+th { background: #f3f3f3; } tr:nth-child(even) td { background: #fafafa; }
+td.pass { color: #1a7f37; } td.fail { color: #c62828; font-weight: bold; } td.explained { color: #8a6d00; }
+figure { margin: 1rem 0; } figcaption { font-size: .8rem; color: #555; }
+nav { font-size: .85rem; column-width: 22rem; }
+"""
+
+_LINK = re.compile(r"\[([^\]]+)\]\((#[^)]+)\)")
+
+
+def _inline(text: str) -> str:
+    """Escape, then turn the one inline markup the blocks use, [text](#anchor), into a link."""
+    return _LINK.sub(lambda m: f'<a href="{m.group(2)}">{m.group(1)}</a>', html.escape(str(text), quote=False))
+
+
+def _status_class(cell: str) -> str:
+    word = str(cell).split(" ")[0]
+    return f' class="{word}"' if word in ("pass", "fail", "explained") else ""
+
+
+def render(blocks: list, title: str) -> str:
+    body = []
+    for block in blocks:
+        if isinstance(block, Heading):
+            attribute = f' id="{block.anchor}"' if block.anchor else ""
+            body.append(f"<h{block.level}{attribute}>{html.escape(block.text)}</h{block.level}>")
+        elif isinstance(block, Paragraph):
+            body.append(f"<p>{_inline(block.text)}</p>")
+        elif isinstance(block, Table):
+            head = "".join(f"<th>{html.escape(h)}</th>" for h in block.headers)
+            rows = "".join("<tr>" + "".join(f"<td{_status_class(c)}>{_inline(c)}</td>" for c in row) + "</tr>"
+                           for row in block.rows)
+            body.append(f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>")
+        elif isinstance(block, Figure):
+            data = base64.b64encode(block.png).decode("ascii")
+            body.append(f'<figure><img alt="{html.escape(block.caption)}" src="data:image/png;base64,{data}">'
+                        f"<figcaption>{html.escape(block.caption)}</figcaption></figure>")
+    return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+            f"<title>{html.escape(title)}</title><style>{STYLE}</style></head><body>\n"
+            + "\n".join(body) + "\n</body></html>\n")

@@ -1,0 +1,124 @@
+"""The teaching text of the reports: for each quantity, the equation in the course's notation, how PyTorch and
+Keras compute the same number, and why the numbers agree to the precision shown.
+
+Framework defaults quoted here are read from the report document (``defaults``: read from the installed
+frameworks at run time), never written in, so the text stays true when versions change.
+"""
+
+from __future__ import annotations
+
+QUANTITIES = {
+    "Z": {
+        "equation": "Z[l] = W[l] A[l-1] + b[l], shape (n[l], m): one column per sample",
+        "torch": "nn.Linear computes z = a @ weight.T + bias on (m, n) tensors whose rows are samples. Its weight "
+                 "is the course's W[l] itself, (n[l], n[l-1]), so z is Z[l] transposed.",
+        "keras": "Dense computes z = a @ kernel + bias, also rows-as-samples. Its kernel is W[l] transposed, "
+                 "(n[l-1], n[l]); the bias is b[l] flattened to (n[l],).",
+        "why": "The three compute the same dot products. Only the order of the additions inside the matrix "
+               "kernels differs (OpenBLAS for NumPy, MKL for torch, Eigen/oneDNN for TensorFlow), which moves the "
+               "last bits; the error is measured against |W||A| + |b|, the size of the terms being added.",
+    },
+    "A": {
+        "equation": "A[l] = g[l](Z[l]), elementwise (softmax: per column, exp(Z - max Z) / sum exp(Z - max Z))",
+        "torch": "Activation modules: nn.Sigmoid, nn.Tanh, nn.ReLU, nn.LeakyReLU(negative_slope), "
+                 "nn.Softmax(dim=1) (dim 1 is the class axis when rows are samples), nn.Identity for linear.",
+        "keras": "An Activation layer after each Dense (so Z stays visible), or a LeakyReLU(negative_slope) layer; "
+                 "softmax runs over the last axis, the class axis.",
+        "why": "Each library evaluates exp and tanh to within about an ulp, and every softmax subtracts the "
+               "maximum first, so the outputs agree to the rounding of those functions, scaled by g'(Z) times the "
+               "error already in Z.",
+    },
+    "J": {
+        "equation": "BCE: J = -(1/(n[L] m)) sum [Y log A + (1-Y) log(1-A)];  CCE: J = -(1/m) sum_i sum_k Y log A;  "
+                    "MSE: J = (1/(n[L] m)) sum (A - Y)^2",
+        "torch": "BCELoss on probabilities, BCEWithLogitsLoss on Z[L], CrossEntropyLoss on the logits Z[L] with "
+                 "probability targets (it applies log-softmax itself), MSELoss; reduction 'mean' divides by the "
+                 "number of elements (CrossEntropyLoss: by the number of samples).",
+        "keras": "BinaryCrossentropy, CategoricalCrossentropy, MeanSquaredError with 'sum_over_batch_size': a mean "
+                 "over the last axis per sample (a sum over classes for CCE), then a mean over samples, which is "
+                 "the same number. On the TensorFlow backend a sigmoid or softmax output carries its logits and "
+                 "the cross-entropies use them.",
+        "why": "Same reductions, same logarithms. Whether the log is taken of probabilities or computed from "
+               "logits changes only rounding while probabilities stay well inside (0, 1); near 0 and 1 the "
+               "frameworks' guards take over (see the explained divergences).",
+    },
+    "dA": {
+        "equation": "dA[l] = W[l+1]^T dZ[l+1] per example; at the output dA[L] = dL/dA[L] (the loss's own gradient)",
+        "torch": "a.retain_grad() before backward(); a.grad is dJ/dA = dA^T / m, since autograd differentiates "
+                 "the mean cost.",
+        "keras": "tape.gradient(J, a) inside tf.GradientTape gives the same dJ/dA = dA^T / m.",
+        "why": "The course puts the 1/m of the mean into dW and db; autograd applies it at the start, in the loss. "
+               "Multiplying the framework's gradient by m recovers the per-example dA. With a logits loss there is "
+               "no gradient with respect to A[L]: the loss never sees A[L].",
+    },
+    "dZ": {
+        "equation": "dZ[l] = dA[l] * g'(Z[l]); at the output dZ[L] = A[L] - Y for sigmoid + BCE and softmax + CCE "
+                    "(divided by n[L] for BCE over several units)",
+        "torch": "z.grad = dZ^T / m. BCEWithLogitsLoss and CrossEntropyLoss produce the fused A - Y directly; "
+                 "BCELoss gives (p - y)/(p(1 - p)) and nn.Sigmoid multiplies by p(1 - p). ReLU's derivative at "
+                 "exactly 0 is 0 (threshold_backward); LeakyReLU's is the slope.",
+        "keras": "tape.gradient(J, z) = dZ^T / m; on the logits path the fused A - Y. TensorFlow's ReluGrad is 0 at "
+                 "exactly 0 and LeakyReluGrad gives the slope there.",
+        "why": "The fused and the unfused output gradients are equal in exact arithmetic and differ by a few "
+               "roundings; the derivative conventions at 0 are the same everywhere (the case with pre-activations "
+               "exactly 0 pins them).",
+    },
+    "dW": {
+        "equation": "dW[l] = (1/m) dZ[l] A[l-1]^T, shape (n[l], n[l-1])",
+        "torch": "linear.weight.grad is dW itself: same layout as W, and the 1/m is already in z.grad.",
+        "keras": "The kernel's gradient is dW transposed.",
+        "why": "A matrix product summed over the m samples, in a different order in each library: the error is "
+               "measured against (1/m)|dZ||A|^T.",
+    },
+    "db": {
+        "equation": "db[l] = (1/m) sum over columns of dZ[l], shape (n[l], 1) (summed per unit, never over all axes)",
+        "torch": "linear.bias.grad, shape (n[l],): db flattened.",
+        "keras": "The bias gradient, shape (n[l],).",
+        "why": "A sum over the m samples for each unit; the only difference is the order of the additions.",
+    },
+    "W": {
+        "equation": "gradient descent: W[l] <- W[l] - alpha dW[l], b[l] <- b[l] - alpha db[l] (momentum and Adam "
+                    "as in reference/optimizers.py)",
+        "torch": "torch.optim.SGD (momentum: b <- mu b + g, p <- p - lr b) and torch.optim.Adam (Algorithm 1 of "
+                 "Kingma and Ba), stepping the parameters in place.",
+        "keras": "keras.optimizers.SGD (momentum: v <- mu v - lr g, p <- p + v) and keras.optimizers.Adam "
+                 "(the epsilon-hat form), applied with optimizer.apply(gradients, variables).",
+        "why": "The update is a handful of elementwise operations on numbers that already agree; where a "
+               "framework documents a different formula, the reference runs that formula too and the difference "
+               "is reported as explained.",
+    },
+}
+QUANTITIES["b"] = QUANTITIES["W"]
+
+TOLERANCE_TEXT = (
+    "A rounding error is proportional to the size of the terms that produced a number, not to the number: "
+    "0.3 - 0.2999 is off by about eps x 0.3, not eps x 0.0001. So each quantity is given an error scale E, the same "
+    "computation carried out on absolute values plus the error flowing in from earlier results (first-order "
+    "forward error analysis of the reference's own computation, parity/magnitude.py). An error is reported in "
+    "ulps of that scale: |framework - reference| / (eps x E), eps being the dtype's machine epsilon. The tolerance "
+    "is {budget} such ulps; a correct framework measures a few, a formula slip a million or more."
+)
+
+
+def quantity_rows() -> list[tuple[str, str, str, str, str]]:
+    """(quantity, equation, PyTorch, Keras, why they agree), in computation order."""
+    return [(q, t["equation"], t["torch"], t["keras"], t["why"]) for q, t in QUANTITIES.items() if q != "b"]
+
+
+def defaults_rows(defaults: dict) -> list[tuple[str, str, str]]:
+    """The installed frameworks' defaults that the comparison relies on, side by side."""
+    torch, keras = defaults.get("torch", {}), defaults.get("keras", {})
+    names = [
+        ("adam_epsilon", "Adam epsilon"),
+        ("adam_beta_1", "Adam beta_1"),
+        ("adam_beta_2", "Adam beta_2"),
+        ("leaky_relu_slope", "LeakyReLU layer/module slope"),
+        ("sgd_learning_rate", "SGD default learning rate"),
+        ("epsilon", "Keras fuzz factor (probability clipping)"),
+    ]
+    return [(label, _show(torch.get(key)), _show(keras.get(key))) for key, label in names
+            if key in torch or key in keras]
+
+
+def _show(value) -> str:
+    return "n/a" if value is None else repr(value)
