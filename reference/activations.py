@@ -57,8 +57,11 @@ def relu(Z: np.ndarray) -> np.ndarray:
 
 
 def relu_backward(dA: np.ndarray, Z: np.ndarray) -> np.ndarray:
-    """dZ = dA * [Z > 0]: the derivative at exactly 0 is taken as 0, as PyTorch, TensorFlow and JAX do."""
-    return np.where(Z > 0, dA, 0)
+    """dZ = dA * [Z > 0]: the derivative at exactly 0 is taken as 0, as PyTorch, TensorFlow and JAX do.
+
+    (Multiplying by the 0/1 mask is exact, and several times faster than ``np.where`` with a scalar.)
+    """
+    return dA * (Z > 0)
 
 
 def leaky_relu(Z: np.ndarray, slope: float = DEFAULT_LEAKY_SLOPE) -> np.ndarray:

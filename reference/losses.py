@@ -97,13 +97,19 @@ def validate(AL: np.ndarray, Y, loss: str) -> tuple[np.ndarray, np.ndarray]:
         raise TypeError(f"AL must be a float32 or float64 array, got {AL.dtype}")
     Y = np.asarray(Y)
     same_shape("Y", Y, "AL", AL)
-    Y = as_array("Y", Y, AL.dtype)
+    Y = validate_targets(Y, loss, AL.dtype)
+    check_outputs(AL, loss)
+    return AL, Y
+
+
+def validate_targets(Y, loss: str, dtype) -> np.ndarray:
+    """Y as a ``dtype`` array, checked: finite, 2-D, and valid targets for ``loss``."""
+    Y = as_array("Y", Y, np.dtype(dtype))
     if loss == "binary_crossentropy":
         if Y.min() < 0 or Y.max() > 1:
             raise ValueError(
                 f"binary_crossentropy labels must lie in [0, 1], got values from {Y.min()} to {Y.max()}"
             )
-        _check_probabilities(AL, loss, "a sigmoid output layer")
     elif loss == "categorical_crossentropy":
         sums = Y.sum(axis=0)
         tolerance = _TARGET_SUM_ULPS * Y.shape[0] * np.finfo(Y.dtype).eps
@@ -115,8 +121,15 @@ def validate(AL: np.ndarray, Y, loss: str) -> tuple[np.ndarray, np.ndarray]:
                 f"e.g. one-hot); {bad.size} of {Y.shape[1]} columns are not, first column {i} "
                 f"sums to {sums[i]} with minimum {Y[:, i].min()}"
             )
+    return Y
+
+
+def check_outputs(AL: np.ndarray, loss: str) -> None:
+    """Cross-entropies need probabilities: refuse an AL outside [0, 1] (a wrong output activation)."""
+    if loss == "binary_crossentropy":
+        _check_probabilities(AL, loss, "a sigmoid output layer")
+    elif loss == "categorical_crossentropy":
         _check_probabilities(AL, loss, "a softmax output layer")
-    return AL, Y
 
 
 def _check_probabilities(AL: np.ndarray, loss: str, remedy: str) -> None:

@@ -47,12 +47,16 @@ def layer_forward(A_prev: np.ndarray, W: np.ndarray, b: np.ndarray, activation: 
     return g.forward(Z), Z
 
 
-def linear_backward(dZ: np.ndarray, A_prev: np.ndarray, W: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(dA_prev, dW, db) from dZ: dW = (1/m) dZ A_prev^T, db = (1/m) sum_columns dZ, dA_prev = W^T dZ."""
+def linear_backward(dZ: np.ndarray, A_prev: np.ndarray, W: np.ndarray | None):
+    """(dA_prev, dW, db) from dZ: dW = (1/m) dZ A_prev^T, db = (1/m) sum_columns dZ, dA_prev = W^T dZ.
+
+    With ``W=None`` dA_prev is skipped (returned as None): training never needs dA[0], the gradient with respect
+    to the inputs, and for a wide input layer it is a third of the backward pass's work.
+    """
     m = A_prev.shape[1]
     dW = (dZ @ A_prev.T) / m
     db = dZ.sum(axis=1, keepdims=True) / m
-    dA_prev = W.T @ dZ
+    dA_prev = None if W is None else W.T @ dZ
     return dA_prev, dW, db
 
 
@@ -120,43 +124,58 @@ def check_network(params: dict, X, activations) -> tuple[int, np.ndarray]:
 
 def forward(params: dict, X, activations) -> tuple[np.ndarray, list[LayerCache]]:
     """(AL, caches): A[L] and one ``LayerCache`` per layer, l = 1..L."""
-    L, A = check_network(params, X, activations)
-    caches = []
-    for l in range(1, L + 1):
+    L, X = check_network(params, X, activations)
+    return propagate(params, X, activations)
+
+
+def propagate(params: dict, X: np.ndarray, activations) -> tuple[np.ndarray, list[LayerCache]]:
+    """``forward`` without its checks, for loops that have checked their inputs once."""
+    A, caches = X, []
+    for l, name in enumerate(activations, start=1):
         W, b = params[f"W{l}"], params[f"b{l}"]
-        A_prev = A
-        A, Z = layer_forward(A_prev, W, b, activations[l - 1])
-        caches.append(LayerCache(A_prev, W, b, Z))
+        Z = W @ A + b
+        caches.append(LayerCache(A, W, b, Z))
+        A = get_activation(name).forward(Z)
     return A, caches
 
 
-def backward(AL: np.ndarray, Y, caches: list[LayerCache], activations, loss: str, *, dAL=None) -> dict[str, np.ndarray]:
+def backward(AL: np.ndarray, Y, caches: list[LayerCache], activations, loss: str, *, dAL=None,
+             input_gradient: bool = True) -> dict[str, np.ndarray]:
     """Gradients {"dZ{l}", "dW{l}", "dA{l-1}", "db{l}"} for l = L..1.
 
     dZ[L] is the fused output gradient when the output activation and loss have one (``losses.output_gradient``),
     otherwise dA[L] = ``loss_gradient`` pushed through g[L]'. A given ``dAL`` (per example, shape of AL) is
     pushed through g[L]' instead: the way to backpropagate a loss of your own, or a framework's guarded one.
+    ``input_gradient=False`` leaves out dA0, which a training step does not need.
     """
     L = len(caches)
     if len(activations) != L:
         raise ValueError(f"activations has {len(activations)} names but caches hold {L} layers")
+    AL, Y = losses.validate(AL, Y, loss)
+    if dAL is not None and np.shape(dAL) != np.shape(AL):
+        raise ValueError(f"dAL has shape {np.shape(dAL)} but AL has shape {np.shape(AL)}")
+    return backpropagate(AL, Y, caches, activations, loss, dAL=dAL, input_gradient=input_gradient)
+
+
+def backpropagate(AL, Y, caches, activations, loss: str, *, dAL=None, input_gradient: bool = True) -> dict:
+    """``backward`` without its checks, for loops that have checked their inputs once."""
+    L = len(caches)
     output = get_activation(activations[-1])
-    if dAL is not None:
-        losses.validate(AL, Y, loss)
-        if np.shape(dAL) != np.shape(AL):
-            raise ValueError(f"dAL has shape {np.shape(dAL)} but AL has shape {np.shape(AL)}")
-        dZ = output.backward(dAL, caches[-1].Z)
+    fused = losses.FUSED_OUTPUT_GRADIENTS.get((output.name, loss))
+    if dAL is None and fused is not None:
+        dZ = fused(AL, Y)
     else:
-        dZ = losses.output_gradient(AL, Y, loss, output.name)
-        if dZ is None:
-            dZ = output.backward(losses.loss_gradient(AL, Y, loss), caches[-1].Z)
+        dZ = output.backward(losses.LOSSES[loss][1](AL, Y) if dAL is None else dAL, caches[-1].Z)
     grads = {}
     for l in range(L, 0, -1):
         cache = caches[l - 1]
         if l < L:
             dZ = get_activation(activations[l - 1]).backward(grads[f"dA{l}"], cache.Z)
         grads[f"dZ{l}"] = dZ
-        grads[f"dA{l - 1}"], grads[f"dW{l}"], grads[f"db{l}"] = linear_backward(dZ, cache.A_prev, cache.W)
+        W = cache.W if (l > 1 or input_gradient) else None
+        dA_prev, grads[f"dW{l}"], grads[f"db{l}"] = linear_backward(dZ, cache.A_prev, W)
+        if dA_prev is not None:
+            grads[f"dA{l - 1}"] = dA_prev
     return grads
 
 

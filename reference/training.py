@@ -18,7 +18,7 @@ import numpy as np
 
 from reference import losses
 from reference.activations import get_activation
-from reference.network import backward, check_network, forward
+from reference.network import backpropagate, check_network, forward, propagate
 from reference.optimizers import update
 
 
@@ -62,11 +62,10 @@ def accuracy(AL: np.ndarray, Y: np.ndarray, output: str) -> float | None:
 
 
 def _batches(m: int, batch_size: int | None, seed: int):
-    """Endless stream of column-index arrays, one per iteration."""
+    """Endless stream of column-index arrays, one per iteration (None: the whole batch, no copy)."""
     if batch_size is None:
-        columns = np.arange(m)
         while True:
-            yield columns
+            yield None
     rng = np.random.default_rng(seed)
     while True:
         order = rng.permutation(m)
@@ -105,18 +104,26 @@ def _check_training(params, X, Y, activations, loss, batch_size):
 def iterate(params: dict, X, Y, activations, loss: str, optimizer, *, batch_size: int | None = None,
             seed: int = 0):
     """Endless training: yields a ``Step`` per iteration (forward, cost, backward, update). ``train`` is
-    this generator run for a fixed number of iterations; use it directly to watch or interleave runs."""
+    this generator run for a fixed number of iterations; use it directly to watch or interleave runs.
+
+    Inputs are checked once, before the first iteration; the loop itself runs the unchecked
+    ``propagate``/``backpropagate``, and skips dA0, which no update uses.
+    """
     X, Y = _check_training(params, X, Y, activations, loss, batch_size)
+    Y = losses.validate_targets(Y, loss, X.dtype)
     output = activations[-1]
+    cost = losses.LOSSES[loss][0]
     batches = _batches(X.shape[1], batch_size, seed)
     i = 0
     while True:
         columns = next(batches)
-        X_batch, Y_batch = X[:, columns], Y[:, columns]
-        AL, caches = forward(params, X_batch, activations)
-        J = losses.cost(AL, Y_batch, loss)
+        X_batch, Y_batch = (X, Y) if columns is None else (X[:, columns], Y[:, columns])
+        AL, caches = propagate(params, X_batch, activations)
+        if i == 0:
+            losses.check_outputs(AL, loss)
+        J = cost(AL, Y_batch)
         acc = accuracy(AL, Y_batch, output)
-        grads = backward(AL, Y_batch, caches, activations, loss)
+        grads = backpropagate(AL, Y_batch, caches, activations, loss, input_gradient=False)
         params = update(params, grads, optimizer)
         yield Step(i, AL, J, acc, params)
         i += 1
