@@ -10,6 +10,10 @@ configure(threads=1)
 
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
+from hypothesis import Phase, settings  # noqa: E402
+
+# For mutation testing (pyproject's [tool.mutmut]): a failing property is enough, shrinking it is not needed.
+settings.register_profile("mutation", phases=[Phase.explicit, Phase.reuse, Phase.generate], deadline=None)
 
 
 @pytest.fixture(autouse=True)

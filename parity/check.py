@@ -33,7 +33,7 @@ import reference
 from parity.case import Case, batch, initial_params
 from parity.compare import Result, compare, first_divergence, measure
 from parity.conventions import TEXTBOOK
-from parity.harness import _reference
+from parity.harness import reference_trace
 from parity.tolerance import parity_ulps
 from parity.trace import Key, Trace
 
@@ -309,7 +309,7 @@ def check(path, learning_rate: float = 0.1, steps: int = 3, m: int = 32, framewo
     path = Path(path)
     module = load_learner(path)
     case = learner_case(module, path, learning_rate, steps, m)
-    textbook, scales = _reference(case, TEXTBOOK)
+    textbook, scales = reference_trace(case, TEXTBOOK)
     learner = learner_trace(module, path, case)
     results = compare(case, "learner", learner, textbook, scales, TEXTBOOK)
     first = first_divergence(results)

@@ -3,6 +3,7 @@
     python -m parity report   run the case grid in the reference, PyTorch and Keras; write report.json
     python -m parity train    train the reference, PyTorch and Keras side by side from identical weights
     python -m parity check    check a learner's own network module against the reference
+    python -m parity bench    time a training step in each library, against the machine's GEMM rate
 
 Bad input ends with a one-line message on stderr and exit status 2, never a traceback; a report with a
 failed comparison exits 1.
@@ -70,6 +71,13 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--frameworks", type=_name_list, default=["torch", "keras"],
                        help="frameworks that certify the reference on your network, or 'none' (default torch,keras)")
     check.add_argument("--format", choices=["human", "json"], default="human")
+    bench = commands.add_parser("bench", help="time a training step in the reference, PyTorch and Keras")
+    bench.add_argument("--format", type=_name_list, default=[], help="json: also write bench.json into --out")
+    bench.add_argument("--out", type=Path, default=Path("parity-bench"), help="output directory for bench.json")
+    bench.add_argument("--repeats", type=int, default=15, help="timed steps per measurement (median reported)")
+    bench.add_argument("--dtype", choices=["float32", "float64"], help="only this dtype")
+    bench.add_argument("--quick", action="store_true", help="the two small networks only")
+    bench.add_argument("--no-suite", action="store_true", help="skip timing the parity suite's own throughput")
     train = commands.add_parser("train", help="train the reference, PyTorch and Keras side by side from identical "
                                               "weights with full-batch gradient descent")
     train.add_argument("--data", default="planar",
@@ -167,6 +175,51 @@ def run_train(args) -> int:
         paths = write_formats(document, train_blocks, formats, args.out, "train", "nn-parity training")
         print(f"wrote {', '.join(map(str, paths))}")
     return 0 if all(np.isfinite(run.cost[-1]) for run in result.runs.values()) else 1
+
+
+def run_bench(args) -> int:
+    import json
+
+    from parity import bench
+    from parity.environment import describe
+    from parity.report.files import write_atomic
+
+    unknown = [f for f in args.format if f != "json"]
+    if unknown:
+        raise ValueError(f"unknown format {unknown[0]!r}; bench writes json")
+    if args.repeats < 1:
+        raise ValueError(f"--repeats must be a positive integer, got {args.repeats}")
+    if args.format:
+        _check_writable(args.out)
+    networks = bench.NETWORKS[:2] if args.quick else bench.NETWORKS
+    dtypes = (args.dtype,) if args.dtype else ("float32", "float64")
+    document = bench.run(networks=networks, dtypes=dtypes, repeats=args.repeats)
+    print("parity check of one case beyond the frameworks' own runs ...", file=sys.stderr, flush=True)
+    document["parity_overhead"] = bench.parity_overhead()
+    if not args.no_suite:
+        print("the parity suite over the whole grid ...", file=sys.stderr, flush=True)
+        document["suite"] = bench.suite_throughput()
+    document["environment"] = describe()
+    print(f"{'network':16s} {'m':>6s} {'dtype':8s} {'implementation':15s} {'ms/step':>9s} {'GFLOP/s':>8s} "
+          f"{'x torch':>8s} {'of GEMM':>8s}")
+    for r in document["results"]:
+        ratio = "" if r["ratio_to_torch"] is None else f"{r['ratio_to_torch']:.2f}"
+        print(f"{r['network']:16s} {r['m']:>6d} {r['dtype']:8s} {r['implementation']:15s} {r['ms_per_step']:9.3f} "
+              f"{r['gflops']:8.2f} {ratio:>8s} {100 * r['efficiency']:7.0f}%")
+    overhead = document["parity_overhead"]
+    print(f"parity check of {overhead['case']}: {overhead['total_ms']:.1f} ms, of which the frameworks' own runs "
+          f"{overhead['frameworks_ms']:.1f} ms: overhead {overhead['overhead_ms']:.1f} ms")
+    if "suite" in document:
+        suite = document["suite"]
+        print(f"parity suite: {suite['cases']} cases, {suite['comparisons']} comparisons in {suite['seconds']:.1f} s "
+              f"({suite['cases_per_second']:.1f} cases/s, {suite['comparisons_per_second']:.0f} comparisons/s)")
+    for target in document["targets"]:
+        print(f"target {'met' if target['met'] else 'MISSED'}: {target['target']}: {target['detail']}")
+    if args.format:
+        path = args.out / "bench.json"
+        write_atomic(path, json.dumps(document, indent=1, allow_nan=False) + "\n")
+        print(f"wrote {path}")
+    return 0
 
 
 def run_check(args) -> int:
@@ -271,8 +324,12 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     configure()
     try:
-        return {"report": run_report, "train": run_train, "check": run_check}[args.command](args)
+        return {"report": run_report, "train": run_train, "check": run_check, "bench": run_bench}[args.command](args)
     except (ValueError, TypeError, KeyError) as error:
         message = error.args[0] if isinstance(error, KeyError) and error.args else error
         print(f"python -m parity {args.command}: error: {message}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print(f"python -m parity {args.command}: interrupted; files already written are complete, "
+              f"none is half-written", file=sys.stderr)
+        return 130

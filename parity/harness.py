@@ -57,7 +57,8 @@ def framework_trace(case: Case, framework: str) -> Trace:
     return _module(framework).run(case, framework)
 
 
-def _reference(case: Case, variant) -> tuple[Trace, dict]:
+def reference_trace(case: Case, variant) -> tuple[Trace, dict]:
+    """The reference's run of ``case`` in ``variant``, and the error scale E of each quantity."""
     trace = reference_implementation.run(case, variant)
     activations = reference_implementation.activations_for(case, variant)
     return trace, magnitudes(case, variant, trace, activations)
@@ -66,7 +67,7 @@ def _reference(case: Case, variant) -> tuple[Trace, dict]:
 def run_case(case: Case, frameworks=FRAMEWORKS) -> CaseResult:
     """Run ``case`` in the reference and in each applicable framework; compare each with the reference."""
     result = CaseResult(case)
-    textbook, textbook_S = _reference(case, TEXTBOOK)
+    textbook, textbook_S = reference_trace(case, TEXTBOOK)
     result.costs["reference"] = _costs(textbook, case)
     for framework in frameworks:
         _module(framework)  # an unknown name fails here, before anything runs
@@ -81,7 +82,7 @@ def run_case(case: Case, frameworks=FRAMEWORKS) -> CaseResult:
         variant = conventions.variant_for(case, framework, defaults)
         variant_trace = variant_S = None
         if variant.conventions:
-            variant_trace, variant_S = _reference(case, variant)
+            variant_trace, variant_S = reference_trace(case, variant)
         result.results += compare(case, framework, actual, textbook, textbook_S, variant, variant_trace, variant_S)
         result.dtypes[framework] = actual.dtypes
         result.variants[framework] = list(variant.conventions)

@@ -30,6 +30,13 @@ def load(path) -> Split:
     path = Path(path)
     if not path.exists():
         raise ValueError(f"no such file or folder: {str(path)!r}")
+    try:
+        return _load(path)
+    except OSError as error:  # permissions, a folder where a file was expected, a failing disk
+        raise ValueError(f"cannot read {str(path)!r}: {error.strerror or error}") from None
+
+
+def _load(path: Path) -> Split:
     if path.is_dir():
         return _idx_folder(path)
     name = path.name.lower()

@@ -9,6 +9,7 @@ Accuracies are computed from each implementation's final parameters with one and
 
 from __future__ import annotations
 
+import importlib
 import sys
 import time
 from dataclasses import dataclass, field
@@ -72,7 +73,7 @@ def _iterators(spec: Case, params: dict, X, Y, implementations, skipped: dict):
         except ImportError as error:
             skipped[name] = f"{error.name or name} is not installed"
             continue
-        module = __import__(f"parity.implementations.{name}", fromlist=["iterate"])
+        module = importlib.import_module(f"parity.implementations.{name}")
         iterators[name] = module.iterate(spec, params, X, Y, name)
     return iterators
 

@@ -77,12 +77,10 @@ def positive_finite(name: str, value) -> float:
     return float(value)
 
 
-def in_unit_interval(name: str, value, *, closed_right: bool = False) -> float:
-    """A decay rate in [0, 1) (or [0, 1] with ``closed_right``)."""
+def in_unit_interval(name: str, value) -> float:
+    """A decay rate in [0, 1)."""
     if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)):
         raise TypeError(f"{name} must be a number, got {type(value).__name__} {value!r}")
-    upper_ok = value <= 1 if closed_right else value < 1
-    if not (math.isfinite(value) and value >= 0 and upper_ok):
-        interval = "[0, 1]" if closed_right else "[0, 1)"
-        raise ValueError(f"{name} must be in {interval}, got {value!r}")
+    if not (math.isfinite(value) and 0 <= value < 1):
+        raise ValueError(f"{name} must be in [0, 1), got {value!r}")
     return float(value)

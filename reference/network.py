@@ -43,6 +43,10 @@ def layer_forward(A_prev: np.ndarray, W: np.ndarray, b: np.ndarray, activation: 
     """(A, Z) with Z = W A_prev + b and A = g(Z)."""
     g = get_activation(activation)
     _check_layer(A_prev, W, b, "A_prev", "W", "b")
+    return _layer_forward(A_prev, W, b, g)
+
+
+def _layer_forward(A_prev, W, b, g) -> tuple[np.ndarray, np.ndarray]:
     Z = W @ A_prev + b
     return g.forward(Z), Z
 
@@ -132,10 +136,9 @@ def propagate(params: dict, X: np.ndarray, activations) -> tuple[np.ndarray, lis
     """``forward`` without its checks, for loops that have checked their inputs once."""
     A, caches = X, []
     for l, name in enumerate(activations, start=1):
-        W, b = params[f"W{l}"], params[f"b{l}"]
-        Z = W @ A + b
-        caches.append(LayerCache(A, W, b, Z))
-        A = get_activation(name).forward(Z)
+        W, b, A_prev = params[f"W{l}"], params[f"b{l}"], A
+        A, Z = _layer_forward(A_prev, W, b, get_activation(name))
+        caches.append(LayerCache(A_prev, W, b, Z))
     return A, caches
 
 

@@ -26,6 +26,8 @@ def test_every_shipped_example_is_exercised():
     assert sorted(p.name for p in EXAMPLES.glob("*.py")) == sorted([*BUGGY, "correct.py"])
 
 
+@pytest.mark.torch
+@pytest.mark.keras
 def test_the_correct_example_passes_and_the_reference_is_certified_by_both_frameworks(capsys):
     pytest.importorskip("torch")
     pytest.importorskip("keras")
@@ -64,7 +66,7 @@ def test_json_output_names_the_first_divergence_and_its_diagnosis(capsys):
      "forward_prop = backward_prop = update_params = print\n", "unknown activation 'swish'"),
     ("LAYERS = [2, 3, 1]\nACTIVATIONS = ['tanh']\nLOSS = 'mse'\nforward_prop = backward_prop = update_params = print\n",
      "ACTIVATIONS must name one activation per layer (2 for LAYERS [2, 3, 1])"),
-])
+], ids=["syntax-error", "missing-functions", "import-raises", "unknown-activation", "activations-count"])
 def test_broken_modules_get_one_clear_line_and_exit_2(tmp_path, capsys, source, message):
     (tmp_path / "bad.py").write_text(source)
     assert main(["check", str(tmp_path / "bad.py"), "--frameworks", "none"]) == 2

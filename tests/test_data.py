@@ -77,7 +77,7 @@ def test_kaggle_test_csv_without_labels_gets_a_hint(tmp_path):
     (b"\x00\x00\x0d\x03rest", r"not an IDX file of unsigned bytes \(expected magic 00 00 08 0n, got 00 00 0d 03\)"),
     (idx_bytes(IMAGES)[:-10], r"header says shape \(5, 28, 28\) \(3920 bytes\) but 3910 bytes follow"),
     (b"", r"got an empty file"),
-])
+], ids=["bad-magic", "truncated", "empty"])
 def test_malformed_idx_says_what_was_expected(tmp_path, content, message):
     (tmp_path / "train-images-idx3-ubyte").write_bytes(content)
     (tmp_path / "train-labels-idx1-ubyte").write_bytes(idx_bytes(LABELS))
@@ -106,7 +106,7 @@ def test_npz_without_the_keras_arrays_is_refused(tmp_path):
 @pytest.mark.parametrize("name, message", [
     ("nowhere/train.csv", r"no such file or folder"),
     ("notes.txt", r"not a MNIST file this reader knows"),
-])
+], ids=["missing", "unknown-format"])
 def test_missing_or_unknown_files_are_named(tmp_path, name, message):
     if name == "notes.txt":
         (tmp_path / name).write_text("hello")
@@ -143,3 +143,21 @@ def test_held_out_split_is_seeded_and_disjoint():
 def test_unknown_source_lists_the_built_in_sets():
     with pytest.raises(ValueError, match=r"unknown data 'cifar': not a built-in data set \(planar, xor, digits\)"):
         data.load_source("cifar")
+
+
+def test_an_unreadable_file_is_a_clear_error(tmp_path, monkeypatch):
+    path = tmp_path / "train.csv"
+    path.write_text("label\n")
+
+    def denied(*args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(mnist, "open", denied, raising=False)  # as for a file without read permission
+    with pytest.raises(ValueError, match=r"cannot read .*train.csv.*Permission denied"):
+        mnist.load(path)
+
+
+def test_a_folder_named_like_a_file_is_a_clear_error(tmp_path):
+    (tmp_path / "mnist.npz").mkdir()
+    with pytest.raises(ValueError, match=r"no MNIST IDX files found"):
+        mnist.load(tmp_path / "mnist.npz")

@@ -37,3 +37,21 @@ def test_tensorflow_keras_and_torch_import_together_in_the_fixed_order():
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["3.0", "3.0", "1"]
+
+
+def test_a_missing_framework_is_skipped_with_a_reason_not_a_crash(tmp_path):
+    """With torch made unimportable, the report still runs, says why torch is missing, and exits 0."""
+    code = (
+        "import sys\n"
+        "sys.modules['torch'] = None  # as if torch were not installed\n"
+        "from parity.cli import main\n"
+        f"sys.exit(main(['report', '--case', 'sgd-1steps-float64', '--format', 'json', '--out', r'{tmp_path}']))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "torch skipped (torch is not installed)" in result.stderr
+    import json
+
+    document = json.loads((tmp_path / "report.json").read_text())
+    assert document["summary"]["skipped"] == {"torch": "torch is not installed",
+                                              "torch-logits": "torch is not installed"}

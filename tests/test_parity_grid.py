@@ -20,7 +20,7 @@ def grid_params():
                 yield pytest.param(case, framework, id=f"{case.name}-{framework}", marks=mark)
 
 
-@pytest.mark.parametrize("case, framework", grid_params())
+@pytest.mark.parametrize("case, framework", list(grid_params()))
 def test_framework_matches_the_reference(case, framework):
     outcome = run_case(case, [framework])
     if framework in outcome.skipped:

@@ -140,7 +140,7 @@ def test_learning_rate_must_be_a_number():
 @pytest.mark.parametrize("kwargs, message", [
     ({"beta": 1.0}, r"beta must be in \[0, 1\), got 1.0"),
     ({"form": "nesterov"}, r"unknown momentum form 'nesterov'; valid forms: heavy_ball, velocity, ema"),
-])
+], ids=["beta-one", "unknown-form"])
 def test_momentum_hyper_parameters_are_checked(kwargs, message):
     with pytest.raises(ValueError, match=message):
         reference.Momentum(0.1, **kwargs)
@@ -150,7 +150,7 @@ def test_momentum_hyper_parameters_are_checked(kwargs, message):
     ({"beta2": -0.1}, r"beta2 must be in \[0, 1\)"),
     ({"epsilon": -1e-8}, r"epsilon must be a finite number >= 0"),
     ({"form": "amsgrad"}, r"unknown Adam form 'amsgrad'; valid forms: paper, epsilon_hat"),
-])
+], ids=["beta2-negative", "epsilon-negative", "unknown-form"])
 def test_adam_hyper_parameters_are_checked(kwargs, message):
     with pytest.raises(ValueError, match=message):
         reference.Adam(0.1, **kwargs)
@@ -162,7 +162,7 @@ def test_adam_hyper_parameters_are_checked(kwargs, message):
     ([3, 0, 1], ValueError, r"layer_dims\[1\] must be positive, got 0 in \[3, 0, 1\]"),
     ([3, -2], ValueError, r"layer_dims\[1\] must be positive, got -2"),
     ([3, 2.5], TypeError, r"layer_dims\[1\] must be an integer, got float 2.5"),
-])
+], ids=["one-size", "empty", "zero-size", "negative-size", "float-size"])
 def test_layer_dims_are_checked(layer_dims, error, message):
     with pytest.raises(error, match=message):
         reference.init_params(layer_dims)
@@ -207,7 +207,7 @@ def test_update_names_a_missing_gradient(net):
 @pytest.mark.parametrize("kwargs, message", [
     ({"iterations": 0}, r"iterations must be a positive integer, got 0"),
     ({"iterations": 1, "batch_size": 0}, r"batch_size must be a positive integer or None, got 0"),
-])
+], ids=["zero-iterations", "zero-batch"])
 def test_train_checks_its_loop_settings(net, kwargs, message):
     params, X, Y, activations = net
     with pytest.raises(ValueError, match=message):

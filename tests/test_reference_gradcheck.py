@@ -39,7 +39,7 @@ def make_data(n_x: int, n_y: int, m: int, loss: str, seed: int):
     return X, Y
 
 
-@pytest.mark.parametrize("depth, hidden, output, loss", _cases())
+@pytest.mark.parametrize("depth, hidden, output, loss", list(_cases()))
 def test_backprop_matches_finite_differences(depth, hidden, output, loss, request):
     seed = zlib.crc32(request.node.callspec.id.encode())
     layer_dims = [3] + [4] * (depth - 1) + [3]

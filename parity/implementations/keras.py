@@ -174,3 +174,32 @@ def iterate(case: Case, params: dict, X, Y, framework: str = "keras"):
         with floatx(case.dtype):
             J, values, _, _ = model.step(x, y)
         yield float(J), layout.batch_from_framework(values[-1]), model.params
+
+
+def stepper(case: Case, params: dict, X, Y, compiled: bool = False):
+    """A function taking one training step from ``params`` on (X, Y): eager, or compiled with ``tf.function``
+    (a TensorFlow graph, no XLA), for the benchmark."""
+    tf, _ = _modules()
+    with floatx(case.dtype):
+        model = _build(case, params)
+        x, y = tf.constant(layout.batch_to_framework(X)), tf.constant(layout.batch_to_framework(Y))
+    if not compiled:
+        def eager():
+            with floatx(case.dtype):
+                return model.step(x, y)
+
+        return eager
+
+    @tf.function(jit_compile=False)
+    def graph_step():
+        with tf.GradientTape() as tape:
+            values = model.model(x, training=True)
+            J = model.loss_fn(y, values[-1])
+        model.optimizer.apply(tape.gradient(J, model.variables), model.variables)
+        return J
+
+    def run():
+        with floatx(case.dtype):
+            return graph_step()
+
+    return run

@@ -1,0 +1,221 @@
+"""``python -m parity bench``: how fast is a full training step (forward, backward, update) in each library?
+
+For each network, batch size m and dtype, every implementation builds the same network from the same weights
+and takes gradient-descent steps on the same data; after ``warmup`` steps, ``repeats`` steps are timed one by one
+and the median is reported (a median ignores the odd step delayed by the machine). Implementations:
+
+    reference        the NumPy reference: ``reference.iterate`` (checks its inputs once, then pure array work)
+    torch            PyTorch eager: nn.Linear layers, loss module, optimizer.step()
+    keras            Keras eager: a GradientTape step and optimizer.apply
+    keras-function   the same Keras step compiled with ``tf.function`` (TensorFlow graph, no XLA)
+
+GFLOP/s counts the matrix products only: 2 m n[l] n[l-1] per layer forward, the same again for dW[l], and again
+for dA[l-1] except at the input layer, which no update needs. ``gemm_gflops`` is the machine's own measured rate
+for a large square matrix product in NumPy (all cores), the practical ceiling; efficiency = achieved / that.
+The targets (``TARGETS``) are checked here, in the benchmark, never in timed tests.
+"""
+
+from __future__ import annotations
+
+import statistics
+import sys
+import time
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+import reference
+from parity.case import Case
+from parity.data import digits, one_hot, planar
+
+SCHEMA = "nn-parity/bench/v1"
+IMPLEMENTATIONS = ("reference", "torch", "keras", "keras-function")
+GEMM_SIZE = 2048
+
+
+@dataclass(frozen=True)
+class Network:
+    name: str
+    layers: tuple[int, ...]
+    activations: tuple[str, ...]
+    loss: str
+    m: int
+    data: str
+
+
+NETWORKS = (
+    Network("2-4-1 planar", (2, 4, 1), ("tanh", "sigmoid"), "binary_crossentropy", 400, "planar"),
+    Network("64-32-10 digits", (64, 32, 10), ("relu", "softmax"), "categorical_crossentropy", 1797, "digits"),
+    Network("784-128-10", (784, 128, 10), ("relu", "softmax"), "categorical_crossentropy", 1024, "pixels"),
+    Network("784-128-10", (784, 128, 10), ("relu", "softmax"), "categorical_crossentropy", 10000, "pixels"),
+)
+
+
+@dataclass
+class Timing:
+    network: str
+    layers: list[int]
+    m: int
+    dtype: str
+    implementation: str
+    ms_per_step: float
+    gflops: float
+    ratio_to_torch: float | None = None  # ms_per_step / torch's ms_per_step, same network, m, dtype and run
+    efficiency: float | None = None  # gflops / the GEMM rate of the dtype
+
+
+def step_flops(layers, m: int) -> float:
+    """Matrix-product FLOPs of one training step (see the module docstring)."""
+    products = [layers[l] * layers[l - 1] for l in range(1, len(layers))]
+    return 2.0 * m * (3 * sum(products) - products[0])
+
+
+def gemm_gflops(dtype: str, size: int = GEMM_SIZE, repeats: int = 5) -> float:
+    """The best of ``repeats`` timings of a size x size x size NumPy matrix product, in GFLOP/s."""
+    rng = np.random.default_rng(0)
+    A = rng.standard_normal((size, size)).astype(dtype)
+    B = rng.standard_normal((size, size)).astype(dtype)
+    A @ B
+    best = min(_seconds(lambda: A @ B) for _ in range(repeats))
+    return 2.0 * size**3 / best / 1e9
+
+
+def _seconds(function) -> float:
+    started = time.perf_counter()
+    function()
+    return time.perf_counter() - started
+
+
+def _data(network: Network, dtype: str):
+    if network.data == "planar":
+        dataset = planar(m=network.m, seed=1)
+        X, Y = dataset.X, dataset.Y
+    elif network.data == "digits":
+        dataset = digits()
+        X, Y = dataset.X[:, : network.m], dataset.Y[:, : network.m]
+    else:
+        rng = np.random.default_rng(0)
+        X = rng.uniform(0, 1, (network.layers[0], network.m))
+        Y = one_hot(rng.integers(0, network.layers[-1], network.m), network.layers[-1])
+    return X.astype(dtype), Y.astype(dtype)
+
+
+def _stepper(implementation: str, network: Network, dtype: str, params: dict, X, Y):
+    """A function that takes one training step, built once (outside the timing)."""
+    case = Case(f"bench-{network.name}", network.layers, network.activations, network.loss, learning_rate=0.01,
+                dtype=dtype, m=network.m)
+    if implementation == "reference":
+        steps = reference.iterate(params, X, Y, list(network.activations), network.loss, reference.SGD(0.01))
+        return lambda: next(steps)
+    if implementation == "torch":
+        from parity.implementations import torch as implementation_module
+
+        model = implementation_module._build(case, params, "torch")
+        x, y = implementation_module._tensor(X), implementation_module._tensor(Y)
+        return lambda: model.step(x, y)
+    from parity.implementations import keras as implementation_module
+
+    return implementation_module.stepper(case, params, X, Y, compiled=implementation == "keras-function")
+
+
+def time_steps(step, warmup: int, repeats: int) -> float:
+    """Median seconds per call of ``step`` after ``warmup`` untimed calls."""
+    for _ in range(warmup):
+        step()
+    return statistics.median(_seconds(step) for _ in range(repeats))
+
+
+def run(implementations=IMPLEMENTATIONS, dtypes=("float32", "float64"), networks=NETWORKS, warmup: int = 3,
+        repeats: int = 15, stream=None) -> dict:
+    from parity.harness import runtime_defaults
+
+    stream = stream or sys.stderr
+    available, skipped = [], {}
+    for name in implementations:
+        family = name.split("-")[0]
+        try:
+            if family != "reference":
+                runtime_defaults(family)
+            available.append(name)
+        except ImportError as error:
+            skipped[name] = f"{error.name or family} is not installed"
+    rates = {dtype: gemm_gflops(dtype) for dtype in dtypes}
+    print("GEMM rate (NumPy, " + ", ".join(f"{d} {r:.1f} GFLOP/s" for d, r in rates.items()) + ")", file=stream)
+    timings: list[Timing] = []
+    for network in networks:
+        for dtype in dtypes:
+            X, Y = _data(network, dtype)
+            params = reference.init_params(list(network.layers), "he", seed=0, dtype=dtype)
+            flops = step_flops(network.layers, network.m)
+            group = []
+            for name in available:
+                seconds = time_steps(_stepper(name, network, dtype, params, X, Y), warmup, repeats)
+                timing = Timing(network.name, list(network.layers), network.m, dtype, name, 1000 * seconds,
+                                flops / seconds / 1e9)
+                timing.efficiency = timing.gflops / rates[dtype]
+                group.append(timing)
+                print(f"  {network.name:16s} m={network.m:<6d} {dtype}  {name:15s} {timing.ms_per_step:9.3f} ms/step "
+                      f"{timing.gflops:8.2f} GFLOP/s", file=stream, flush=True)
+            torch_ms = next((t.ms_per_step for t in group if t.implementation == "torch"), None)
+            for timing in group:
+                timing.ratio_to_torch = None if torch_ms is None else timing.ms_per_step / torch_ms
+            timings += group
+    return {"schema": SCHEMA, "gemm_gflops": rates, "gemm_size": GEMM_SIZE, "warmup": warmup, "repeats": repeats,
+            "skipped": skipped, "results": [asdict(t) for t in timings], "targets": targets(timings, rates)}
+
+
+def targets(timings: list[Timing], rates: dict) -> list[dict]:
+    """The issue's performance targets, each with the figures that decide it."""
+    checks = []
+    slower = [t for t in timings if t.implementation == "reference" and t.ratio_to_torch is not None
+              and t.ratio_to_torch > 1]
+    compared = [t for t in timings if t.implementation == "reference" and t.ratio_to_torch is not None]
+    if compared:
+        checks.append({
+            "target": "the reference is no slower than PyTorch eager at every size",
+            "met": not slower,
+            "detail": "; ".join(f"{t.network} m={t.m} {t.dtype}: {t.ratio_to_torch:.2f}x torch's time"
+                                for t in (slower or compared)),
+        })
+    largest = NETWORKS[-1]
+    for t in timings:
+        if t.implementation == "reference" and (t.network, t.m) == (largest.name, largest.m):
+            checks.append({
+                "target": f"the reference reaches 80% of the GEMM rate at the largest size ({t.dtype})",
+                "met": t.efficiency >= 0.8,
+                "detail": f"{t.gflops:.1f} GFLOP/s of {rates[t.dtype]:.1f} ({100 * t.efficiency:.0f}%)",
+            })
+    return checks
+
+
+def parity_overhead(case_name: str = "digits-784-10-10-relu-softmax-float32", repeats: int = 5) -> dict:
+    """What one case's parity check costs beyond the frameworks' own runs, in milliseconds (medians)."""
+    from parity.case import get_case
+    from parity.harness import framework_trace, run_case, runtime_defaults
+
+    case = get_case(case_name)
+    frameworks = []
+    for framework in ("torch", "keras"):
+        try:
+            runtime_defaults(framework)
+            frameworks.append(framework)
+        except ImportError:
+            pass
+    run_case(case, frameworks)  # warm-up: imports, first-call costs
+    total = statistics.median(_seconds(lambda: run_case(case, frameworks)) for _ in range(repeats))
+    own = statistics.median(sum(_seconds(lambda fw=fw: framework_trace(case, fw)) for fw in frameworks)
+                            for _ in range(repeats))
+    return {"case": case_name, "frameworks": frameworks, "total_ms": 1000 * total,
+            "frameworks_ms": 1000 * own, "overhead_ms": 1000 * (total - own)}
+
+
+def suite_throughput() -> dict:
+    """Cases and comparisons per second over the whole grid (no rendering)."""
+    from parity.case import GRID
+    from parity.harness import run_case
+
+    started = time.perf_counter()
+    comparisons = sum(len(run_case(case).results) for case in GRID)
+    seconds = time.perf_counter() - started
+    return {"cases": len(GRID), "comparisons": comparisons, "seconds": seconds,
+            "cases_per_second": len(GRID) / seconds, "comparisons_per_second": comparisons / seconds}
