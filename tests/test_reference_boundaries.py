@@ -3,12 +3,16 @@
 checks, and the training loop's bookkeeping."""
 
 import io
+import re
 
 import numpy as np
 import pytest
 
 import reference
 from parity import data
+from parity.tolerance import GRADCHECK_MAX_RELATIVE_ERROR, KNOWN_ANSWER_ULPS, REARRANGEMENT_ULPS, ulps
+
+KNOWN = ulps(np.float64, KNOWN_ANSWER_ULPS)
 
 
 @pytest.fixture
@@ -84,8 +88,8 @@ def test_adam_two_steps_by_hand():
     for g in (1.0, 2.0):
         params = reference.update(params, {"dW1": np.array([[g]])}, optimizer)
     expected = 0.9 - 0.1 * (0.29 / 0.19) / np.sqrt(0.004999 / 0.001999)
-    assert params["W1"][0, 0] == pytest.approx(expected, rel=1e-14)
-    assert optimizer.m["W1"][0, 0] == pytest.approx(0.29, rel=1e-15)
+    assert params["W1"][0, 0] == pytest.approx(expected, rel=ulps(np.float64, REARRANGEMENT_ULPS))
+    assert optimizer.m["W1"][0, 0] == pytest.approx(0.29, rel=KNOWN)
 
 
 @pytest.mark.parametrize("optimizer", [reference.SGD(0.1), reference.Momentum(0.1, 0.9),
@@ -167,5 +171,93 @@ def test_progress_lines_for_a_regression_show_cost_and_time_only():
     lines = stream.getvalue().splitlines()
     assert len(lines) == 2
     head, _, elapsed = lines[1].partition("  (")
-    assert head.startswith("iteration      2/2  cost ") and len(head.split()) == 4  # no accuracy for a regression
+    assert re.fullmatch(r"iteration      2/2  cost [0-9]+\.[0-9]{6}", head)  # no accuracy for a regression
     assert 0 <= float(elapsed.removesuffix(" s)")) < 60
+
+
+def test_layer_caches_hold_the_bias_and_training_backward_skips_dA0():
+    params = reference.init_params([2, 3, 1], "xavier", seed=0)
+    params["b1"] = params["b1"] + 0.25
+    X = np.ones((2, 4))
+    AL, caches = reference.forward(params, X, ["tanh", "sigmoid"])
+    np.testing.assert_array_equal(caches[0].b, params["b1"])
+    Y = np.zeros((1, 4))
+    assert "dA0" in reference.backward(AL, Y, caches, ["tanh", "sigmoid"], "binary_crossentropy")
+    grads = reference.backward(AL, Y, caches, ["tanh", "sigmoid"], "binary_crossentropy", input_gradient=False)
+    assert "dA0" not in grads and "dA1" in grads
+
+
+def test_the_fused_output_gradient_is_used_where_the_unfused_one_divides_zero_by_zero():
+    """sigmoid(40) is exactly 1.0 in float64: dAL = (A - Y)/(A (1 - A)) would divide by 0, A - Y is just 1."""
+    params = {"W1": np.array([[0.0]]), "b1": np.array([[40.0]])}
+    AL, caches = reference.forward(params, np.array([[1.0]]), ["sigmoid"])
+    assert AL[0, 0] == 1.0
+    grads = reference.backward(AL, np.array([[0.0]]), caches, ["sigmoid"], "binary_crossentropy")
+    np.testing.assert_array_equal(grads["dZ1"], [[1.0]])
+
+
+def test_softmax_shifts_each_column_by_its_own_maximum():
+    """Columns on very different scales: a shift by the global maximum would underflow the second column to 0/0."""
+    Z = np.array([[1000.0, 0.0], [0.0, -1.0]])
+    A = reference.get_activation("softmax").forward(Z)
+    np.testing.assert_allclose(A[:, 1], [1 / (1 + np.exp(-1)), np.exp(-1) / (1 + np.exp(-1))], rtol=KNOWN)
+
+
+def test_iterate_shuffles_with_seed_zero_by_default(planar):
+    params = reference.init_params([2, 3, 1], "xavier", seed=0)
+    args = (params, planar.X, planar.Y, ["tanh", "sigmoid"], "binary_crossentropy")
+    default = reference.iterate(*args, reference.SGD(0.5), batch_size=8)
+    explicit = reference.iterate(*args, reference.SGD(0.5), batch_size=8, seed=0)
+    assert [next(default).cost for _ in range(6)] == [next(explicit).cost for _ in range(6)]
+
+
+def _flip_gradients(dZ, A_prev, W):
+    dA_prev, dW, db = _linear_backward(dZ, A_prev, W)
+    return dA_prev, -dW, -db
+
+
+_linear_backward = reference.network.linear_backward
+
+
+def test_gradient_check_scores_opposite_gradients_as_one_and_exact_ones_as_zero(monkeypatch):
+    # g = -g_num gives ||g - g_num|| / (||g|| + ||g_num||) = 2 ||g|| / 2 ||g|| = 1
+    params = reference.init_params([2, 3, 1], "xavier", seed=0)
+    X, Y = np.array([[1.0, -2.0, 0.5], [0.3, 0.1, -1.0]]), np.array([[1.0, 0.0, 1.0]])
+    monkeypatch.setattr(reference.network, "linear_backward", _flip_gradients)
+    score = reference.gradient_check(params, X, Y, ["tanh", "sigmoid"], "binary_crossentropy")
+    assert score == pytest.approx(1.0, rel=KNOWN)
+    monkeypatch.undo()
+    # a linear unit fitting Y exactly: every gradient, backpropagated or numerical, is exactly 0
+    exact = {"W1": np.array([[2.0]]), "b1": np.array([[1.0]])}
+    assert reference.gradient_check(exact, np.array([[1.0, 2.0]]), np.array([[3.0, 5.0]]), ["linear"], "mse") == 0.0
+
+
+def test_gradient_check_error_grows_with_a_coarse_epsilon_and_works_from_float32():
+    params = reference.init_params([2, 3, 1], "xavier", seed=0)
+    X, Y = np.array([[1.0, -2.0, 0.5], [0.3, 0.1, -1.0]]), np.array([[1.0, 0.0, 1.0]])
+    fine = reference.gradient_check(params, X, Y, ["tanh", "sigmoid"], "binary_crossentropy")
+    coarse = reference.gradient_check(params, X, Y, ["tanh", "sigmoid"], "binary_crossentropy", epsilon=1e-1)
+    assert coarse > 100 * fine  # the truncation error of a central difference grows as epsilon^2
+    params32 = {k: v.astype(np.float32) for k, v in params.items()}
+    numerical = reference.numerical_gradients(params32, X.astype(np.float32), Y.astype(np.float32),
+                                              ["tanh", "sigmoid"], "binary_crossentropy")
+    assert all(g.dtype == np.float64 for g in numerical.values())  # differences taken in float64, as documented
+    assert reference.gradient_check(params32, X, Y, ["tanh", "sigmoid"], "binary_crossentropy") < (
+        GRADCHECK_MAX_RELATIVE_ERROR)
+
+
+def test_documented_defaults_seed_zero_epsilon_and_dA0():
+    params = reference.init_params([2, 3, 1])
+    np.testing.assert_array_equal(params["W1"], reference.init_params([2, 3, 1], seed=0)["W1"])
+    X, Y = np.array([[1.0, -2.0, 0.5], [0.3, 0.1, -1.0]]), np.array([[1.0, 0.0, 1.0]])
+    AL, caches = reference.forward(params, X, ["tanh", "sigmoid"])
+    grads = reference.network.backpropagate(AL, Y, caches, ["tanh", "sigmoid"], "binary_crossentropy")
+    assert "dA0" in grads  # the default keeps the course's full set of gradients
+    numerical = reference.numerical_gradients(params, X, Y, ["tanh", "sigmoid"], "binary_crossentropy")
+    np.testing.assert_allclose(numerical["dW1"], grads["dW1"], rtol=0, atol=GRADCHECK_MAX_RELATIVE_ERROR)
+
+
+def test_target_sums_exactly_at_the_tolerance_are_accepted():
+    # two classes: tolerance 8 * 2 * eps = 2**-48, and 0.5 + (0.5 + 2**-48) = 1 + 2**-48 exactly
+    Y = np.array([[0.5], [0.5 + 2.0**-48]])
+    reference.cost(np.full((2, 1), 0.5), Y, "categorical_crossentropy")
