@@ -40,6 +40,8 @@ class Case:
     dtype: str = "float64"
     steps: int = 1
     m: int = 16
+    # "random" (Gaussian X, targets valid for the loss), "pixels" (uniform [0, 1] X, one-hot Y), "planar", or any
+    # source ``parity.data.load_source`` reads (a built-in name, MNIST files), of which the first m samples
     data: str = "random"
     init: str = "xavier"
     edge: str | None = None

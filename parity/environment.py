@@ -38,6 +38,11 @@ def configure(threads: int | None = None) -> None:
 _ORDER = ("tensorflow", "keras", "torch")
 
 
+def torch_device() -> str:
+    """Where the PyTorch side runs: ``NN_PARITY_TORCH_DEVICE`` (default "cpu"; e.g. "cuda" on a GPU machine)."""
+    return os.environ.get("NN_PARITY_TORCH_DEVICE", "cpu")
+
+
 def require(name: str):
     """Import framework ``name`` ("tensorflow", "keras" or "torch") keeping the one fixed order.
 
@@ -133,6 +138,7 @@ def describe() -> dict:
             "torch_cuda_matmul_allow_tf32": torch.backends.cuda.matmul.allow_tf32,
             "torch_cudnn_allow_tf32": torch.backends.cudnn.allow_tf32,
             "torch_cuda_available": torch.cuda.is_available(),
+            "torch_device": torch_device(),
         })
     if "tensorflow" in sys.modules:
         tf = sys.modules["tensorflow"]

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from parity import layout
 from parity.case import Case, batch, initial_params
-from parity.environment import require
+from parity.environment import require, torch_device
 from parity.trace import Trace
 
 
@@ -106,8 +106,8 @@ class _Model:
         """The current parameters in the reference layout."""
         out = {}
         for l, linear in enumerate(self.linears, start=1):
-            out[f"W{l}"] = layout.W_from_torch(linear.weight.detach()).copy()
-            out[f"b{l}"] = layout.b_from_framework(linear.bias.detach()).copy()
+            out[f"W{l}"] = layout.W_from_torch(_np(linear.weight)).copy()
+            out[f"b{l}"] = layout.b_from_framework(_np(linear.bias)).copy()
         return out
 
 
@@ -116,7 +116,7 @@ def _build(case: Case, params: dict, framework: str) -> _Model:
     dtype = {"float32": torch.float32, "float64": torch.float64}[case.dtype]
     linears, activations = [], []
     for l in range(1, case.L + 1):
-        linear = torch.nn.Linear(case.layer_dims[l - 1], case.layer_dims[l], dtype=dtype)
+        linear = torch.nn.Linear(case.layer_dims[l - 1], case.layer_dims[l], dtype=dtype, device=torch_device())
         with torch.no_grad():
             linear.weight.copy_(torch.from_numpy(layout.torch_weight(params[f"W{l}"])))
             linear.bias.copy_(torch.from_numpy(layout.framework_bias(params[f"b{l}"])))
@@ -128,7 +128,12 @@ def _build(case: Case, params: dict, framework: str) -> _Model:
 
 
 def _tensor(array):
-    return _torch().from_numpy(layout.batch_to_framework(array))
+    return _torch().from_numpy(layout.batch_to_framework(array)).to(torch_device())
+
+
+def _np(tensor):
+    """A tensor's values as a NumPy array, from whichever device it is on."""
+    return tensor.detach().cpu().numpy()
 
 
 def run(case: Case, framework: str = "torch") -> Trace:
@@ -144,15 +149,15 @@ def run(case: Case, framework: str = "torch") -> Trace:
         J, Zs, As = model.step(x, y, keep_grads=True)
         linears = model.linears
         for l in range(1, L + 1):
-            trace.record(s, "forward", l, "Z", layout.batch_from_framework(Zs[l - 1].detach()))
-            trace.record(s, "forward", l, "A", layout.batch_from_framework(As[l - 1].detach()))
+            trace.record(s, "forward", l, "Z", layout.batch_from_framework(_np(Zs[l - 1])))
+            trace.record(s, "forward", l, "A", layout.batch_from_framework(_np(As[l - 1])))
         trace.record(s, "cost", None, "J", J.item())
         for l in range(L, 0, -1):
             if As[l - 1].grad is not None:
-                trace.record(s, "backward", l, "dA", layout.batch_grad_from_framework(As[l - 1].grad, m))
-            trace.record(s, "backward", l, "dZ", layout.batch_grad_from_framework(Zs[l - 1].grad, m))
-            trace.record(s, "backward", l, "dW", layout.W_from_torch(linears[l - 1].weight.grad))
-            trace.record(s, "backward", l, "db", layout.b_from_framework(linears[l - 1].bias.grad))
+                trace.record(s, "backward", l, "dA", layout.batch_grad_from_framework(_np(As[l - 1].grad), m))
+            trace.record(s, "backward", l, "dZ", layout.batch_grad_from_framework(_np(Zs[l - 1].grad), m))
+            trace.record(s, "backward", l, "dW", layout.W_from_torch(_np(linears[l - 1].weight.grad)))
+            trace.record(s, "backward", l, "db", layout.b_from_framework(_np(linears[l - 1].bias.grad)))
         for name, value in model.params().items():
             trace.record(s, "update", int(name[1:]), name[0], value)
     state = [v for p_state in model.optimizer.state.values() for v in p_state.values()
@@ -172,4 +177,4 @@ def iterate(case: Case, params: dict, X, Y, framework: str = "torch"):
     x, y = _tensor(X), _tensor(Y)
     while True:
         J, _, As = model.step(x, y)
-        yield J.item(), layout.batch_from_framework(As[-1].detach()), model.params
+        yield J.item(), layout.batch_from_framework(_np(As[-1])), model.params
