@@ -329,7 +329,7 @@ def check(path, learning_rate: float = 0.1, steps: int = 3, m: int = 32, framewo
     return CheckResult(str(path), case, results, first, diagnosis, certification)
 
 
-def describe_quantity(result: Result, case: Case) -> str:
+def describe_quantity(result: Result) -> str:
     """``db2 at step 0`` in the learner's key names."""
     name = result.quantity if result.layer is None else f"{result.quantity}{result.layer}"
     return f"{name} at step {result.step}"
@@ -349,8 +349,8 @@ def human(outcome: CheckResult) -> str:
                      f"(worst {max((r.ulps for r in outcome.results), default=0):.3g} ulps of the error scale).")
         return "\n".join(lines)
     first = outcome.first
-    lines.append(f"FAIL: first divergence: {describe_quantity(first, case)} ({first.stage}, layer {first.layer})"
-                 if first.layer is not None else f"FAIL: first divergence: {describe_quantity(first, case)}")
+    lines.append(f"FAIL: first divergence: {describe_quantity(first)} ({first.stage}, layer {first.layer})"
+                 if first.layer is not None else f"FAIL: first divergence: {describe_quantity(first)}")
     if first.note:
         lines.append(f"  {first.note}")
     else:
@@ -374,14 +374,14 @@ def as_json(outcome: CheckResult) -> dict:
     if outcome.first:
         r = outcome.first
         first = {"step": r.step, "stage": r.stage, "layer": r.layer, "quantity": r.quantity,
-                 "name": describe_quantity(r, outcome.case), "max_abs": r.max_abs, "max_rel": r.max_rel,
+                 "name": describe_quantity(r), "max_abs": r.max_abs, "max_rel": r.max_rel,
                  "ulps": r.ulps, "note": r.note,
                  "diagnosis": None if outcome.diagnosis is None else {
                      "mistake": outcome.diagnosis.mistake, "explanation": outcome.diagnosis.explanation,
                      "fix": outcome.diagnosis.fix}}
-    from parity.report.document import _finite
+    from parity.report.document import json_safe
 
-    return _finite({"schema": "nn-parity/check/v1", "module": outcome.module, "passed": outcome.passed,
+    return json_safe({"schema": "nn-parity/check/v1", "module": outcome.module, "passed": outcome.passed,
                     "network": {"layers": list(outcome.case.layer_dims),
                                 "activations": list(outcome.case.activations), "loss": outcome.case.loss,
                                 "steps": outcome.case.steps, "m": outcome.case.m,

@@ -21,16 +21,12 @@ import numpy as np
 
 import reference
 from parity import data
+from parity.case import OPTIMIZERS
 from parity.environment import configure
 from parity.side_by_side import IMPLEMENTATIONS, train_side_by_side
 
 FORMATS = ("md", "html", "json")
 
-OPTIMIZERS = {
-    "sgd": lambda lr: reference.SGD(lr),
-    "momentum": lambda lr: reference.Momentum(lr, beta=0.9),
-    "adam": lambda lr: reference.Adam(lr),
-}
 
 
 def _int_list(text: str) -> list[int]:
@@ -90,7 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="one per layer (default: tanh,sigmoid for two classes, relu,softmax for digits)")
     train.add_argument("--loss", default=None, choices=sorted(reference.LOSSES),
                        help="default: from the output activation (sigmoid: BCE, softmax: CCE, otherwise MSE)")
-    train.add_argument("--optimizer", default="sgd", choices=sorted(OPTIMIZERS))
+    train.add_argument("--optimizer", default="sgd", choices=OPTIMIZERS)
     train.add_argument("--learning-rate", type=float, default=None, help="default: 1.2 for two classes, 0.5 for digits")
     train.add_argument("--iterations", type=int, default=None, help="default: 1000 for two classes, 300 for digits")
     train.add_argument("--init", default=None, choices=sorted(reference.SCHEMES),

@@ -25,7 +25,7 @@ import numpy as np
 from parity import conventions
 from parity.conventions import Variant
 from parity.tolerance import parity_ulps
-from parity.trace import Key, Trace, computation_order
+from parity.trace import QUANTITIES, STAGES, Key, Trace, computation_order
 
 
 @dataclass
@@ -140,10 +140,13 @@ def first_divergence(results: list[Result]) -> Result | None:
     return min(failed, key=lambda r: _order_index(r), default=None)
 
 
+_QUANTITY_ORDER = [q for stage in STAGES for q in QUANTITIES[stage]]
+
+
 def _order_index(result: Result) -> tuple:
-    stage = ("forward", "cost", "backward", "update").index(result.stage)
+    """Sort key following ``trace.computation_order``: step, stage, layer (L..1 in backward), quantity."""
     layer = result.layer or 0
     if result.stage == "backward":
         layer = -layer
-    quantity_rank = ("Z", "A", "J", "dA", "dZ", "dW", "db", "W", "b").index(result.quantity)
-    return (result.step, stage, layer, quantity_rank, result.framework)
+    return (result.step, STAGES.index(result.stage), layer, _QUANTITY_ORDER.index(result.quantity),
+            result.framework)

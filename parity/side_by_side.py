@@ -56,12 +56,12 @@ def drift(params: dict, reference_params: dict) -> float:
 
 def _iterators(spec: Case, params: dict, X, Y, implementations, skipped: dict):
     """One endless iterator per implementation, each yielding (cost, AL, params getter)."""
+    from parity.conventions import TEXTBOOK
     from parity.harness import runtime_defaults
+    from parity.implementations.reference import optimizer_for
 
     loss = spec.loss
-    optimizer = {"sgd": lambda: reference.SGD(spec.learning_rate),
-                 "momentum": lambda: reference.Momentum(spec.learning_rate, 0.9),
-                 "adam": lambda: reference.Adam(spec.learning_rate)}[spec.optimizer]()
+    optimizer = optimizer_for(spec, TEXTBOOK)
     iterators = {}
     for name in implementations:
         if name == "reference":

@@ -42,7 +42,7 @@ def test_each_buggy_example_is_located_and_diagnosed(example):
     outcome = check.check(EXAMPLES / example, frameworks=())
     where, mistake = BUGGY[example]
     assert not outcome.passed
-    assert check.describe_quantity(outcome.first, outcome.case) == where
+    assert check.describe_quantity(outcome.first) == where
     assert outcome.diagnosis is not None and outcome.diagnosis.mistake == mistake
 
 

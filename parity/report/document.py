@@ -24,14 +24,14 @@ from parity.harness import CaseResult
 SCHEMA = "nn-parity/report/v1"
 
 
-def _finite(value):
+def json_safe(value):
     """JSON has no inf or NaN: write them as strings so every parser reads the file."""
     if isinstance(value, float) and not math.isfinite(value):
         return str(value)
     if isinstance(value, dict):
-        return {k: _finite(v) for k, v in value.items()}
+        return {k: json_safe(v) for k, v in value.items()}
     if isinstance(value, list):
-        return [_finite(v) for v in value]
+        return [json_safe(v) for v in value]
     return value
 
 
@@ -79,5 +79,5 @@ def build(outcomes: list[CaseResult], environment: dict, defaults: dict) -> dict
         "skipped": skipped,
         "worst_headroom": worst,
     }
-    return _finite({"schema": SCHEMA, "environment": environment, "defaults": defaults, "summary": summary,
+    return json_safe({"schema": SCHEMA, "environment": environment, "defaults": defaults, "summary": summary,
                     "cases": [_case(outcome) for outcome in outcomes]})

@@ -10,7 +10,9 @@ import io
 
 import numpy as np
 
-QUANTITY_ROWS = ("Z", "A", "dA", "dZ", "dW", "db", "W", "b")
+from parity.trace import QUANTITIES, STAGES
+
+QUANTITY_ROWS = tuple(q for stage in STAGES for q in QUANTITIES[stage] if q != "J")  # per-layer quantities
 STYLES = {"reference": ("black", "-", "o"), "torch": ("tab:orange", "--", "s"), "torch-logits": ("tab:red", ":", "^"),
           "keras": ("tab:blue", "-.", "x")}
 

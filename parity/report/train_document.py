@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import asdict
 
-from parity.report.document import _finite
+from parity.report.document import json_safe
 from parity.side_by_side import TrainResult
 
 SCHEMA = "nn-parity/train/v1"
@@ -26,7 +26,7 @@ def build_train(result: TrainResult, environment: dict) -> dict:
         entry.pop("implementation")
         entry["ms_per_iteration"] = 1000 * entry.pop("seconds") / spec.steps
         runs[name] = entry
-    return _finite({
+    return json_safe({
         "schema": SCHEMA,
         "environment": environment,
         "spec": {"layers": list(spec.layer_dims), "activations": list(spec.activations), "loss": spec.loss,
