@@ -16,9 +16,17 @@ def describe(result: Result) -> str:
     line = f"{result.framework}, step {result.step}, {result.stage}, {where}{result.quantity}: "
     if result.note:
         return line + result.note
-    line += (f"max abs error {result.max_abs:.3g} at index {tuple(result.worst_index)}, max rel {result.max_rel:.3g}, "
-             f"{result.ulps:.3g} ulps of the computation's magnitude (tolerance {result.budget_ulps:g} ulps: "
+    values = ""
+    if result.actual_value is not None:
+        values = f" ({result.framework} {result.actual_value:.6g}, reference {result.expected_value:.6g})"
+    line += (f"worst element (in ulps) at index {tuple(result.worst_index)}{values}, max abs error "
+             f"{result.max_abs:.3g}, {result.mismatched} of {result.size} elements beyond tolerance, max rel "
+             f"{result.max_rel:.3g}, "
+             f"{result.ulps:.3g} ulps of the step's error scale (tolerance {result.budget_ulps:g} ulps: "
              f"atol {result.atol:.3g}, rtol {result.rtol:.3g})")
+    if result.status == "uninformative":
+        line += (f"; uninformative: the tolerance is {result.tolerance_ratio:.3g} times the value at its most "
+                 f"significant element, so zeros in its place would pass too")
     if result.status == "explained":
         line += f"; explained ({', '.join(result.conventions)}): predicted max abs {result.predicted_max_abs:.3g}"
     elif result.variant_ulps is not None and result.variant_ulps != result.ulps:
@@ -28,9 +36,15 @@ def describe(result: Result) -> str:
 
 def failure_message(outcome: CaseResult, limit: int = 8) -> str:
     failed = [r for r in outcome.results if r.status == "fail"]
+    uninformative = [r for r in outcome.results if r.status == "uninformative"]
     first = outcome.first_divergence
     lines = [f"case {outcome.case.name} ({outcome.case.dtype}): {len(failed)} of {len(outcome.results)} "
-             f"comparisons differ beyond tolerance", f"first divergence: {describe(first)}"]
+             f"comparisons differ beyond tolerance"
+             + (f", {len(uninformative)} could not have failed (uninformative)" if uninformative else "")]
+    if first is None:
+        lines += [f"  {describe(r)}" for r in uninformative[:limit]]
+        return "\n".join(lines)
+    lines.append(f"first divergence: {describe(first)}")
     later = [r for r in failed if r is not first]
     if later:
         lines.append(f"then ({len(later)} more, in computation order):")
@@ -41,7 +55,8 @@ def failure_message(outcome: CaseResult, limit: int = 8) -> str:
 
 
 def assert_parity(outcome: CaseResult) -> None:
-    """Raise AssertionError with the divergences in computation order, if any comparison failed."""
+    """Raise AssertionError with the divergences in computation order, if any comparison failed or was
+    uninformative."""
     __tracebackhide__ = True
     if not outcome.passed:
         raise AssertionError(failure_message(outcome))

@@ -191,7 +191,8 @@ def targets(timings: list[Timing], rates: dict) -> list[dict]:
 def parity_overhead(case_name: str = "digits-784-10-10-relu-softmax-float32", repeats: int = 5) -> dict:
     """What one case's parity check costs beyond the frameworks' own runs, in milliseconds (medians)."""
     from parity.case import get_case
-    from parity.harness import framework_trace, run_case, runtime_defaults
+    from parity.conventions import TEXTBOOK
+    from parity.harness import framework_trace, reference_trace, run_case, runtime_defaults
 
     case = get_case(case_name)
     frameworks = []
@@ -201,9 +202,10 @@ def parity_overhead(case_name: str = "digits-784-10-10-relu-softmax-float32", re
             frameworks.append(framework)
         except ImportError:
             pass
-    run_case(case, frameworks)  # warm-up: imports, first-call costs
-    total = statistics.median(_seconds(lambda: run_case(case, frameworks)) for _ in range(repeats))
-    own = statistics.median(sum(_seconds(lambda fw=fw: framework_trace(case, fw)) for fw in frameworks)
+    run_case(case, frameworks, drift=False)  # warm-up: imports, first-call costs
+    total = statistics.median(_seconds(lambda: run_case(case, frameworks, drift=False)) for _ in range(repeats))
+    starts = reference_trace(case, TEXTBOOK)[0].starts
+    own = statistics.median(sum(_seconds(lambda fw=fw: framework_trace(case, fw, starts)) for fw in frameworks)
                             for _ in range(repeats))
     return {"case": case_name, "frameworks": frameworks, "total_ms": 1000 * total,
             "frameworks_ms": 1000 * own, "overhead_ms": 1000 * (total - own)}

@@ -45,6 +45,8 @@ class Case:
     data: str = "random"
     init: str = "xavier"
     edge: str | None = None
+    # Multiplies the Gaussian X of data "random" (1.0: X ~ N(0, 1), unchanged); the fuzzer draws it.
+    input_scale: float = 1.0
 
     def __post_init__(self):
         if len(self.activations) != len(self.layer_dims) - 1:
@@ -53,6 +55,8 @@ class Case:
             raise ValueError(f"case {self.name}: unknown optimizer {self.optimizer!r}; valid: {OPTIMIZERS}")
         if self.edge not in EDGES:
             raise ValueError(f"case {self.name}: unknown edge {self.edge!r}; valid: {sorted(filter(None, EDGES))}")
+        if not (np.isfinite(self.input_scale) and self.input_scale > 0):
+            raise ValueError(f"case {self.name}: input_scale must be a positive finite number, got {self.input_scale}")
         reference.losses.check_loss_name(self.loss)
         for name in self.activations:
             reference.get_activation(name)
@@ -107,7 +111,7 @@ def batch(case: Case) -> tuple[np.ndarray, np.ndarray]:
         X = rng.uniform(0, 1, (n_x, m))
         Y = np.eye(n_y)[:, rng.integers(0, n_y, m)]
     else:
-        X = rng.standard_normal((n_x, m))
+        X = rng.standard_normal((n_x, m)) * case.input_scale
         if case.loss == "binary_crossentropy":
             Y = rng.integers(0, 2, (n_y, m)).astype(np.float64)
             if case.edge in ("saturated_sigmoid", "bce_log_clamp"):

@@ -4,9 +4,10 @@
     python -m parity train    train the reference, PyTorch and Keras side by side from identical weights
     python -m parity check    check a learner's own network module against the reference
     python -m parity bench    time a training step in each library, against the machine's GEMM rate
+    python -m parity fuzz     run cases drawn at random from a seed; shrink each failure to one command
 
 Bad input ends with a one-line message on stderr and exit status 2, never a traceback; a report with a
-failed comparison exits 1.
+failed comparison exits 1, and so does a fuzz run with a failed case or a framework that raised.
 """
 
 from __future__ import annotations
@@ -22,10 +23,13 @@ import numpy as np
 import reference
 from parity import data
 from parity.case import OPTIMIZERS
+from parity.compare import verdict
 from parity.environment import configure
 from parity.side_by_side import IMPLEMENTATIONS, train_side_by_side
 
 FORMATS = ("md", "html", "json")
+FUZZ_FORMATS = ("md", "json")
+FUZZ_SECONDS = 60.0
 
 
 
@@ -74,6 +78,24 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--dtype", choices=["float32", "float64"], help="only this dtype")
     bench.add_argument("--quick", action="store_true", help="the two small networks only")
     bench.add_argument("--no-suite", action="store_true", help="skip timing the parity suite's own throughput")
+    fuzz = commands.add_parser("fuzz", help="run random cases from a seed in every framework; shrink failures "
+                                            "to the one command that reproduces them")
+    fuzz.add_argument("--seconds", type=float, default=None,
+                      help=f"stop drawing cases after this long (default {FUZZ_SECONDS:g} unless --cases is given; "
+                           f"shrinking failures comes after)")
+    fuzz.add_argument("--cases", type=int, default=None,
+                      help="stop after this many cases (deterministic; with --seconds, whichever comes first)")
+    fuzz.add_argument("--seed", type=int, default=None, help="seed of the draws (default 0): case i is a function "
+                                                             "of (seed, i) alone")
+    fuzz.add_argument("--framework", type=_name_list, default=None,
+                      help="frameworks, comma-separated: torch, torch-logits, keras (default: all)")
+    fuzz.add_argument("--format", type=_name_list, default=["md"],
+                      help=f"output formats, comma-separated: {', '.join(FUZZ_FORMATS)} (default md); the first is "
+                           f"printed, each is written into --out as fuzz.md, fuzz.json")
+    fuzz.add_argument("--out", type=Path, default=None, help="output directory (default: print only)")
+    fuzz.add_argument("--replay", metavar="JSON", default=None,
+                      help="run the one case given by its fields as JSON (as a failure's reproduce command prints it) "
+                           "and print its verdict and first divergence")
     train = commands.add_parser("train", help="train the reference, PyTorch and Keras side by side from identical "
                                               "weights with full-batch gradient descent")
     train.add_argument("--data", default="planar",
@@ -279,14 +301,73 @@ def run_report(args) -> int:
     paths = write_formats(document, parity_blocks, args.format, args.out, "report", "nn-parity report")
     summary = document["summary"]
     print(f"{summary['cases']} cases, {summary['comparisons']} comparisons: {summary['passed']} passed, "
-          f"{summary['failed']} failed, {summary['explained']} explained "
+          f"{summary['failed']} failed, {summary['explained']} explained, {summary['uninformative']} uninformative "
           f"({time.perf_counter() - started:.1f} s); wrote {', '.join(map(str, paths))}")
     for outcome in outcomes:
         if not outcome.passed:
             from parity.assertions import failure_message
 
             print(failure_message(outcome, limit=3), file=sys.stderr)
-    return 1 if summary["failed"] else 0
+    return 1 if summary["failed"] or summary["uninformative"] else 0
+
+
+def run_fuzz(args) -> int:
+    import json
+
+    from parity import fuzz
+    from parity.implementations import FRAMEWORKS
+    from parity.report.files import write_atomic
+
+    frameworks = args.framework or list(FRAMEWORKS)
+    for framework in frameworks:
+        if framework not in FRAMEWORKS:
+            raise ValueError(f"unknown framework {framework!r}; valid names: {', '.join(FRAMEWORKS)}")
+    unknown = [f for f in args.format if f not in FUZZ_FORMATS]
+    if unknown:
+        raise ValueError(f"unknown format {unknown[0]!r}; available formats: {', '.join(FUZZ_FORMATS)}")
+    if args.replay is not None:
+        given = [flag for flag, value in (("--seconds", args.seconds), ("--cases", args.cases), ("--seed", args.seed),
+                                          ("--out", args.out)) if value is not None]
+        if given:
+            raise ValueError(f"--replay runs the one case it is given; it takes no {given[0]}")
+        case = fuzz.case_from_json(args.replay)
+        outcome = fuzz.run(case, frameworks)
+        print(f"case {case.name}: {fuzz.shape(case)}: {outcome.verdict}")
+        for line in fuzz.describe_outcome(outcome):
+            print(f"  {line}")
+        return 1 if outcome.verdict in ("fail", "error") else 0
+    if args.seconds is not None and not args.seconds > 0:
+        raise ValueError(f"--seconds must be a positive number, got {args.seconds:g}")
+    if args.cases is not None and args.cases < 1:
+        raise ValueError(f"--cases must be a positive integer, got {args.cases}")
+    if args.seed is not None and args.seed < 0:
+        raise ValueError(f"--seed must be a non-negative integer, got {args.seed}")
+    if args.out is not None:
+        _check_writable(args.out)
+    seconds = FUZZ_SECONDS if args.seconds is None and args.cases is None else args.seconds
+    started = last = time.perf_counter()
+
+    def progress(summary, outcome):  # a line every 2 s, and one for each failing case
+        nonlocal last
+        found = outcome.verdict in ("fail", "error")
+        if found:
+            print(f"{outcome.case.name} {outcome.verdict}: {fuzz.shape(outcome.case)}", file=sys.stderr, flush=True)
+        if found or time.perf_counter() - last >= 2:
+            last = time.perf_counter()
+            print(fuzz.progress_line(summary, last - started), file=sys.stderr, flush=True)
+
+    summary = fuzz.fuzz(args.seed or 0, frameworks, cases=args.cases, seconds=seconds, progress=progress,
+                        announce=lambda text: print(text, file=sys.stderr, flush=True))
+    print(fuzz.progress_line(summary, time.perf_counter() - started), file=sys.stderr, flush=True)
+    rendered = {"md": lambda: fuzz.to_markdown(summary),
+                "json": lambda: json.dumps(fuzz.to_document(summary), indent=1, allow_nan=False) + "\n"}
+    texts = {f: rendered[f]() for f in args.format}
+    print(texts[args.format[0]], end="" if texts[args.format[0]].endswith("\n") else "\n")
+    if args.out is not None:
+        for name, text in texts.items():
+            write_atomic(args.out / f"fuzz.{name}", text)
+        print(f"wrote {', '.join(str(args.out / f'fuzz.{name}') for name in texts)}", file=sys.stderr)
+    return 1 if summary.failed else 0
 
 
 def _cases_for_data(cases, source: str):
@@ -301,8 +382,7 @@ def _cases_for_data(cases, source: str):
 
 
 def _status(outcome, framework: str) -> str:
-    statuses = {r.status for r in outcome.results if r.framework == framework}
-    return "fail" if "fail" in statuses else "explained" if "explained" in statuses else "pass"
+    return verdict(r for r in outcome.results if r.framework == framework)
 
 
 def _check_writable(out: Path) -> None:
@@ -320,7 +400,8 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     configure()
     try:
-        return {"report": run_report, "train": run_train, "check": run_check, "bench": run_bench}[args.command](args)
+        return {"report": run_report, "train": run_train, "check": run_check, "bench": run_bench,
+                "fuzz": run_fuzz}[args.command](args)
     except (ValueError, TypeError, KeyError) as error:
         message = error.args[0] if isinstance(error, KeyError) and error.args else error
         print(f"python -m parity {args.command}: error: {message}", file=sys.stderr)

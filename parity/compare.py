@@ -8,6 +8,13 @@ reference variant that follows the framework's documented formula (``parity.conv
                is the documented one, and its measured size equals the predicted |variant - textbook|
     fail       outside the tolerance of what the framework documents (the variant where there is one,
                otherwise the textbook): a real difference
+    uninformative  within tolerance, but the tolerance is so wide that the quantity replaced by zeros (or with
+               its sign flipped) would pass too: the comparison could not have failed, so it is not a pass
+
+Every result records ``tolerance_ratio``: the smallest, over the quantity's non-zero elements, of the element's
+tolerance divided by |its value|. Below 1, at least one element would fail if replaced by 0 (and, below 2, if
+its sign were flipped); at 1 or more, zeros would pass, and the comparison is uninformative. A quantity that is
+exactly 0 with a tolerance of exactly 0 (a dead unit's gradient, Adam's count t) must be matched exactly: ratio 0.
 
 Errors are reported in the units people quote: ``max_abs`` (largest |difference|), ``max_rel`` (largest
 |difference| over the largest |reference| element of the quantity), and ``ulps`` (largest |difference| in
@@ -24,8 +31,10 @@ import numpy as np
 
 from parity import conventions
 from parity.conventions import Variant
-from parity.tolerance import parity_ulps
-from parity.trace import QUANTITIES, STAGES, Key, Trace, computation_order
+from parity.tolerance import parity_ulps, underflow_floor
+from parity.trace import Key, Trace, computation_order
+
+STATUSES = ("pass", "explained", "uninformative", "fail")  # from best to worst: a verdict is its worst result
 
 
 @dataclass
@@ -35,10 +44,14 @@ class Measure:
     ulps: float
     worst_index: list[int]
     shape_error: str | None = None
+    mismatched: int = 0  # elements beyond the tolerance
+    actual_value: float | None = None  # both values at the worst element, so a sign flip reads as one
+    expected_value: float | None = None
 
 
-def measure(actual, expected, S, dtype) -> Measure:
-    """How far ``actual`` is from ``expected``, elementwise, with S the magnitude of ``expected``'s computation."""
+def measure(actual, expected, S, dtype, budget: float | None = None) -> Measure:
+    """How far ``actual`` is from ``expected``, elementwise, with S the magnitude of ``expected``'s computation;
+    with ``budget`` (in ulps of S), the count of elements beyond it."""
     actual, expected = np.asarray(actual, dtype=np.float64), np.asarray(expected, dtype=np.float64)
     if actual.shape != expected.shape:
         return Measure(float("inf"), float("inf"), float("inf"), [],
@@ -47,13 +60,46 @@ def measure(actual, expected, S, dtype) -> Measure:
         same = (actual == expected) | (np.isnan(actual) & np.isnan(expected))
         error = np.where(same, 0.0, np.abs(actual - expected))
         error = np.where(np.isnan(error), np.inf, error)
-        scale = np.finfo(np.dtype(dtype)).eps * np.asarray(S, dtype=np.float64)
+        # the underflow floor, in ulps of S, is added to every element's scale (parity.tolerance)
+        scale = np.finfo(np.dtype(dtype)).eps * np.asarray(S, dtype=np.float64) + underflow_floor(dtype) / (
+            budget or parity_ulps(dtype))
         in_ulps = np.where(error == 0, 0.0, error / scale)
         largest = np.max(np.abs(expected[np.isfinite(expected)]), initial=0.0)
     worst = np.unravel_index(int(np.argmax(in_ulps)), in_ulps.shape) if in_ulps.size else ()
     max_abs = float(error.max(initial=0.0))
     max_rel = max_abs / largest if largest > 0 else (0.0 if max_abs == 0 else float("inf"))
-    return Measure(max_abs, float(max_rel), float(in_ulps.max(initial=0.0)), [int(i) for i in worst])
+    mismatched = int(np.count_nonzero(in_ulps > budget)) if budget is not None else 0
+    values = (float(actual[worst]), float(expected[worst])) if in_ulps.size else (None, None)
+    return Measure(max_abs, float(max_rel), float(in_ulps.max(initial=0.0)), [int(i) for i in worst],
+                   mismatched=mismatched, actual_value=values[0], expected_value=values[1])
+
+
+def tolerance_ratio(expected, S, dtype, budget: float) -> float:
+    """min over non-zero elements of tolerance / |value| (see the module docstring): 1 or more is uninformative."""
+    x = np.abs(np.asarray(expected, dtype=np.float64))
+    with np.errstate(over="ignore", invalid="ignore"):
+        rounding = np.broadcast_to(budget * np.finfo(np.dtype(dtype)).eps * np.asarray(S, dtype=np.float64), x.shape)
+        tol = rounding + underflow_floor(dtype)
+    finite = np.isfinite(x) & np.isfinite(tol)
+    nonzero = finite & (x > 0)
+    if not nonzero.any():  # all zero: informative only if it must be matched exactly (to the underflow floor)
+        return 0.0 if not np.any(rounding[finite] > 0) else float("inf")
+    return float(np.min(tol[nonzero] / x[nonzero]))
+
+
+def _fails_only_where_not_finite(actual, expected, S, dtype, budget) -> bool:
+    """Whether every element beyond tolerance is one where ``expected`` is inf or NaN."""
+    expected = np.asarray(expected, dtype=np.float64)
+    bad = ~np.isfinite(expected)
+    if not bad.any() or np.shape(actual) != expected.shape:
+        return False
+    kept = np.where(bad, 0.0, np.asarray(actual, dtype=np.float64))
+    return measure(kept, np.where(bad, 0.0, expected), np.where(bad, 0.0, S), dtype).ulps <= budget
+
+
+def verdict(results) -> str:
+    """One framework's verdict for a case: its worst result's status (``STATUSES`` order); "pass" when empty."""
+    return max((r.status for r in results), key=STATUSES.index, default="pass")
 
 
 @dataclass
@@ -80,6 +126,11 @@ class Result:
     predicted_max_abs: float | None = None  # |variant - textbook|, for explained results
     variant_ulps: float | None = None  # |framework - variant| in ulps, where a convention applies
     note: str | None = None
+    tolerance_ratio: float = 0.0  # min over elements of tolerance / |value|; 1 or more: zeros would pass
+    mismatched: int = 0  # elements beyond the tolerance of what the framework documents
+    size: int = 0  # elements in the quantity
+    actual_value: float | None = None  # the framework's value at the worst element
+    expected_value: float | None = None  # the reference's (the variant's, where one applies) value there
 
     @property
     def key(self) -> Key:
@@ -107,46 +158,57 @@ def compare(
     for key in computation_order(case.L, case.steps):
         if key not in actual.values or key not in textbook.values:
             continue
-        m = measure(actual.values[key], textbook.values[key], textbook_S[key], case.dtype)
+        m = measure(actual.values[key], textbook.values[key], textbook_S[key], case.dtype, budget)
         status, extra = ("pass" if m.ulps <= budget else "fail"), {}
+        ratio = tolerance_ratio(textbook.values[key], textbook_S[key], case.dtype, budget)
+        judged_by = m  # the expectation the verdict rests on: the variant where there is one
         if variant_trace is not None and key in variant_trace.values:
             # The framework's documented formula is the expectation; the textbook only decides whether the
             # difference is worth explaining.
-            mv = measure(actual.values[key], variant_trace.values[key], variant_S[key], case.dtype)
+            mv = measure(actual.values[key], variant_trace.values[key], variant_S[key], case.dtype, budget)
+            judged_by = mv
             extra["variant_ulps"] = mv.ulps
+            variant_ratio = tolerance_ratio(variant_trace.values[key], variant_S[key], case.dtype, budget)
             if mv.ulps > budget:
                 status = "fail"
             elif status == "fail":
                 status = "explained"
+                ratio = variant_ratio
                 predicted = measure(variant_trace.values[key], textbook.values[key], textbook_S[key], case.dtype)
                 extra["predicted_max_abs"] = predicted.max_abs
                 extra["conventions"] = list(variant.conventions)
                 extra["explanation"] = " ".join(conventions.get(c).title + "." for c in variant.conventions)
+            else:
+                ratio = min(ratio, variant_ratio)  # zeros pass only if both checks would let them
+        if status != "fail" and ratio >= 1:
+            status = "uninformative"
+        expected = variant_trace.values[key] if judged_by is not m else textbook.values[key]
+        if status == "fail" and _fails_only_where_not_finite(actual.values[key], expected,
+                                                              (variant_S if judged_by is not m else textbook_S)[key],
+                                                              case.dtype, budget):
+            # the reference itself left the dtype's range there (a log of a probability rounded to 1): it cannot
+            # judge the framework's finite value, which is not a pass either
+            status = "uninformative"
+            extra["note"] = "the reference's value is not finite where the framework's is"
         with np.errstate(over="ignore", invalid="ignore"):
             atol = float(np.nanmax(np.asarray(textbook_S[key], dtype=np.float64), initial=0.0) * rtol)
         results.append(Result(
             case=case.name, framework=framework, step=key.step, stage=key.stage, layer=key.layer,
             quantity=key.quantity, max_abs=m.max_abs, max_rel=m.max_rel, ulps=m.ulps, worst_index=m.worst_index,
-            atol=atol, rtol=rtol, status=status, budget_ulps=budget, note=m.shape_error,
-            headroom=extra.get("variant_ulps", m.ulps) / budget,
+            atol=atol, rtol=rtol, status=status, budget_ulps=budget, note=m.shape_error or extra.pop("note", None),
+            headroom=extra.get("variant_ulps", m.ulps) / budget, tolerance_ratio=ratio,
+            mismatched=judged_by.mismatched, size=int(np.size(textbook.values[key])),
+            actual_value=judged_by.actual_value, expected_value=judged_by.expected_value,
             **extra,
         ))
     return results
 
 
 def first_divergence(results: list[Result]) -> Result | None:
-    """The first failed result in computation order (results are in that order per framework)."""
+    """The first failed result in computation order (``trace.computation_order``), over every framework."""
     failed = [r for r in results if r.status == "fail"]
-    return min(failed, key=lambda r: _order_index(r), default=None)
-
-
-_QUANTITY_ORDER = [q for stage in STAGES for q in QUANTITIES[stage]]
-
-
-def _order_index(result: Result) -> tuple:
-    """Sort key following ``trace.computation_order``: step, stage, layer (L..1 in backward), quantity."""
-    layer = result.layer or 0
-    if result.stage == "backward":
-        layer = -layer
-    return (result.step, STAGES.index(result.stage), layer, _QUANTITY_ORDER.index(result.quantity),
-            result.framework)
+    if not failed:
+        return None
+    L, steps = max(r.layer or 0 for r in results), max(r.step for r in results) + 1
+    order = {key: i for i, key in enumerate(computation_order(L, steps))}
+    return min(failed, key=lambda r: (order[r.key], r.framework))

@@ -58,3 +58,33 @@ def framework_bias(b: np.ndarray) -> np.ndarray:
 def b_from_framework(bias) -> np.ndarray:
     """A framework bias (or its gradient) (n[l],) as the reference's (n[l], 1)."""
     return np.asarray(bias).reshape(-1, 1)
+
+
+def parameter_to_framework(name: str, value: np.ndarray, family: str) -> np.ndarray:
+    """A parameter or its optimizer state (``W2``, ``b1``, ``v_dW2``, ``s_db1``) in ``family``'s layout:
+    W-shaped arrays as ``nn.Linear.weight`` (torch) or ``Dense.kernel`` (keras), b-shaped ones as a bias vector."""
+    if _is_bias(name):
+        return framework_bias(value)
+    return {"torch": torch_weight, "keras": keras_kernel}[family](value)
+
+
+def parameter_from_framework(name: str, value, family: str) -> np.ndarray:
+    """The inverse of ``parameter_to_framework``: back to the reference's (n[l], n[l-1]) or (n[l], 1)."""
+    if _is_bias(name):
+        return b_from_framework(value)
+    return {"torch": W_from_torch, "keras": W_from_keras}[family](value)
+
+
+def _is_bias(name: str) -> bool:
+    return name.rsplit("_d", 1)[-1].startswith("b")
+
+
+# Momentum's state in the two forms (reference.optimizers): the heavy-ball buffer v (torch's momentum_buffer,
+# the reference's state) and Keras's velocity, which has the learning rate folded in: velocity = -lr v. Each
+# conversion is one multiplication or division, so it costs at most one rounding.
+def velocity_from_buffer(v: np.ndarray, learning_rate: float) -> np.ndarray:
+    return -learning_rate * v
+
+
+def buffer_from_velocity(velocity: np.ndarray, learning_rate: float) -> np.ndarray:
+    return -(velocity / learning_rate)

@@ -5,29 +5,41 @@ sum 0.3 - 0.2999 carries an error of about eps * 0.3, not eps * 1e-4; and errors
 results are scaled by how sensitive this result is to them. So every quantity Q of the reference trace gets
 an error coefficient E(Q): first-order forward error analysis (Higham, "Accuracy and Stability of Numerical
 Algorithms", ch. 3) with one rounding per operation, so that a correct implementation's Q is within a small
-multiple of eps * E(Q) of the reference's, elementwise, whatever the cancellation. Written with |.| elementwise
-and the reference's values (E(X) = E(Y) = E(W0) = 0, since every implementation loads the same numbers):
+multiple of eps * E(Q) of the reference's, elementwise, whatever the cancellation.
+
+Every step is judged on its own (step-local): each implementation starts step s from the same numbers, the
+reference's parameters and optimizer state after step s - 1, so E(X) = E(Y) = E(W) = E(b) = 0 at the start of
+every step and nothing is carried from one step to the next. Written with |.| elementwise and the reference's
+values:
 
     forward   E(Z[l]) = |W| E(A[l-1]) + E(W) |A[l-1]| + E(b) + |W| |A[l-1]| + |b|
               E(A[l]) = |g'(Z)| E(Z) + |A|                          (softmax: A E(Z) + A (A^T E(Z)) + A)
-    cost      E(J)    = (1/m) sum |dZ[L]| E(Z[L]) + |J|
+    cost      E(J)    = (1/m) sum |dZ[L]| E(Z[L]) + |J| + (1/m) sum T, T the size of the loss's own terms
+              (``_loss_terms``: a probability's rounding through its log, the logits of a logits loss)
     backward  E(dZ[L]) = c (E(A[L]) + |A[L]| + |Y|)                 output pairs whose dZ[L] is c (A[L] - Y)
               E(dZ[l]) = |g'(Z)| E(dA) + |dA| |g''(Z)| E(Z) + |dA| M_g'(A)   (M_g': the size of evaluating g')
               E(dW) = (1/m) (E(dZ) |A_prev|^T + |dZ| E(A_prev)^T + |dZ| |A_prev|^T)
               E(db) = (1/m) sum_columns (E(dZ) + |dZ|)
               E(dA_prev) = |W|^T E(dZ) + E(W)^T |dZ| + |W|^T |dZ|
-    update    E(W') = E(W) + lr E(v) + |W'|, with v the step direction: dW (SGD), the momentum buffer
-              (E(v) <- beta E(v) + E(dW) + |v|), or Adam's u = m_hat / (sqrt(v_hat) + eps), with
-              E(u) = sum_k |du/dg_k| E(g_k) over the past gradients, per element: where a gradient is near 0,
-              Adam's step is ill-conditioned, and only that element is judged loosely.
+    update    E(W') = lr (E(d) + |d|) + |W'|, with d the step direction: g = dW (SGD); the momentum buffer
+              v' = beta v + g, E(v') = 2 beta |v| + E(g) + |v'| (the loaded v may take one rounding: Keras holds
+              -lr v); Adam's u = m_hat / (sqrt(v_hat) + eps), with m' = b1 m + (1 - b1) g, v' = b2 v + (1 - b2) g^2,
+              E(m') = (1 - b1) E(g) + b1 |m| + |m'|,  E(v') = 2 (1 - b2) |g| E(g) + b2 |v| + |v'|,
+              E(u) = |du/dg| E(g) + D_m (b1 |m| + |m'|) + D_v (b2 |v| + |v'|) + |u|, where du/dg keeps its sign
+              (the m and v terms cancel: at t = 1, u = g / (|g| + eps) and du/dg = eps / (|g| + eps)^2),
+              D_m = 1 / (bc1 (sqrt(v_hat) + eps)) and D_v = |m_hat| / (2 sqrt(v_hat) bc2 (sqrt(v_hat) + eps)^2).
+              The state is compared too: E(v_dW) is E(v') for momentum and E(m') for Adam, E(s_dW) is E(v'), and
+              t is an exact count, E(t) = 0.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from parity.case import Case, batch, initial_params
+from parity import conventions
+from parity.case import Case
 from parity.conventions import Variant
+from parity.tolerance import parity_ulps, underflow_floor
 from parity.trace import Key, Trace
 
 
@@ -76,8 +88,9 @@ def _activation_backward(name: str, Z, A, dA, E_dA, E_Z):
             + np.abs(dA) * _derivative_magnitude(name, Z, A))
 
 
-def _loss_gradient_error(loss: str, A, Y, E_A):
-    """E(dA[L]) for the unfused, per-example loss gradient."""
+def _loss_gradient_error(loss: str, A, Y, E_A, bce_floor: float = 0.0):
+    """E(dA[L]) for the unfused, per-example loss gradient; ``bce_floor``: the floor torch's BCELoss puts under
+    A (1 - A), where the denominator is a constant and no error flows through it."""
     n = A.shape[0]
     with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
         if loss == "mse":
@@ -85,7 +98,22 @@ def _loss_gradient_error(loss: str, A, Y, E_A):
         if loss == "categorical_crossentropy":
             return np.abs(Y) / A * (1 + E_A / A)
         D = A * (1 - A)
-        return ((E_A + np.abs(A) + np.abs(Y)) / D + np.abs(A - Y) * (1 + 2 * A) * E_A / (D * D)) / n
+        through_D = np.where(D >= bce_floor, np.abs(A - Y) * (1 + 2 * A) * E_A / (D * D), 0.0)
+        return ((E_A + np.abs(A) + np.abs(Y)) / np.maximum(D, bce_floor) + through_D) / n
+
+
+def _loss_terms(loss: str, A, Y, Z) -> float:
+    """The sum, over samples, of the size of the terms a per-sample loss is computed from, beyond what flows
+    in through Z[L]: one rounding of each probability carried through its log (|Y|, and |1 - Y| A / (1 - A) for
+    the log of 1 - A, which cancels as A nears 1); a logits loss (log-softmax, log1p(exp(-|z|))) adds terms of
+    the size of the logits, which cancel when the loss is small; MSE squares A - Y, a difference of |A| + |Y|."""
+    with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+        if loss == "mse":
+            return float((2 * np.abs(A - Y) * (A + Y)).sum() / A.shape[0])
+        if loss == "categorical_crossentropy":
+            return float((Y * (1 + np.abs(Z - Z.max(axis=0, keepdims=True)))).sum())
+        through_log_q = np.where(Y == 1, 0.0, np.abs(1 - Y) * A / (1 - A))  # inf where A rounded to 1 and Y < 1
+        return float(((Y + np.abs(1 - Y)) * (1 + np.abs(Z)) + through_log_q).sum() / A.shape[0])
 
 
 # Output pairs whose dZ[L] is c (A[L] - Y), however it is computed (fused, or through a guarded dA[L]).
@@ -95,78 +123,89 @@ _FUSED_SCALE = {"binary_crossentropy": lambda n: 1 / n, "categorical_crossentrop
 
 
 def magnitudes(case: Case, variant: Variant, trace: Trace, activations: list[str]) -> dict[Key, np.ndarray]:
-    """E(Q) for every quantity Q of ``trace`` (the reference run of ``case`` in ``variant``), in float64."""
-    X, Y = (np.asarray(v, dtype=np.float64) for v in batch(case))
-    P = {k: np.abs(v.astype(np.float64)) for k, v in initial_params(case).items()}  # |W|, |b| now
-    E_P = {k: np.zeros_like(v) for k, v in P.items()}
+    """E(Q) for every quantity Q of ``trace`` (the reference run of ``case`` in ``variant``), in float64, each step
+    from the state ``trace.starts`` says it started from."""
+    X, Y = np.asarray(trace.X, dtype=np.float64), np.asarray(trace.Y, dtype=np.float64)
     L, m = case.L, case.m
+    # an activation (or g'(Z)) at the underflow floor carries that much absolute error (parity.tolerance), which
+    # the backward pass multiplies by dA: in units of eps, like every E
+    underflow = underflow_floor(case.dtype) / np.finfo(np.dtype(case.dtype)).eps
     V = {k: np.abs(np.asarray(v, dtype=np.float64)) for k, v in trace.values.items()}  # |value| of each Q
-    state: dict[str, dict] = {}
     E: dict[Key, np.ndarray] = {}
     with np.errstate(over="ignore", invalid="ignore", under="ignore", divide="ignore"):
-        for s in range(case.steps):
+        for s, start in enumerate(trace.starts):
+            P = {k: np.abs(np.asarray(v, dtype=np.float64)) for k, v in start.params.items()}  # |W|, |b| now
             A_abs, E_A = {0: np.abs(X)}, {0: np.zeros_like(X)}
             for l in range(1, L + 1):
                 Z, A = trace.values[Key(s, "forward", l, "Z")], trace.values[Key(s, "forward", l, "A")]
-                W, b, E_W, E_b = P[f"W{l}"], P[f"b{l}"], E_P[f"W{l}"], E_P[f"b{l}"]
-                E_Z = W @ E_A[l - 1] + E_W @ A_abs[l - 1] + E_b + W @ A_abs[l - 1] + b
+                E_Z = P[f"W{l}"] @ E_A[l - 1] + P[f"W{l}"] @ A_abs[l - 1] + P[f"b{l}"]
                 E[Key(s, "forward", l, "Z")] = E_Z
                 A_abs[l] = np.abs(np.asarray(A, dtype=np.float64))
                 E[Key(s, "forward", l, "A")] = E_A[l] = _activation_forward(
-                    activations[l - 1], np.asarray(Z, np.float64), A_abs[l], E_Z)
+                    activations[l - 1], np.asarray(Z, np.float64), A_abs[l], E_Z) + underflow
             dZ_L = V[Key(s, "backward", L, "dZ")]
-            E[Key(s, "cost", None, "J")] = (dZ_L * E[Key(s, "forward", L, "Z")]).sum() / m + V[
-                Key(s, "cost", None, "J")]
-            E_dA = _loss_gradient_error(case.loss, A_abs[L], np.abs(Y), E_A[L])
+            E[Key(s, "cost", None, "J")] = ((dZ_L * E[Key(s, "forward", L, "Z")]).sum() / m + V[
+                Key(s, "cost", None, "J")] + _loss_terms(case.loss, A_abs[L], np.abs(Y),
+                                                         np.asarray(trace.values[Key(s, "forward", L, "Z")])) / m)
+            floor = conventions.TORCH_BCE_GRAD_FLOOR if variant.bce_guard == "torch" else 0.0
+            E_dA = _loss_gradient_error(case.loss, A_abs[L], np.abs(Y), E_A[L], floor)
             for l in range(L, 0, -1):
                 Z, A = np.asarray(trace.values[Key(s, "forward", l, "Z")], np.float64), A_abs[l]
                 E[Key(s, "backward", l, "dA")] = E_dA
                 dZ = V[Key(s, "backward", l, "dZ")]
-                if l == L and (activations[-1], case.loss) in _FUSED_LIKE:
-                    E_dZ = (E_A[L] + A + np.abs(Y)) * _FUSED_SCALE[case.loss](Y.shape[0])
-                else:
+                if l < L or (activations[-1], case.loss) not in _FUSED_LIKE or floor > 0:
                     dA = V[Key(s, "backward", l, "dA")]
                     E_dZ = _activation_backward(activations[l - 1], Z, A, dA, E_dA, E[Key(s, "forward", l, "Z")])
+                    E_dZ = E_dZ + np.abs(dA) * underflow  # g'(Z) near underflow, scaled by dA
+                if l == L and (activations[-1], case.loss) in _FUSED_LIKE:
+                    fused = (E_A[L] + A + np.abs(Y)) * _FUSED_SCALE[case.loss](Y.shape[0])
+                    # past torch's floor, dZ[L] is no longer c (A - Y): there it is the guarded dA[L] times g'
+                    E_dZ = np.where(A * (1 - A) >= floor, fused, E_dZ) if floor > 0 else fused
                 E[Key(s, "backward", l, "dZ")] = E_dZ
                 E[Key(s, "backward", l, "dW")] = (E_dZ @ A_abs[l - 1].T + dZ @ E_A[l - 1].T
                                                   + dZ @ A_abs[l - 1].T) / m
                 E[Key(s, "backward", l, "db")] = (E_dZ + dZ).sum(axis=1, keepdims=True) / m
-                W, E_W = P[f"W{l}"], E_P[f"W{l}"]
-                E_dA = W.T @ E_dZ + E_W.T @ dZ + W.T @ dZ
+                E_dA = P[f"W{l}"].T @ E_dZ + P[f"W{l}"].T @ dZ
             for l in range(1, L + 1):
                 for name in ("W", "b"):
-                    key, grad = Key(s, "update", l, name), Key(s, "backward", l, f"d{name}")
-                    E_P[f"{name}{l}"] = _update(case, variant, state.setdefault(f"{name}{l}", {}), E_P[f"{name}{l}"],
-                                                trace.values[grad], E[grad], V[key])
-                    P[f"{name}{l}"] = V[key]
-                    E[key] = E_P[f"{name}{l}"]
+                    grad = Key(s, "backward", l, f"d{name}")
+                    E.update(_update(case, variant, Key(s, "update", l, name), start, trace.values, E[grad], V))
+            if Key(s, "update", None, "t") in trace.values:
+                E[Key(s, "update", None, "t")] = np.zeros(())
     return E
 
 
-def _update(case: Case, variant: Variant, state: dict, E_P, g, E_g, P_new_abs):
-    """E(P') for one parameter after one step, from E(P) and the gradient g with its E(g)."""
-    lr = case.learning_rate
-    g = np.asarray(g, dtype=np.float64)
+def _update(case: Case, variant: Variant, key: Key, start, values, E_g, V) -> dict[Key, np.ndarray]:
+    """E of one parameter P after its step (``key``), and of its optimizer state, from the gradient g = dP, E(g),
+    the trace's ``values`` and their magnitudes ``V``; ``start`` is the state the step began from."""
+    lr, s, l, name = case.learning_rate, key.step, key.layer, key.quantity
+    g = np.asarray(values[Key(s, "backward", l, f"d{name}")], dtype=np.float64)
+    v_key, s_key = Key(s, "update", l, f"v_d{name}"), Key(s, "update", l, f"s_d{name}")
     if case.optimizer == "sgd":
-        return E_P + lr * (E_g + np.abs(g)) + P_new_abs
+        return {key: lr * (E_g + np.abs(g)) + V[key]}
+    v = np.abs(np.asarray(start.state.get(f"v_d{name}{l}", 0.0), dtype=np.float64))
     if case.optimizer == "momentum":
-        state["v"] = variant.momentum_beta * state.get("v", 0.0) + g
-        state["E_v"] = variant.momentum_beta * state.get("E_v", 0.0) + E_g + np.abs(state["v"])
-        return E_P + lr * state["E_v"] + P_new_abs
-    # Adam's step u = m_hat / (sqrt(v_hat) + eps) depends on every past gradient g_k through m and v; its
-    # first-order sensitivity du/dg_k keeps the sign that makes the m and v terms cancel (at t = 1,
-    # du/dg = eps / (|g| + eps)^2: tiny for |g| >> eps, large only where g is near 0).
+        E_v = 2 * variant.momentum_beta * v + E_g + V[v_key]
+        return {v_key: E_v, key: lr * (E_v + V[v_key]) + V[key]}
     b1, b2, eps = 0.9, 0.999, variant.adam_epsilon
-    t = state["t"] = state.get("t", 0) + 1
-    state.setdefault("g", []).append(g)
-    state.setdefault("E_g", []).append(E_g)
-    state["m"] = b1 * state.get("m", 0.0) + (1 - b1) * g
-    state["v"] = b2 * state.get("v", 0.0) + (1 - b2) * g * g
+    t = start.t + 1
+    m_new, v_new = V[v_key], V[s_key]
+    s_old = np.abs(np.asarray(start.state.get(f"s_d{name}{l}", 0.0), dtype=np.float64))
+    E_m = (1 - b1) * E_g + b1 * v + m_new
+    # g^2's error is 2 |g| d + d^2 with d up to budget eps E(g): the second-order term is all there is where the
+    # reference's gradient is exactly 0 and a framework's is a rounding error away from it
+    second_order = parity_ulps(case.dtype) * np.finfo(np.dtype(case.dtype)).eps * E_g * E_g
+    E_s = (1 - b2) * (2 * np.abs(g) * E_g + second_order) + b2 * s_old + v_new
     bc1, bc2 = 1 - b1**t, 1 - b2**t
-    m_hat, root = state["m"] / bc1, np.sqrt(state["v"] / bc2)
-    E_step = np.abs(m_hat) / (root + eps)
-    for k, (g_k, E_k) in enumerate(zip(state["g"], state["E_g"], strict=True), start=1):
-        d_m = (1 - b1) * b1 ** (t - k) / bc1 / (root + eps)
-        d_v = np.where(root > 0, m_hat * (1 - b2) * b2 ** (t - k) * g_k / bc2 / (root * (root + eps) ** 2), 0.0)
-        E_step = E_step + np.abs(d_m - d_v) * E_k + (np.abs(d_m) + np.abs(d_v)) * np.abs(g_k)
-    return E_P + lr * E_step + P_new_abs
+    if variant.adam_form == "epsilon_hat":
+        # m a_t / (sqrt(v) + eps_hat) is the paper's form with eps = eps_hat / sqrt(1 - beta2^t)
+        eps = eps / np.sqrt(bc2)
+    # signed: m' and g decide whether the m and v sensitivities cancel
+    m_hat, root = np.asarray(values[v_key], dtype=np.float64) / bc1, np.sqrt(v_new / bc2)
+    D_m = 1 / (bc1 * (root + eps))
+    D_v = np.where(root > 0, np.abs(m_hat) / (2 * root * bc2 * (root + eps) ** 2), 0.0)
+    du_dg = (1 - b1) * D_m - np.where(root > 0, m_hat * (1 - b2) * g / (root * bc2 * (root + eps) ** 2), 0.0)
+    u = np.abs(m_hat) / (root + eps)
+    # about four roundings of u's own: the bias corrections, the square root, the sum with eps, the division
+    E_u = 4 * u + np.abs(du_dg) * E_g + D_m * (b1 * v + m_new) + D_v * (b2 * s_old + v_new)
+    return {v_key: E_m, s_key: E_s, key: lr * (E_u + u) + V[key]}

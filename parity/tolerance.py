@@ -22,10 +22,16 @@ KNOWN_ANSWER_ULPS = 4
 # on values of size <= 1, so their difference is a few ulps; 16 ulps leaves 4x headroom over the worst seen.
 REARRANGEMENT_ULPS = 16
 
-# A mathematically equivalent form over many steps (optimizer forms over 10 steps): per-step differences of a
-# few ulps can grow by the number of steps and the contraction of the iteration; 1000 ulps of the value
-# (2e-13 in float64) bounds 10 steps of drift with room, while any formula slip is 1e-3 or more.
-EQUIVALENT_FORMS_ULPS = 1000
+# Two optimizer forms that are equal in exact arithmetic, run side by side for 10 steps on one parameter
+# (heavy-ball against velocity momentum, EMA against heavy-ball momentum at a scaled rate, Adam's paper form
+# against epsilon-hat rescaled each step; tests/test_reference_optimizers.py), compared as an absolute error on
+# values of size <= 1. The update W <- W + step is independent of W, so a difference in W is carried forward, not
+# amplified: each step the two forms round W + step at most 1 ulp apart (their steps differ by a few roundings of
+# the step, far below an ulp of W), which bounds 10 steps at 10 ulps. Measured (float64, numpy 2 on x86): on the
+# tests' own gradient sequence the forms are bitwise equal (difference 0); over 10^6 other random 10-step
+# sequences from W = 1 the largest difference is 10 eps (heavy-ball/velocity, with |W| up to 4.4), 4 eps (EMA),
+# 2 eps (Adam). A formula slip (a missing 1 - beta, lr folded in twice) is 1e-3 or more.
+EQUIVALENT_FORMS_ULPS = 10
 
 # Sample standard deviation of N = 250,000 normal draws: its relative standard error is 1/sqrt(2N) = 0.14%,
 # so 1% is a 7-sigma bound (never a false alarm) that still tells He's sqrt(2/n) from Xavier's sqrt(1/n).
@@ -52,3 +58,64 @@ def parity_ulps(dtype) -> float:
 def ulps(dtype, count: float) -> float:
     """``count`` units of roundoff of ``dtype``, as an absolute tolerance on values of size about 1."""
     return float(count * np.finfo(np.dtype(dtype)).eps)
+
+
+# ---- Pass marks of the tests (tests/ name these; no test body writes a tolerance literal) ---------------------
+
+# An explained divergence's predicted size (variant - textbook) against its measured size (framework - textbook),
+# as a relative tolerance ulps(dtype, count). By the triangle inequality the two differ by at most
+# max |framework - variant|, which the comparison bounds by PARITY_ULPS ulps of the computation's magnitude S;
+# relative to the divergence D that is 16 eps S / D. At the saturated sigmoid S / D is about 1.1 (dZ[2] = 0.9 of
+# itself); in the clamped BCE cost S is the size of the log terms (~110) against D ~ 6.8, so S / D ~ 16. 20 x 16 =
+# 320 ulps covers both: 3.8e-5 relative in float32, 7.1e-14 in float64. Measured (torch 2.13): at most 2.0e-8
+# (float32, dW[2]; 0.17 ulps) and 0 in float64. A wrong guard (another floor or clamp) moves the prediction by
+# order 1.
+EXPLAINED_PREDICTION_ULPS = 320
+
+# A number printed to 6 significant digits, d.ddddd x 10^k with d >= 1, is within half a unit of its 6th digit:
+# a relative error of at most 0.5e-5 / 1 = 5e-6 (the docstring's 7.59747e-4 is 9.7e-8 from the exact value).
+SIX_SIGNIFICANT_DIGITS = 5e-6
+
+# What a wrong derivative scores in ``reference.gradient_check`` (see GRADCHECK_MAX_RELATIVE_ERROR: 1e-3 or more,
+# four orders above the pass mark). Measured with the classic slip tanh' = 1 - Z^2 planted: 0.61.
+GRADCHECK_WRONG_DERIVATIVE_MIN_ERROR = 1e-3
+
+# How much worse the gradient check gets from eps = 1e-5 to eps = 1e-1: a central difference's truncation error
+# grows as eps^2, a factor (1e-1 / 1e-5)^2 = 1e8, and at 1e-5 on the tests' 2-3-1 tanh network the score is
+# truncation and rounding together (measured 2.3e-11 against 1.7e-3 at 1e-1: a factor 7.4e7). 1e6 claims the
+# eps^2 law within two orders of magnitude; an epsilon that is ignored gives a factor of 1.
+GRADCHECK_COARSE_EPSILON_GROWTH = 1e6
+
+# ``python -m parity train`` in float64 (planar 2-4-1 tanh/sigmoid, full batch, lr 1.2): the drift of torch and
+# Keras from the reference (the largest parameter difference over the largest parameter) in ulps of float64.
+# The three implementations start from identical weights and differ only in the summation order of their matrix
+# products, about one rounding per iteration, which gradient descent near a minimum does not amplify. Measured
+# (torch 2.13, Keras 3.15): at most 2.6 eps over 30 iterations and 5.4 eps over 300; 32 ulps (7.1e-15) leaves
+# 12x over the 30-iteration test. A formula slip drifts by 1e-3 or more within a few iterations.
+FLOAT64_TRAINING_DRIFT_ULPS = 32
+
+# Noise-free least squares (3 features, m = 40, lr 0.1, 300 steps of full-batch gradient descent;
+# tests/test_reference_training.py). The iteration contracts the error by |1 - lr lambda| <= 0.885 per step
+# (lambda, the eigenvalues of the Hessian 2/m [X; 1][X; 1]^T, lie in [1.15, 2.94]), so 300 steps shrink the
+# initial error (~2) by 1.3e-16: the weights reach the generating ones to rounding. Measured: 4 eps (8.9e-16).
+# 64 ulps (1.4e-14) on the weights leaves 16x. The cost then follows: each residual is at most
+# 1.4e-14 (sum |x_i| + 1) <= 8e-14 on these inputs (sum |x_i| <= 4.7), so J <= 6.4e-27; 1e-25 leaves 15x
+# (measured 1.2e-30). A wrong gradient stalls or diverges, many orders above both.
+LEAST_SQUARES_WEIGHT_ULPS = 64
+LEAST_SQUARES_COST = 1e-25
+
+
+# Underflow (Higham, "Accuracy and Stability", sec. 2.1: fl(x op y) = (x op y)(1 + delta) + eta, with |eta| at
+# most the smallest normal number, tiny). Near and below tiny, implementations legitimately differ: float32
+# exp(-z) overflows for z > 88.7, so torch's sigmoid gives exactly 0 where the reference's stable form gives a
+# subnormal 1e-40; TensorFlow runs with denormals flushed to zero, and its vectorised exp returns 0 for results
+# a few times above tiny (measured by the fuzzer at input scale 100: Keras's softmax 0 where the reference has
+# 8.5e-38 = 7 tiny). A value near tiny has lost its significant bits, and later products scale that loss. So
+# every element's tolerance has, beside budget * eps * E, an absolute floor of tiny / eps: 1e-31 in float32,
+# 1e-292 in float64, where a result has no significant bit left relative to the terms it was computed from;
+# far below any value a network's math produces on purpose (a real error in any quantity of the grid is 1e-8
+# or more), so it lets no bug through.
+def underflow_floor(dtype) -> float:
+    """The absolute error allowed on any element for results near or below underflow: tiny / eps."""
+    info = np.finfo(np.dtype(dtype))
+    return float(info.tiny / info.eps)

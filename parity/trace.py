@@ -7,6 +7,12 @@ are computed, so that the first mismatch found walking it is the first divergenc
              cost                   J                  (layer None)
              backward  l = L..1     dA[l], dZ[l], dW[l], db[l]
              update    l = 1..L     W[l], b[l]         (the parameters after step s's update)
+                                        v_dW[l], v_db[l]   (momentum's v, or Adam's first moment m)
+                                        s_dW[l], s_db[l]   (Adam's second moment v)
+                                        t                  (layer None: Adam's count of updates taken)
+
+Step-local runs: ``starts[s]`` is the state step s started from (the reference's, after step s - 1), loaded into
+every implementation, so each step is judged on its own. A trace also carries the batch (X, Y) it ran on.
 
 Layout and convention (``parity.layout`` converts into them): samples are columns, W[l] is (n[l], n[l-1]),
 b[l] is (n[l], 1), and dA, dZ are per-example (an autograd ``.grad`` times m). An implementation may leave a
@@ -21,7 +27,9 @@ from typing import NamedTuple
 import numpy as np
 
 STAGES = ("forward", "cost", "backward", "update")
-QUANTITIES = {"forward": ("Z", "A"), "cost": ("J",), "backward": ("dA", "dZ", "dW", "db"), "update": ("W", "b")}
+QUANTITIES = {"forward": ("Z", "A"), "cost": ("J",), "backward": ("dA", "dZ", "dW", "db"),
+              "update": ("W", "b", "v_dW", "v_db", "s_dW", "s_db", "t")}
+STATE_QUANTITIES = ("v_dW", "v_db", "s_dW", "s_db", "t")  # the optimizer's state, compared like W and b
 
 
 class Key(NamedTuple):
@@ -45,8 +53,25 @@ def computation_order(L: int, steps: int) -> list[Key]:
         for l in range(L, 0, -1):
             keys += [Key(s, "backward", l, q) for q in QUANTITIES["backward"]]
         for l in range(1, L + 1):
-            keys += [Key(s, "update", l, q) for q in QUANTITIES["update"]]
+            keys += [Key(s, "update", l, q) for q in QUANTITIES["update"] if q != "t"]
+        keys.append(Key(s, "update", None, "t"))
     return keys
+
+
+def state_key(step: int, name: str) -> Key:
+    """The trace key of an optimizer state entry in the course's names: ``v_dW2`` -> Key(step, update, 2, v_dW)."""
+    prefix, parameter = name.split("_d", 1)
+    return Key(step, "update", int(parameter[1:]), f"{prefix}_d{parameter[0]}")
+
+
+@dataclass
+class Start:
+    """What one step starts from: parameters W1, b1, ..., the optimizer's state (course names: v_dW1, s_dW1, ...)
+    in the reference's form, and t, the updates taken so far."""
+
+    params: dict[str, np.ndarray]
+    state: dict[str, np.ndarray] = field(default_factory=dict)
+    t: int = 0
 
 
 @dataclass
@@ -60,9 +85,19 @@ class Trace:
     implementation: str
     values: dict[Key, np.ndarray] = field(default_factory=dict)
     dtypes: dict[str, str] = field(default_factory=dict)
+    starts: list[Start] = field(default_factory=list)
+    X: np.ndarray | None = None
+    Y: np.ndarray | None = None
 
     def record(self, step: int, stage: str, layer: int | None, quantity: str, value) -> None:
         self.values[Key(step, stage, layer, quantity)] = np.array(value, copy=True)
+
+    def record_state(self, step: int, state: dict, t: int | None) -> None:
+        """The optimizer's state after step ``step``, in the course's names and the reference's form and layout."""
+        for name, value in state.items():
+            self.values[state_key(step, name)] = np.array(value, copy=True)
+        if t is not None:
+            self.values[Key(step, "update", None, "t")] = np.array(float(t))
 
     def assert_dtype(self, dtype: str, case_name: str) -> None:
         """Fail if the run computed in anything but ``dtype`` (the frameworks downcast silently)."""
@@ -70,6 +105,6 @@ class Trace:
         if wrong:
             raise AssertionError(f"{self.implementation} ran case {case_name} in {wrong}, not {dtype}")
         bad = [key.label() for key, value in self.values.items()
-               if key.quantity != "J" and np.asarray(value).dtype != np.dtype(dtype)]
+               if key.quantity not in ("J", "t") and np.asarray(value).dtype != np.dtype(dtype)]
         if bad:
             raise AssertionError(f"{self.implementation} returned non-{dtype} values for {case_name}: {bad[:3]}")

@@ -23,6 +23,12 @@ The two agree only if e_hat = e sqrt(1 - b2^t): Keras's default e_hat = 1e-7 is 
 paper's epsilon at t = 1. Each form is evaluated in its framework's operation order (torch's lerp for m,
 Keras's ``m += (g - m)(1 - b1)``), so that float64 runs agree to the last bits, not just to the formula.
 
+State, in the course's names (``state()`` exports it, ``load_state(state, t)`` sets it, so a run can be resumed
+from any step, and another implementation started from exactly the same state):
+    Momentum:  "v_dW1", "v_db1", ...   its v, in its own form (the buffer, Keras's velocity, or the course's EMA)
+    Adam:      "v_dW1", ... the first moment m;  "s_dW1", ... the second moment v;  and t, the updates taken
+A parameter with no entry yet has the zero state it starts from.
+
 Hand-worked example, SGD(0.1) on W = [[1.0]], dW = [[0.5]]: W <- 1 - 0.1 * 0.5 = [[0.95]].
 """
 
@@ -51,6 +57,12 @@ class SGD:
 
     def step(self, name: str, P: np.ndarray, dP: np.ndarray) -> np.ndarray:
         return P - self.learning_rate * dP
+
+    def state(self) -> dict[str, np.ndarray]:
+        return {}
+
+    def load_state(self, state: dict, t: int) -> None:
+        _load(self, {}, state, t)
 
 
 @dataclass
@@ -83,6 +95,12 @@ class Momentum:
             new_P = P - a * v
         self.velocity[name] = v
         return new_P
+
+    def state(self) -> dict[str, np.ndarray]:
+        return {f"v_d{name}": v.copy() for name, v in self.velocity.items()}
+
+    def load_state(self, state: dict, t: int) -> None:
+        _load(self, {"v": self.velocity}, state, t)
 
 
 @dataclass
@@ -130,6 +148,30 @@ class Adam:
             new_P = P - m * a_t / (np.sqrt(v) + self.epsilon)
         self.m[name], self.v[name] = m, v
         return new_P
+
+    def state(self) -> dict[str, np.ndarray]:
+        """The course's names: v_dP is Adam's first moment m, s_dP its second moment v."""
+        return {**{f"v_d{name}": m.copy() for name, m in self.m.items()},
+                **{f"s_d{name}": v.copy() for name, v in self.v.items()}}
+
+    def load_state(self, state: dict, t: int) -> None:
+        _load(self, {"v": self.m, "s": self.v}, state, t)
+
+
+def _load(optimizer, slots: dict[str, dict], state: dict, t: int) -> None:
+    """Replace ``optimizer``'s state: ``slots`` maps a course prefix ("v", "s") to the dict that holds it."""
+    if isinstance(t, bool) or not isinstance(t, (int, np.integer)) or t < 0:
+        raise ValueError(f"t must be a whole number >= 0, got {t!r}")
+    for key in state:
+        prefix = key.split("_d", 1)[0]
+        if prefix not in slots or "_d" not in key:
+            valid = ", ".join(f"{p}_d<parameter>" for p in slots) or "none"
+            raise KeyError(f"{type(optimizer).__name__} has no state {key!r}; its state keys are {valid}")
+    for prefix, slot in slots.items():
+        slot.clear()
+        slot.update({key.split("_d", 1)[1]: np.array(value, copy=True)
+                     for key, value in state.items() if key.startswith(f"{prefix}_d")})
+    optimizer.t = int(t)
 
 
 def update(params: dict, grads: dict, optimizer) -> dict[str, np.ndarray]:

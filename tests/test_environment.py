@@ -1,5 +1,6 @@
 """The process set-up the frameworks need, and the one import order, certified by a smoke test."""
 
+import json
 import os
 import subprocess
 import sys
@@ -10,10 +11,58 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def test_conftest_configured_the_environment_before_any_framework_import():
-    assert os.environ["KERAS_BACKEND"] == "tensorflow"
-    assert os.environ["TF_CPP_MIN_LOG_LEVEL"] == "3"
-    assert os.environ["OMP_NUM_THREADS"] == "1"
+FRAMEWORKS = ("tensorflow", "keras", "torch")
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "TF_NUM_INTRAOP_THREADS",
+                    "TF_NUM_INTEROP_THREADS")
+VARIABLES = ("KERAS_BACKEND", "TF_CPP_MIN_LOG_LEVEL", *THREAD_VARIABLES)
+
+# Installed first in a fresh interpreter: a finder that asks nothing and finds nothing, but writes down the
+# variables at the moment each framework is first looked up, i.e. before its first line runs.
+WITNESS = f"""
+import json, os, sys
+seen = {{}}
+class Witness:
+    def find_spec(self, name, path=None, target=None):
+        if name in {FRAMEWORKS!r} and name not in seen:
+            seen[name] = {{v: os.environ.get(v) for v in {VARIABLES!r}}}
+        return None
+sys.meta_path.insert(0, Witness())
+import atexit
+seen_file = sys.argv.pop(1)
+atexit.register(lambda: open(seen_file, "w").write(json.dumps(seen)))
+"""
+
+CONFIGURED = {"KERAS_BACKEND": "tensorflow", "TF_CPP_MIN_LOG_LEVEL": "3"}
+ENTRY_POINTS = {
+    # a real pytest session: conftest.py, then a test that imports all three frameworks in-process
+    "pytest": ("import pytest; sys.exit(pytest.main())",
+               ["-q", "-p", "no:randomly", "-p", "no:cacheprovider", "-p", "no:xdist",
+                "tests/test_parity_harness.py::test_float64_runs_really_run_in_float64"],
+               {**CONFIGURED, **dict.fromkeys(THREAD_VARIABLES, "1")}),
+    # the CLI: configure() without a thread count, so the thread variables stay unset
+    "cli": ("import runpy; runpy.run_module('parity', run_name='__main__')",
+            ["report", "--case", "sgd-1steps-float64", "--format", "json", "--out", "{out}"],
+            {**CONFIGURED, **dict.fromkeys(THREAD_VARIABLES)}),
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("entry", sorted(ENTRY_POINTS))
+def test_the_environment_is_configured_before_each_framework_is_first_imported(entry, tmp_path):
+    """In a fresh interpreter whose environment lacks every variable we set, each framework finds them set at
+    the moment it is first imported (as read at import by TensorFlow, Keras and the thread pools)."""
+    pytest.importorskip("torch")
+    pytest.importorskip("keras")
+    statement, argv, expected = ENTRY_POINTS[entry]
+    seen_file = tmp_path / "seen.json"
+    env = {name: value for name, value in os.environ.items() if name not in VARIABLES}
+    command = [sys.executable, "-c", WITNESS + statement, str(seen_file),
+               *(arg.format(out=tmp_path / "out") for arg in argv)]
+    result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
+    seen = json.loads(seen_file.read_text())
+    assert sorted(seen) == sorted(FRAMEWORKS), "the run did not import every framework"
+    assert seen == dict.fromkeys(FRAMEWORKS, expected)
 
 
 def test_reference_imports_numpy_and_nothing_of_the_frameworks_or_parity():
@@ -55,8 +104,6 @@ def test_a_missing_framework_is_skipped_with_a_reason_not_a_crash(tmp_path):
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-2000:]
     assert "torch skipped (torch is not installed)" in result.stderr
-    import json
-
     document = json.loads((tmp_path / "report.json").read_text())
     assert document["summary"]["skipped"] == {"torch": "torch is not installed"}
     assert set(document["cases"][0]["frameworks"]) == {"keras"}  # the other framework still ran

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import reference
-from parity.tolerance import EQUIVALENT_FORMS_ULPS, KNOWN_ANSWER_ULPS, ulps
+from parity.tolerance import EQUIVALENT_FORMS_ULPS, KNOWN_ANSWER_ULPS, SIX_SIGNIFICANT_DIGITS, ulps
 
 KNOWN = ulps(np.float64, KNOWN_ANSWER_ULPS)
 EQUIVALENT = ulps(np.float64, EQUIVALENT_FORMS_ULPS)
@@ -46,7 +46,7 @@ def test_adam_first_step_by_hand():
     assert -paper == pytest.approx(1e-3 * g / (g + 1e-8), rel=KNOWN)
     hat = run(reference.Adam(1e-3, epsilon=1e-7, form="epsilon_hat"), [g], w0=0.0)[0]
     assert -hat == pytest.approx(1e-3 * math.sqrt(1e-3) / 0.1 * 1e-6 / (math.sqrt(1e-13) + 1e-7), rel=KNOWN)
-    assert -hat == pytest.approx(7.59747e-4, rel=1e-5)  # the printed 6 digits of the line above
+    assert -hat == pytest.approx(7.59747e-4, rel=SIX_SIGNIFICANT_DIGITS)  # the docstring's printed digits
 
 
 GRADIENTS = list(np.random.default_rng(11).standard_normal(10))

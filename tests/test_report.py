@@ -1,5 +1,6 @@
 """``python -m parity report``: the JSON document, its schema, exit codes and bad input."""
 
+import inspect
 import json
 
 import pytest
@@ -10,7 +11,8 @@ from tests import planted
 
 CASES = ["sgd-1steps-float32", "edge-saturated-sigmoid-float64"]
 RESULT_FIELDS = {"framework", "step", "stage", "layer", "quantity", "max_abs", "max_rel", "ulps", "atol", "rtol",
-                 "status", "worst_index", "headroom", "budget_ulps", "explanation", "conventions", "predicted_max_abs"}
+                 "status", "worst_index", "headroom", "budget_ulps", "explanation", "conventions", "predicted_max_abs",
+                 "tolerance_ratio", "mismatched", "size", "actual_value", "expected_value"}
 
 
 def report(tmp_path, *extra):
@@ -29,26 +31,32 @@ def document(tmp_path_factory):
     return json.loads((out / "report.json").read_text())
 
 
-def test_report_follows_schema_v1(document):
-    assert document["schema"] == "nn-parity/report/v1"
+def test_report_follows_schema_v2(document):
+    assert document["schema"] == "nn-parity/report/v2"
     for key in ("python", "numpy", "torch", "tensorflow", "keras", "blas", "cpu", "flags"):
         assert key in document["environment"]
     assert "tensorflow_onednn_enabled" in document["environment"]["flags"]
     assert [case["name"] for case in document["cases"]] == CASES
     for case in document["cases"]:
         assert {"name", "layers", "activations", "loss", "optimizer", "dtype", "steps", "first_divergence",
-                "results"} <= set(case)
+                "results", "drift", "costs"} <= set(case)
+        assert set(case["drift"]) == set(case["frameworks"])
+        for series in case["drift"].values():
+            assert set(series) == {"J"} | {f"{q}[{l}]" for l in range(1, len(case["layers"])) for q in "Wb"}
+            assert all(len(values) == case["steps"] for values in series.values())
         assert case["first_divergence"] is None
         for result in case["results"]:
             assert RESULT_FIELDS <= set(result)
             assert result["status"] in ("pass", "explained")
+            assert 0 <= result["tolerance_ratio"] < 1  # informative: zeros in its place would fail
 
 
 def test_summary_counts_add_up(document):
     summary = document["summary"]
     results = [r for case in document["cases"] for r in case["results"]]
     assert summary["cases"] == 2 and summary["comparisons"] == len(results)
-    assert summary["passed"] + summary["failed"] + summary["explained"] == len(results)
+    assert summary["passed"] + summary["failed"] + summary["explained"] + summary["uninformative"] == len(results)
+    assert summary["uninformative"] == 0
     assert summary["failed"] == 0 and summary["explained"] > 0  # torch BCELoss at saturation
     assert 0 < summary["worst_headroom"]["float32"] < 1
 
@@ -59,10 +67,56 @@ def test_explained_results_carry_their_reason_and_predicted_size(document):
     assert all(isinstance(r["predicted_max_abs"], float) for r in explained)
 
 
-def test_the_defaults_relied_on_are_read_from_the_installed_frameworks(document):
-    assert document["defaults"]["keras"]["adam_epsilon"] == 1e-7
-    assert document["defaults"]["keras"]["leaky_relu_slope"] == 0.3
-    assert document["defaults"]["torch"]["adam_epsilon"] == 1e-8
+def test_the_defaults_relied_on_are_read_from_the_installed_frameworks(document, tmp_path, monkeypatch):
+    """The document quotes what the installed objects say, and reads it at run time: give torch's LeakyReLU and
+    both Adams other defaults and the report quotes those instead, while the default-slope cases, compared with
+    each framework's own slope, still pass against the new one."""
+    import torch
+    from keras import layers, optimizers
+
+    from parity import harness
+
+    torch_adam = inspect.signature(torch.optim.Adam).parameters
+    assert document["defaults"]["torch"]["adam_epsilon"] == torch_adam["eps"].default
+    assert document["defaults"]["torch"]["leaky_relu_slope"] == torch.nn.LeakyReLU().negative_slope
+    assert document["defaults"]["keras"]["adam_epsilon"] == optimizers.Adam().epsilon
+    assert document["defaults"]["keras"]["leaky_relu_slope"] == layers.LeakyReLU().negative_slope
+
+    class TorchLeakyReLU(torch.nn.LeakyReLU):
+        def __init__(self, negative_slope=0.125, inplace=False):
+            super().__init__(negative_slope, inplace)
+
+    class TorchAdam(torch.optim.Adam):
+        def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=2.0**-20, **kwargs):
+            super().__init__(params, lr, betas, eps, **kwargs)
+
+    class KerasLeakyReLU(layers.LeakyReLU):
+        def __init__(self, negative_slope=0.25, **kwargs):
+            super().__init__(negative_slope=negative_slope, **kwargs)
+
+    class KerasAdam(optimizers.Adam):
+        def __init__(self, epsilon=2.0**-16, **kwargs):
+            super().__init__(epsilon=epsilon, **kwargs)
+
+    monkeypatch.setattr(torch.nn, "LeakyReLU", TorchLeakyReLU)
+    monkeypatch.setattr(torch.optim, "Adam", TorchAdam)
+    monkeypatch.setattr(layers, "LeakyReLU", KerasLeakyReLU)
+    monkeypatch.setattr(optimizers, "Adam", KerasAdam)
+    harness.runtime_defaults.cache_clear()  # read again now, and again after this test
+    try:
+        argv = ["report", "--case", "edge-leaky-relu-default-slope-float32", "--case",
+                "edge-leaky-relu-default-slope-float64", "--format", "json", "--out", str(tmp_path)]
+        assert main(argv) == 0
+    finally:
+        harness.runtime_defaults.cache_clear()
+    changed = json.loads((tmp_path / "report.json").read_text())
+    assert {key: changed["defaults"]["torch"][key] for key in ("leaky_relu_slope", "adam_epsilon")} == {
+        "leaky_relu_slope": 0.125, "adam_epsilon": 2.0**-20}
+    assert {key: changed["defaults"]["keras"][key] for key in ("leaky_relu_slope", "adam_epsilon")} == {
+        "leaky_relu_slope": 0.25, "adam_epsilon": 2.0**-16}
+    explained = [r for case in changed["cases"] for r in case["results"] if r["status"] == "explained"]
+    assert {r["framework"] for r in explained} == {"torch", "torch-logits", "keras"}
+    assert all(r["conventions"][-1] == "leaky-relu-default-slope" for r in explained)
 
 
 def test_a_failing_report_exits_1_and_names_the_first_divergence(tmp_path, monkeypatch, capsys):
@@ -130,7 +184,7 @@ def test_markdown_and_html_reports_teach_and_are_self_contained(tmp_path):
     # defaults are read from the installed frameworks, not written in
     assert "epsilon_hat = 1e-07" in md and "epsilon = 1e-08" in md
     figures = sorted(p.name for p in (tmp_path / "figures").iterdir())
-    assert figures == ["case-adam-8steps-float32-cost.png", "case-adam-8steps-float32-growth.png",
+    assert figures == ["case-adam-8steps-float32-cost.png", "case-adam-8steps-float32-drift.png",
                        "case-adam-8steps-float32-heatmap.png", "case-edge-saturated-sigmoid-float64-heatmap.png"]
     html = (tmp_path / "report.html").read_text()
     assert html.count("data:image/png;base64,") == 4

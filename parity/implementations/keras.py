@@ -7,6 +7,11 @@ float64 really is float64: every layer and the loss get the case's dtype explici
 floatx); the dtypes actually used are checked after the run. On this backend a sigmoid or softmax output
 carries its logits (``_keras_logits``), and the cross-entropy losses use them instead of the clipped
 probabilities: there is then no gradient with respect to A[L], and no 1e-7 clipping.
+
+Step-local runs build the optimizer's variables up front (``optimizer.build``) and load each step's start into
+Keras's own objects: ``kernel`` and ``bias``, ``iterations``, and SGD's ``momentums`` (Keras's velocity, -lr times
+the reference's buffer, converted by ``parity.layout``) or Adam's ``_momentums`` and ``_velocities`` (the first
+and second moments; Keras 3 keeps them in these attributes, read by ``Adam.update_step``).
 """
 
 from __future__ import annotations
@@ -14,10 +19,12 @@ from __future__ import annotations
 import contextlib
 from dataclasses import dataclass
 
+import numpy as np
+
 from parity import layout
 from parity.case import Case, batch, initial_params
 from parity.environment import require
-from parity.trace import Trace
+from parity.trace import Start, Trace
 
 
 def _modules():
@@ -104,12 +111,48 @@ class _Model:
         self.optimizer.apply(grads[n:], self.variables)
         return J, values, grads[:n], grads[n:]
 
-    def params(self) -> dict:
-        out = {}
+    def named_variables(self):
+        """(W1, the first Dense's kernel), (b1, its bias), ...: the reference's names for Keras's variables."""
         for l, dense in enumerate(self.dense_layers, start=1):
-            out[f"W{l}"] = layout.W_from_keras(dense.kernel.numpy()).copy()
-            out[f"b{l}"] = layout.b_from_framework(dense.bias.numpy()).copy()
-        return out
+            yield f"W{l}", dense.kernel
+            yield f"b{l}", dense.bias
+
+    def params(self) -> dict:
+        return {name: layout.parameter_from_framework(name, v.numpy(), "keras").copy()
+                for name, v in self.named_variables()}
+
+    def _slots(self, optimizer_name: str, variable) -> dict:
+        """The optimizer's state variables for ``variable``, by course prefix (v: first moment, s: second)."""
+        index = self.optimizer._get_variable_index(variable)
+        if optimizer_name == "momentum":
+            return {"v": self.optimizer.momentums[index]}
+        if optimizer_name == "adam":
+            return {"v": self.optimizer._momentums[index], "s": self.optimizer._velocities[index]}
+        return {}
+
+    def load(self, start: Start, case: Case) -> None:
+        """Set the variables and the optimizer's own variables to ``start`` (the reference's state before a step)."""
+        self.optimizer.build(self.variables)
+        self.optimizer.iterations.assign(start.t)
+        for name, variable in self.named_variables():
+            variable.assign(layout.parameter_to_framework(name, start.params[name], "keras"))
+            for prefix, slot in self._slots(case.optimizer, variable).items():
+                value = start.state.get(f"{prefix}_d{name}")
+                value = np.zeros_like(start.params[name]) if value is None else value
+                if case.optimizer == "momentum":
+                    value = layout.velocity_from_buffer(value, case.learning_rate)
+                slot.assign(layout.parameter_to_framework(name, value, "keras"))
+
+    def state(self, case: Case) -> tuple[dict, int | None]:
+        """The optimizer's state after a step, in the course's names, the reference's form and layout, and t."""
+        out = {}
+        for name, variable in self.named_variables():
+            for prefix, slot in self._slots(case.optimizer, variable).items():
+                value = layout.parameter_from_framework(name, slot.numpy(), "keras")
+                if case.optimizer == "momentum":
+                    value = layout.buffer_from_velocity(value, case.learning_rate)
+                out[f"{prefix}_d{name}"] = value.copy()
+        return out, int(self.optimizer.iterations.numpy()) if case.optimizer == "adam" else None
 
 
 def _build(case: Case, params: dict) -> _Model:
@@ -129,16 +172,19 @@ def _build(case: Case, params: dict) -> _Model:
     return _Model(model, dense_layers, _loss(case), _optimizer(case))
 
 
-def run(case: Case, framework: str = "keras") -> Trace:
-    """Every intermediate of ``case.steps`` steps from the case's initial weights."""
+def run(case: Case, framework: str = "keras", starts: list[Start] | None = None) -> Trace:
+    """Every intermediate of ``case.steps`` steps, each from ``starts[step]`` (step-local) or, without ``starts``,
+    free-running from the case's initial weights."""
     tf, _ = _modules()
     with floatx(case.dtype):
-        model = _build(case, initial_params(case))
+        model = _build(case, starts[0].params if starts else initial_params(case))
         X, Y = batch(case)
         x, y = tf.constant(layout.batch_to_framework(X)), tf.constant(layout.batch_to_framework(Y))
         m, L = case.m, case.L
-        trace = Trace(framework)
+        trace = Trace(framework, X=X, Y=Y, starts=list(starts or []))
         for s in range(case.steps):
+            if starts:
+                model.load(starts[s], case)
             J, values, value_grads, variable_grads = model.step(x, y, value_grads=True)
             for l in range(1, L + 1):
                 trace.record(s, "forward", l, "Z", layout.batch_from_framework(values[2 * l - 2]))
@@ -153,6 +199,7 @@ def run(case: Case, framework: str = "keras") -> Trace:
                 trace.record(s, "backward", l, "db", layout.b_from_framework(variable_grads[2 * l - 1]))
             for name, value in model.params().items():
                 trace.record(s, "update", int(name[1:]), name[0], value)
+            trace.record_state(s, *model.state(case))
         state = [v for v in model.optimizer.variables if len(v.shape)]
         trace.dtypes = {
             "parameters": str(model.dense_layers[0].kernel.dtype),

@@ -1,14 +1,19 @@
-"""The NumPy reference as an implementation: the textbook, or the variant a framework documents."""
+"""The NumPy reference as an implementation: the textbook, or the variant a framework documents.
+
+Run free (``starts=None``), the reference is the trajectory every step-local comparison starts from: its trace
+records, in ``starts``, the parameters and optimizer state each step began with. Run with ``starts`` (a variant,
+following a framework's formulas), each step begins from the given state instead, as the frameworks do.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 
 import reference
-from parity import conventions
+from parity import conventions, layout
 from parity.case import Case, batch, initial_params
 from parity.conventions import TEXTBOOK, Variant
-from parity.trace import Trace
+from parity.trace import Start, Trace
 
 
 def activations_for(case: Case, variant: Variant) -> list[str]:
@@ -35,14 +40,35 @@ def optimizer_for(case: Case, variant: Variant):
                           bias_correction_betas=variant.adam_bias_correction_betas)
 
 
-def run(case: Case, variant: Variant = TEXTBOOK) -> Trace:
+def optimizer_state(optimizer, case: Case) -> dict:
+    """The optimizer's state in the reference's form (momentum as the heavy-ball buffer)."""
+    state = optimizer.state()
+    if getattr(optimizer, "form", None) == "velocity":
+        state = {k: layout.buffer_from_velocity(v, case.learning_rate) for k, v in state.items()}
+    return state
+
+
+def load_state(optimizer, case: Case, start: Start) -> None:
+    """Start ``optimizer`` from ``start``'s state, given in the reference's form."""
+    state = start.state
+    if getattr(optimizer, "form", None) == "velocity":
+        state = {k: layout.velocity_from_buffer(v, case.learning_rate) for k, v in state.items()}
+    optimizer.load_state(state, start.t)
+
+
+def run(case: Case, variant: Variant = TEXTBOOK, starts: list[Start] | None = None) -> Trace:
+    """Every intermediate of ``case.steps`` steps: free-running, or each step from ``starts[step]``."""
     params = initial_params(case)
     X, Y = batch(case)
     activations = activations_for(case, variant)
     optimizer = optimizer_for(case, variant)
-    trace = Trace("reference" if variant == TEXTBOOK else f"reference[{','.join(variant.conventions)}]")
+    trace = Trace("reference" if variant == TEXTBOOK else f"reference[{','.join(variant.conventions)}]", X=X, Y=Y)
     L = case.L
     for s in range(case.steps):
+        if starts is not None:
+            params = starts[s].params
+            load_state(optimizer, case, starts[s])
+        trace.starts.append(Start(params, optimizer_state(optimizer, case), optimizer.t))
         AL, caches = reference.forward(params, X, activations)
         for l in range(1, L + 1):
             trace.record(s, "forward", l, "Z", caches[l - 1].Z)
@@ -67,5 +93,6 @@ def run(case: Case, variant: Variant = TEXTBOOK) -> Trace:
         for l in range(1, L + 1):
             trace.record(s, "update", l, "W", params[f"W{l}"])
             trace.record(s, "update", l, "b", params[f"b{l}"])
+        trace.record_state(s, optimizer_state(optimizer, case), optimizer.t if case.optimizer == "adam" else None)
     trace.dtypes = {"parameters": str(params["W1"].dtype), "activations": str(AL.dtype)}
     return trace

@@ -6,6 +6,10 @@ Two framework names run here:
   ``CrossEntropyLoss`` always takes the logits Z[L] (it applies log-softmax itself), with probability targets.
 - ``torch-logits``: ``BCEWithLogitsLoss`` on Z[L], for sigmoid outputs with binary cross-entropy.
 With a logits loss there is no dA[L] (A[L] is computed for comparison but is not on the loss's path).
+
+Step-local runs load each step's start into torch's own objects: the parameters into ``nn.Linear.weight`` and
+``.bias``, the optimizer's state into ``optimizer.state[p]`` (``momentum_buffer``; Adam's ``exp_avg``,
+``exp_avg_sq`` and ``step``), and read the state back after ``optimizer.step()`` for comparison.
 """
 
 from __future__ import annotations
@@ -16,7 +20,10 @@ from dataclasses import dataclass
 from parity import layout
 from parity.case import Case, batch, initial_params
 from parity.environment import require, torch_device
-from parity.trace import Trace
+from parity.trace import Start, Trace
+
+# torch.optim's state names, in the course's names (reference.optimizers): v_dP, s_dP, and t.
+_STATE_NAMES = {"momentum": {"momentum_buffer": "v"}, "adam": {"exp_avg": "v", "exp_avg_sq": "s"}}
 
 
 def _torch():
@@ -102,13 +109,52 @@ class _Model:
         self.optimizer.step()
         return J, Zs, As
 
+    def named_parameters(self):
+        """(W1, weight of the first Linear), (b1, its bias), ...: the reference's names for torch's tensors."""
+        for l, linear in enumerate(self.linears, start=1):
+            yield f"W{l}", linear.weight
+            yield f"b{l}", linear.bias
+
     def params(self) -> dict:
         """The current parameters in the reference layout."""
-        out = {}
-        for l, linear in enumerate(self.linears, start=1):
-            out[f"W{l}"] = layout.W_from_torch(_np(linear.weight)).copy()
-            out[f"b{l}"] = layout.b_from_framework(_np(linear.bias)).copy()
-        return out
+        return {name: layout.parameter_from_framework(name, _np(p), "torch").copy()
+                for name, p in self.named_parameters()}
+
+    def load(self, start: Start, optimizer_name: str) -> None:
+        """Set the parameters and ``optimizer.state`` to ``start`` (the reference's state before a step)."""
+        torch = _torch()
+        names = _STATE_NAMES.get(optimizer_name, {})
+        with torch.no_grad():
+            for name, p in self.named_parameters():
+                p.copy_(_tensor_of(layout.parameter_to_framework(name, start.params[name], "torch")))
+                state = self.optimizer.state[p]
+                entries = {key: start.state.get(f"{prefix}_d{name}") for key, prefix in names.items()}
+                if all(value is None for value in entries.values()) and start.t == 0:
+                    state.clear()  # torch's own fresh state: zero moments, a buffer made from the first gradient
+                    continue
+                for key, value in entries.items():
+                    value = _tensor_of(layout.parameter_to_framework(name, value, "torch")) if value is not None \
+                        else torch.zeros_like(p)
+                    if key in state:
+                        state[key].copy_(value)
+                    else:
+                        state[key] = value.clone()
+                if optimizer_name == "adam":
+                    if "step" in state:
+                        state["step"].fill_(float(start.t))
+                    else:  # torch's own step tensor: a float scalar of the default dtype, on the CPU
+                        state["step"] = torch.tensor(float(start.t))
+
+    def state(self, optimizer_name: str) -> tuple[dict, int | None]:
+        """The optimizer's state after a step, in the course's names and the reference layout, and Adam's t."""
+        out, t = {}, None
+        for name, p in self.named_parameters():
+            state = self.optimizer.state[p]
+            for key, prefix in _STATE_NAMES.get(optimizer_name, {}).items():
+                out[f"{prefix}_d{name}"] = layout.parameter_from_framework(name, _np(state[key]), "torch").copy()
+            if optimizer_name == "adam":
+                t = int(state["step"].item())
+        return out, t
 
 
 def _build(case: Case, params: dict, framework: str) -> _Model:
@@ -128,7 +174,11 @@ def _build(case: Case, params: dict, framework: str) -> _Model:
 
 
 def _tensor(array):
-    return _torch().from_numpy(layout.batch_to_framework(array)).to(torch_device())
+    return _tensor_of(layout.batch_to_framework(array))
+
+
+def _tensor_of(array):
+    return _torch().from_numpy(array).to(torch_device())
 
 
 def _np(tensor):
@@ -136,15 +186,18 @@ def _np(tensor):
     return tensor.detach().cpu().numpy()
 
 
-def run(case: Case, framework: str = "torch") -> Trace:
-    """Every intermediate of ``case.steps`` steps from the case's initial weights."""
+def run(case: Case, framework: str = "torch", starts: list[Start] | None = None) -> Trace:
+    """Every intermediate of ``case.steps`` steps, each from ``starts[step]`` (step-local) or, without ``starts``,
+    free-running from the case's initial weights."""
     torch = _torch()
-    model = _build(case, initial_params(case), framework)
+    model = _build(case, starts[0].params if starts else initial_params(case), framework)
     X, Y = batch(case)
     x, y = _tensor(X), _tensor(Y)
     m, L = case.m, case.L
-    trace = Trace(framework)
+    trace = Trace(framework, X=X, Y=Y, starts=list(starts or []))
     for s in range(case.steps):
+        if starts:
+            model.load(starts[s], case.optimizer)
         # gradients are read after optimizer.step(): SGD and Adam leave .grad as it was
         J, Zs, As = model.step(x, y, keep_grads=True)
         linears = model.linears
@@ -160,6 +213,7 @@ def run(case: Case, framework: str = "torch") -> Trace:
             trace.record(s, "backward", l, "db", layout.b_from_framework(_np(linears[l - 1].bias.grad)))
         for name, value in model.params().items():
             trace.record(s, "update", int(name[1:]), name[0], value)
+        trace.record_state(s, *model.state(case.optimizer))
     state = [v for p_state in model.optimizer.state.values() for v in p_state.values()
              if torch.is_tensor(v) and v.ndim]
     trace.dtypes = {

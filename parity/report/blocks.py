@@ -70,15 +70,24 @@ def parity_blocks(document: dict, with_figures: bool = True) -> list:
         Heading(1, "nn-parity report"),
         Paragraph(
             f"{summary['cases']} cases, {summary['comparisons']} comparisons: {summary['passed']} passed, "
-            f"{summary['failed']} failed, {summary['explained']} explained. The NumPy reference, PyTorch "
+            f"{summary['failed']} failed, {summary['explained']} explained, {summary.get('uninformative', 0)} "
+            f"uninformative. The NumPy reference, PyTorch "
             f"{env.get('torch') or '(not installed)'} and Keras {env.get('keras') or '(not installed)'} on TensorFlow "
             f"{env.get('tensorflow') or '(not installed)'} ran each case from identical initial weights; every "
-            f"intermediate quantity was compared in computation order (forward 1..L, cost, backward L..1, update)."),
+            f"intermediate quantity was compared in computation order (forward 1..L, cost, backward L..1, update), "
+            f"every step from the reference's parameters and optimizer state after the step before."),
     ]
     worst = summary.get("worst_headroom", {})
     if worst:
-        blocks.append(Paragraph("Worst headroom (fraction of the tolerance used, against what each framework "
-                                "documents): " + ", ".join(f"{d} {v:.2f}" for d, v in sorted(worst.items())) + "."))
+        blocks.append(Paragraph("Worst headroom (fraction of the step-local tolerance used, against what each "
+                                "framework documents): "
+                                + ", ".join(f"{d} {v:.2f}" for d, v in sorted(worst.items())) + "."))
+    drift = summary.get("worst_drift", {})
+    if drift:
+        blocks.append(Paragraph("Largest drift of a free-running trajectory from the reference's (a measurement, "
+                                "see each case): " + "; ".join(
+                                    f"{d}: " + ", ".join(f"{o} {_g(v)}" for o, v in sorted(by.items()))
+                                    for d, by in sorted(drift.items())) + "."))
     for framework, reason in summary.get("skipped", {}).items():
         blocks.append(Paragraph(f"{framework} was skipped: {reason}."))
     blocks += [Heading(2, "Summary"), _summary_table(document)]
@@ -110,8 +119,10 @@ def _reading_blocks(budget: float) -> list:
         Paragraph(teaching.TOLERANCE_TEXT.format(budget=f"{budget:g}")),
         Paragraph("Columns: max abs is the largest |difference| in the quantity; max rel divides it by the "
                   "largest |reference value|; ulps is the largest difference in units of eps x E; headroom is "
-                  "ulps / tolerance (below 1 passes). 'explained' means the framework follows its own documented "
+                  "ulps / tolerance (below 1 passes); tolerance / value is the tolerance ratio (below 1, zeros in "
+                  "place of the quantity would fail). 'explained' means the framework follows its own documented "
                   "formula, which differs from the textbook: see the next section."),
+        Paragraph(teaching.DRIFT_TEXT),
         Heading(2, "Why the numbers agree"),
         Table(["quantity", "equation", "PyTorch", "Keras", "why they agree"], rows),
     ]
@@ -170,18 +181,24 @@ def _case_blocks(case: dict, with_figures: bool) -> list:
                              "Worst error per layer and quantity, over all steps"))
         if case["steps"] > 1:
             blocks.append(Figure(f"{anchor(name)}-cost", figures.cost_curves(case["costs"], f"{name}: cost per step"),
-                                 "Cost of each implementation at each step, overlaid"))
-            blocks.append(Figure(f"{anchor(name)}-growth", figures.error_growth(case),
-                                 "Worst error of each framework at each step, log scale"))
+                                 "Cost of each implementation at each step, trained free, overlaid"))
+            if case.get("drift"):
+                blocks.append(Figure(f"{anchor(name)}-drift", figures.trajectory_drift(case),
+                                     "Drift of each framework's free-running trajectory from the reference's"))
+    if case.get("drift") and case["steps"] > 1:
+        blocks.append(Paragraph("Drift after the last step (relative, free-running): " + "; ".join(
+            f"{fw} W, b {_g(max(v[-1] for k, v in series.items() if k != 'J'))}, J {_g(series['J'][-1])}"
+            for fw, series in case["drift"].items()) + "."))
     shown_steps = sorted({0, case["steps"] - 1})
     rows = [[r["framework"], str(r["step"]), r["stage"], "" if r["layer"] is None else str(r["layer"]),
              r["quantity"], _g(r["max_abs"]), _g(r["max_rel"]), _g(_ulps(r)), f"{r['budget_ulps']:g}",
+             _g(r.get("tolerance_ratio")),
              r["status"] + (f" ({', '.join(r['conventions'])})" if r["conventions"] else "")]
             for r in case["results"] if r["step"] in shown_steps]
     if case["steps"] > 2:
         blocks.append(Paragraph(f"Steps 0 and {case['steps'] - 1} below; report.json holds every step."))
     blocks.append(Table(["framework", "step", "stage", "layer", "quantity", "max abs", "max rel", "ulps",
-                         "tolerance", "status"], rows))
+                         "tolerance", "tolerance / value", "status"], rows))
     return blocks
 
 

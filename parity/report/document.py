@@ -1,27 +1,37 @@
-"""The machine-readable report, schema ``nn-parity/report/v1``.
+"""The machine-readable report, schema ``nn-parity/report/v2``.
 
-    {"schema": "nn-parity/report/v1",
+    {"schema": "nn-parity/report/v2",
      "environment": {python, numpy, torch, tensorflow, keras, blas, cpu, threads, flags: {...}},
      "defaults": {framework: the installed defaults the comparison relied on},
-     "summary": {cases, comparisons, passed, failed, explained, skipped: {framework: reason},
-                 worst_headroom: {dtype: fraction of the tolerance used}},
+     "summary": {cases, comparisons, passed, failed, explained, uninformative, skipped: {framework: reason},
+                 worst_headroom: {dtype: fraction of the step-local tolerance used},
+                 worst_drift: {dtype: {optimizer: largest relative drift of any free-running trajectory}}},
      "cases": [{name, layers, activations, loss, optimizer, learning_rate, dtype, steps, m, edge,
                 frameworks: {framework: {status, dtypes, conventions}}, skipped: {framework: reason},
-                costs: {implementation: [J at each step]}, first_divergence: null | result,
-                results: [result, ...]}]}
+                costs: {implementation: [J at each step, run free]},
+                drift: {framework: {quantity ("J", "W[1]", "b[1]", ...): [relative drift at each step]}},
+                first_divergence: null | result, results: [result, ...]}]}
 
-A result is one framework/step/stage/layer/quantity: framework, step, stage, layer, quantity, max_abs,
-max_rel, ulps, worst_index, atol, rtol, budget_ulps, headroom, status (pass/fail/explained) and, for explained
-ones, explanation, conventions and predicted_max_abs. Non-finite numbers are written as strings ("inf").
+A result is one step-local framework/step/stage/layer/quantity comparison: framework, step, stage, layer,
+quantity (Z, A, J, dA, dZ, dW, db, W, b, and the optimizer state v_dW, v_db, s_dW, s_db, t), max_abs, max_rel,
+ulps, worst_index, actual_value and expected_value (at that index), mismatched (elements beyond tolerance) of
+size, atol, rtol, budget_ulps, headroom, tolerance_ratio (min over elements of tolerance / |value|: 1 or more
+means zeros would pass), status (pass, explained, uninformative, fail) and, for explained ones, explanation,
+conventions and predicted_max_abs. Non-finite numbers are written as strings ("inf").
+
+Changes from v1: every step is compared from the reference's state (step-local); the status "uninformative";
+the fields tolerance_ratio, mismatched, size, actual_value, expected_value; the optimizer-state quantities;
+``drift`` per case and ``worst_drift`` in the summary; costs are those of the free-running trajectories.
 """
 
 from __future__ import annotations
 
 import math
 
+from parity.compare import verdict
 from parity.harness import CaseResult
 
-SCHEMA = "nn-parity/report/v1"
+SCHEMA = "nn-parity/report/v2"
 
 
 def json_safe(value):
@@ -39,9 +49,7 @@ def _case(outcome: CaseResult) -> dict:
     case = outcome.case
     frameworks = {}
     for framework, dtypes in outcome.dtypes.items():
-        own = [r for r in outcome.results if r.framework == framework]
-        status = "fail" if any(r.status == "fail" for r in own) else (
-            "explained" if any(r.status == "explained" for r in own) else "pass")
+        status = verdict(r for r in outcome.results if r.framework == framework)
         frameworks[framework] = {"status": status, "dtypes": dtypes, "conventions": outcome.variants[framework]}
     first = outcome.first_divergence
     return {
@@ -58,6 +66,7 @@ def _case(outcome: CaseResult) -> dict:
         "frameworks": frameworks,
         "skipped": dict(outcome.skipped),
         "costs": outcome.costs,
+        "drift": outcome.drift,
         "first_divergence": None if first is None else first.to_dict(),
         "results": [r.to_dict() for r in outcome.results],
     }
@@ -69,6 +78,12 @@ def build(outcomes: list[CaseResult], environment: dict, defaults: dict) -> dict
     for r in results:
         dtype = next(o.case.dtype for o in outcomes if o.case.name == r.case)
         worst[dtype] = max(worst.get(dtype, 0.0), r.headroom)
+    drift: dict[str, dict[str, float]] = {}
+    for outcome in outcomes:
+        for series in outcome.drift.values():
+            largest = max((v for values in series.values() for v in values), default=0.0)
+            by_optimizer = drift.setdefault(outcome.case.dtype, {})
+            by_optimizer[outcome.case.optimizer] = max(by_optimizer.get(outcome.case.optimizer, 0.0), largest)
     skipped = {fw: reason for outcome in outcomes for fw, reason in outcome.skipped.items()}
     summary = {
         "cases": len(outcomes),
@@ -76,8 +91,10 @@ def build(outcomes: list[CaseResult], environment: dict, defaults: dict) -> dict
         "passed": sum(r.status == "pass" for r in results),
         "failed": sum(r.status == "fail" for r in results),
         "explained": sum(r.status == "explained" for r in results),
+        "uninformative": sum(r.status == "uninformative" for r in results),
         "skipped": skipped,
         "worst_headroom": worst,
+        "worst_drift": drift,
     }
     return json_safe({"schema": SCHEMA, "environment": environment, "defaults": defaults, "summary": summary,
                     "cases": [_case(outcome) for outcome in outcomes]})

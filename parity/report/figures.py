@@ -12,7 +12,7 @@ import numpy as np
 
 from parity.trace import QUANTITIES, STAGES
 
-QUANTITY_ROWS = tuple(q for stage in STAGES for q in QUANTITIES[stage] if q != "J")  # per-layer quantities
+QUANTITY_ROWS = tuple(q for stage in STAGES for q in QUANTITIES[stage] if q not in ("J", "t"))  # per layer
 STYLES = {"reference": ("black", "-", "o"), "torch": ("tab:orange", "--", "s"), "torch-logits": ("tab:red", ":", "^"),
           "keras": ("tab:blue", "-.", "x")}
 
@@ -47,13 +47,14 @@ def error_heatmap(case: dict) -> bytes:
     L = len(case["layers"]) - 1
     figure, axes = plt.subplots(1, len(frameworks), figsize=(1.2 + 1.1 * L * len(frameworks), 3.4), squeeze=False)
     budget = max((r["budget_ulps"] for r in case["results"]), default=16)
+    rows = [q for q in QUANTITY_ROWS if any(r["quantity"] == q for r in case["results"])]
     for axis, framework in zip(axes[0], frameworks, strict=True):
-        grid = np.full((len(QUANTITY_ROWS), L), np.nan)
+        grid = np.full((len(rows), L), np.nan)
         explained = np.zeros_like(grid, dtype=bool)
         for r in case["results"]:
             if r["framework"] != framework or r["layer"] is None:
                 continue
-            i, j = QUANTITY_ROWS.index(r["quantity"]), r["layer"] - 1
+            i, j = rows.index(r["quantity"]), r["layer"] - 1
             grid[i, j] = np.nanmax([grid[i, j], _measured_ulps(r)])
             explained[i, j] |= r["status"] == "explained"
         shown = np.log10(np.maximum(grid, 1e-2))
@@ -64,7 +65,7 @@ def error_heatmap(case: dict) -> bytes:
                 axis.text(j, i, label, ha="center", va="center", fontsize=7,
                           color="white" if shown[i, j] < np.log10(budget) else "black")
         axis.set_xticks(range(L), [f"l={l}" for l in range(1, L + 1)])
-        axis.set_yticks(range(len(QUANTITY_ROWS)), QUANTITY_ROWS)
+        axis.set_yticks(range(len(rows)), rows)
         axis.set_title(framework, fontsize=9)
     figure.colorbar(image, ax=list(axes[0]), label=f"log10 ulps (tolerance {budget:g} ulps = {np.log10(budget):.1f})")
     figure.suptitle("worst error per layer and quantity (* explained by a convention)", fontsize=9)
@@ -87,24 +88,25 @@ def cost_curves(costs: dict[str, list[float]], title: str, xlabel: str = "step")
     return _png(figure)
 
 
-def error_growth(case: dict) -> bytes:
-    """The worst error of each framework at each step (all quantities), log scale, with the tolerance."""
+def trajectory_drift(case: dict) -> bytes:
+    """Each framework's free-running drift from the reference at each step, log scale: solid, the largest over
+    the parameters W[l], b[l]; dotted, the cost J."""
     plt = _pyplot()
     figure, axis = plt.subplots(figsize=(5.2, 3.0))
-    budget = max((r["budget_ulps"] for r in case["results"]), default=16)
-    for framework in case["frameworks"]:
-        worst = np.zeros(case["steps"])
-        for r in case["results"]:
-            if r["framework"] == framework:
-                worst[r["step"]] = max(worst[r["step"]], _measured_ulps(r))
+    tiny = np.finfo(np.dtype(case["dtype"])).eps / 100  # exact agreement, drawn just below the dtype's epsilon
+    for framework, series in case["drift"].items():
         colour, style, marker = STYLES.get(framework, ("gray", "-", "."))
-        axis.semilogy(np.arange(case["steps"]), np.maximum(worst, 1e-2), linestyle=style, color=colour,
-                      marker=marker, markersize=4, markerfacecolor="none", label=framework)
-    axis.axhline(budget, color="crimson", linewidth=1, label=f"tolerance ({budget:g} ulps)")
+        steps = np.arange(case["steps"])
+        params = np.max([np.asarray(v, dtype=float) for k, v in series.items() if k != "J"], axis=0)
+        axis.semilogy(steps, np.maximum(params, tiny), linestyle=style, color=colour, marker=marker, markersize=4,
+                      markerfacecolor="none", label=f"{framework}: W, b")
+        axis.semilogy(steps, np.maximum(np.asarray(series["J"], dtype=float), tiny), linestyle=":", color=colour,
+                      linewidth=1, label=f"{framework}: J")
+    axis.axhline(np.finfo(np.dtype(case["dtype"])).eps, color="gray", linewidth=1, label=f"eps ({case['dtype']})")
     axis.set_xlabel("step")
-    axis.set_ylabel("worst error (ulps of the error scale)")
-    axis.set_title("error growth over steps", fontsize=9)
-    axis.legend(fontsize=8)
+    axis.set_ylabel("relative drift from the reference")
+    axis.set_title("free-running trajectories: drift (a measurement, not a verdict)", fontsize=9)
+    axis.legend(fontsize=7)
     return _png(figure)
 
 
