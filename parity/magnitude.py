@@ -25,9 +25,10 @@ values:
               v' = beta v + g, E(v') = 2 beta |v| + E(g) + |v'| (the loaded v may take one rounding: Keras holds
               -lr v); Adam's u = m_hat / (sqrt(v_hat) + eps), with m' = b1 m + (1 - b1) g, v' = b2 v + (1 - b2) g^2,
               E(m') = (1 - b1) E(g) + b1 |m| + |m'|,  E(v') = 2 (1 - b2) |g| E(g) + b2 |v| + |v'|,
-              E(u) = |du/dg| E(g) + D_m (b1 |m| + |m'|) + D_v (b2 |v| + |v'|) + |u|, where du/dg keeps its sign
+              E(u) = |du/dg| E(g) + D_m (b1 |m| + |m'|) + D_v (b2 |v| + |v'|) + 4 |u|, where du/dg keeps its sign
               (the m and v terms cancel: at t = 1, u = g / (|g| + eps) and du/dg = eps / (|g| + eps)^2),
-              D_m = 1 / (bc1 (sqrt(v_hat) + eps)) and D_v = |m_hat| / (2 sqrt(v_hat) bc2 (sqrt(v_hat) + eps)^2).
+              D_m = 1 / (bc1 (sqrt(v_hat) + eps)) and D_v = |m_hat| / (2 sqrt(v_hat) bc2 (sqrt(v_hat) + eps)^2);
+              where g's own uncertainty is as large as g, |du/dg| E(g) gives way to u evaluated at g +- budget eps E(g).
               The state is compared too: E(v_dW) is E(v') for momentum and E(m') for Adam, E(s_dW) is E(v'), and
               t is an exact count, E(t) = 0.
 """
@@ -102,18 +103,22 @@ def _loss_gradient_error(loss: str, A, Y, E_A, bce_floor: float = 0.0):
         return ((E_A + np.abs(A) + np.abs(Y)) / np.maximum(D, bce_floor) + through_D) / n
 
 
-def _loss_terms(loss: str, A, Y, Z) -> float:
+def _loss_terms(loss: str, A, Y, Z, tiny: float) -> float:
     """The sum, over samples, of the size of the terms a per-sample loss is computed from, beyond what flows
     in through Z[L]: one rounding of each probability carried through its log (|Y|, and |1 - Y| A / (1 - A) for
-    the log of 1 - A, which cancels as A nears 1); a logits loss (log-softmax, log1p(exp(-|z|))) adds terms of
-    the size of the logits, which cancel when the loss is small; MSE squares A - Y, a difference of |A| + |Y|."""
+    the log of 1 - A, which cancels as A nears 1), and the absolute error a probability may carry at underflow,
+    the smallest normal number (``tiny``, in units of eps), carried through its log (|Y| tiny / A: a framework's
+    0 where the reference has a subnormal 1e-41 is a log clamped at -100 against -94); a
+    logits loss (log-softmax, log1p(exp(-|z|))) adds terms of the size of the logits, which cancel when the loss
+    is small; MSE squares A - Y, a difference of |A| + |Y|."""
     with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
         if loss == "mse":
             return float((2 * np.abs(A - Y) * (A + Y)).sum() / A.shape[0])
+        near_zero = np.where(Y == 0, 0.0, Y * tiny / A)  # inf where A underflowed to 0 and Y > 0
         if loss == "categorical_crossentropy":
-            return float((Y * (1 + np.abs(Z - Z.max(axis=0, keepdims=True)))).sum())
-        through_log_q = np.where(Y == 1, 0.0, np.abs(1 - Y) * A / (1 - A))  # inf where A rounded to 1 and Y < 1
-        return float(((Y + np.abs(1 - Y)) * (1 + np.abs(Z)) + through_log_q).sum() / A.shape[0])
+            return float((Y * (1 + np.abs(Z - Z.max(axis=0, keepdims=True))) + near_zero).sum())
+        through_log_q = np.where(Y == 1, 0.0, np.abs(1 - Y) * (A + tiny) / (1 - A))  # inf where A rounded to 1
+        return float(((Y + np.abs(1 - Y)) * (1 + np.abs(Z)) + through_log_q + near_zero).sum() / A.shape[0])
 
 
 # Output pairs whose dZ[L] is c (A[L] - Y), however it is computed (fused, or through a guarded dA[L]).
@@ -130,6 +135,7 @@ def magnitudes(case: Case, variant: Variant, trace: Trace, activations: list[str
     # an activation (or g'(Z)) at the underflow floor carries that much absolute error (parity.tolerance), which
     # the backward pass multiplies by dA: in units of eps, like every E
     underflow = underflow_floor(case.dtype) / np.finfo(np.dtype(case.dtype)).eps
+    tiny = np.finfo(np.dtype(case.dtype)).tiny / np.finfo(np.dtype(case.dtype)).eps  # Higham's eta, in eps
     V = {k: np.abs(np.asarray(v, dtype=np.float64)) for k, v in trace.values.items()}  # |value| of each Q
     E: dict[Key, np.ndarray] = {}
     with np.errstate(over="ignore", invalid="ignore", under="ignore", divide="ignore"):
@@ -144,9 +150,10 @@ def magnitudes(case: Case, variant: Variant, trace: Trace, activations: list[str
                 E[Key(s, "forward", l, "A")] = E_A[l] = _activation_forward(
                     activations[l - 1], np.asarray(Z, np.float64), A_abs[l], E_Z) + underflow
             dZ_L = V[Key(s, "backward", L, "dZ")]
-            E[Key(s, "cost", None, "J")] = ((dZ_L * E[Key(s, "forward", L, "Z")]).sum() / m + V[
-                Key(s, "cost", None, "J")] + _loss_terms(case.loss, A_abs[L], np.abs(Y),
-                                                         np.asarray(trace.values[Key(s, "forward", L, "Z")])) / m)
+            Z_L = np.asarray(trace.values[Key(s, "forward", L, "Z")])
+            E[Key(s, "cost", None, "J")] = ((dZ_L * E[Key(s, "forward", L, "Z")]).sum() / m
+                                            + V[Key(s, "cost", None, "J")]
+                                            + _loss_terms(case.loss, A_abs[L], np.abs(Y), Z_L, tiny) / m)
             floor = conventions.TORCH_BCE_GRAD_FLOOR if variant.bce_guard == "torch" else 0.0
             E_dA = _loss_gradient_error(case.loss, A_abs[L], np.abs(Y), E_A[L], floor)
             for l in range(L, 0, -1):
@@ -206,6 +213,17 @@ def _update(case: Case, variant: Variant, key: Key, start, values, E_g, V) -> di
     D_v = np.where(root > 0, np.abs(m_hat) / (2 * root * bc2 * (root + eps) ** 2), 0.0)
     du_dg = (1 - b1) * D_m - np.where(root > 0, m_hat * (1 - b2) * g / (root * bc2 * (root + eps) ** 2), 0.0)
     u = np.abs(m_hat) / (root + eps)
+    # u is far from linear where the gradient's own uncertainty d = budget eps E(g) is as large as g (u ~ g / |g|
+    # at t = 1 flips sign with g): there the first-order du/dg E(g) undershoots, so u is also evaluated at g +- d
+    # and the larger change, in the same units, bounds it (an interval evaluation; found by the fuzzer)
+    unit = parity_ulps(case.dtype) * np.finfo(np.dtype(case.dtype)).eps
+    m_old = np.asarray(start.state.get(f"v_d{name}{l}", 0.0), dtype=np.float64)
+    through_g = np.abs(du_dg) * E_g
+    for d in (unit * E_g, -unit * E_g):
+        m_d = b1 * m_old + (1 - b1) * (g + d)
+        v_d = b2 * s_old + (1 - b2) * (g + d) ** 2
+        u_d = (m_d / bc1) / (np.sqrt(v_d / bc2) + eps)
+        through_g = np.maximum(through_g, np.abs(u_d - m_hat / (root + eps)) / unit)
     # about four roundings of u's own: the bias corrections, the square root, the sum with eps, the division
-    E_u = 4 * u + np.abs(du_dg) * E_g + D_m * (b1 * v + m_new) + D_v * (b2 * s_old + v_new)
+    E_u = 4 * u + through_g + D_m * (b1 * v + m_new) + D_v * (b2 * s_old + v_new)
     return {v_key: E_m, s_key: E_s, key: lr * (E_u + u) + V[key]}
