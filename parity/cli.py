@@ -25,6 +25,7 @@ from parity import data
 from parity.case import OPTIMIZERS
 from parity.compare import verdict
 from parity.environment import configure
+from parity.implementations import FRAMEWORKS
 from parity.side_by_side import IMPLEMENTATIONS, train_side_by_side
 
 FORMATS = ("md", "html", "json")
@@ -53,7 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--all", action="store_true", help="run every case of the grid (the default)")
     report.add_argument("--list", action="store_true", help="list the cases and exit")
     report.add_argument("--framework", type=_name_list, default=None,
-                        help="frameworks, comma-separated: torch, torch-logits, keras (default: all)")
+                        help=f"frameworks, comma-separated: {', '.join(FRAMEWORKS)} (default: all)")
     report.add_argument("--dtype", choices=["float32", "float64"], help="only the cases of this dtype")
     report.add_argument("--steps", type=int, default=None, help="run every selected case for this many steps")
     report.add_argument("--data", default=None, metavar="SOURCE",
@@ -88,7 +89,7 @@ def build_parser() -> argparse.ArgumentParser:
     fuzz.add_argument("--seed", type=int, default=None, help="seed of the draws (default 0): case i is a function "
                                                              "of (seed, i) alone")
     fuzz.add_argument("--framework", type=_name_list, default=None,
-                      help="frameworks, comma-separated: torch, torch-logits, keras (default: all)")
+                      help=f"frameworks, comma-separated: {', '.join(FRAMEWORKS)} (default: all)")
     fuzz.add_argument("--format", type=_name_list, default=["md"],
                       help=f"output formats, comma-separated: {', '.join(FUZZ_FORMATS)} (default md); the first is "
                            f"printed, each is written into --out as fuzz.md, fuzz.json")
@@ -252,7 +253,6 @@ def run_report(args) -> int:
     from parity.case import GRID, get_case
     from parity.environment import describe
     from parity.harness import run_case, runtime_defaults
-    from parity.implementations import FRAMEWORKS
     from parity.report import build
     from parity.report.blocks import parity_blocks
     from parity.report.files import write_formats
@@ -315,7 +315,6 @@ def run_fuzz(args) -> int:
     import json
 
     from parity import fuzz
-    from parity.implementations import FRAMEWORKS
     from parity.report.files import write_atomic
 
     frameworks = args.framework or list(FRAMEWORKS)

@@ -132,12 +132,13 @@ CONVENTIONS: list[Convention] = [
     Convention(
         "leaky-relu-default-slope",
         "leaky ReLU's default slope differs between frameworks",
-        ("torch", "keras"),
+        ("torch", "keras", "jax"),
         lambda case, fw, d: "leaky_relu" in case.activations,
         lambda v, case, d: replace(v, leaky_slope=d["leaky_relu_slope"]),
         "A bare leaky ReLU takes each library's default negative slope: torch.nn.LeakyReLU "
         "{torch[leaky_relu_slope]}, keras.layers.LeakyReLU {keras[leaky_relu_slope]} (the function "
-        "keras.activations.leaky_relu has its own default, 0.2), the reference 0.01. Name the slope "
+        "keras.activations.leaky_relu has its own default, 0.2), jax.nn.leaky_relu {jax[leaky_relu_slope]}, the "
+        "reference 0.01. Name the slope "
         "('leaky_relu(0.2)') to compare like with like.",
     ),
 ]
@@ -169,7 +170,8 @@ class _Defaults(dict):
 def explain(convention: Convention, defaults: dict) -> str:
     """The convention's explanation with the installed frameworks' defaults filled in."""
     return convention.explanation.format(torch=_Defaults(defaults.get("torch", {})),
-                                         keras=_Defaults(defaults.get("keras", {})))
+                                         keras=_Defaults(defaults.get("keras", {})),
+                                         jax=_Defaults(defaults.get("jax", {})))
 
 
 def get(convention_id: str) -> Convention:

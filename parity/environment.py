@@ -28,6 +28,7 @@ def configure(threads: int | None = None) -> None:
         raise RuntimeError(f"configure() must run before importing {', '.join(already)}")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     os.environ["KERAS_BACKEND"] = "tensorflow"
+    os.environ.setdefault("JAX_PLATFORMS", "cpu")  # the registry's CPU jaxlib; no probing for accelerators
     if threads is not None:
         for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "TF_NUM_INTRAOP_THREADS",
                      "TF_NUM_INTEROP_THREADS"):
@@ -53,7 +54,7 @@ def require(name: str):
     import importlib
     import importlib.util
 
-    for earlier in _ORDER[: _ORDER.index(name)]:
+    for earlier in _ORDER[: _ORDER.index(name)] if name in _ORDER else ():  # jax, optax: no order to keep
         if earlier not in sys.modules and importlib.util.find_spec(earlier) is not None:
             _load(earlier)
     return _load(name)
@@ -64,6 +65,10 @@ def _load(name: str):
 
     first_time = name not in sys.modules
     module = importlib.import_module(name)
+    if name == "jax":
+        # JAX is 32-bit unless x64 is on (float64 arrays are silently truncated); process-wide and sticky, so it
+        # is set once, here. float32 runs stay float32: their arrays are float32 and Python scalars weakly typed.
+        module.config.update("jax_enable_x64", True)
     if first_time and _configured_threads is not None:
         if name == "torch":
             module.set_num_threads(_configured_threads)
@@ -124,6 +129,9 @@ def describe() -> dict:
         "torch": _version("torch"),
         "tensorflow": _version("tensorflow-cpu") or _version("tensorflow"),
         "keras": _version("keras"),
+        "jax": _version("jax"),
+        "jaxlib": _version("jaxlib"),
+        "optax": _version("optax"),
         "threads": _configured_threads,
         "flags": {
             "KERAS_BACKEND": os.environ.get("KERAS_BACKEND"),

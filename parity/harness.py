@@ -28,7 +28,7 @@ from parity.magnitude import magnitudes
 from parity.trace import Key, Trace
 
 _MODULES = {"torch": "parity.implementations.torch", "torch-logits": "parity.implementations.torch",
-            "keras": "parity.implementations.keras"}
+            "keras": "parity.implementations.keras", "jax": "parity.implementations.jax"}
 
 
 @dataclass

@@ -3,8 +3,10 @@
 Reference (course) layout, samples as columns:  X, Z[l], A[l] are (n, m);  W[l] (n[l], n[l-1]);  b[l] (n[l], 1).
 PyTorch ``nn.Linear``:  y = x weight^T + bias, x (m, n);  weight (n[l], n[l-1]) = W;  bias (n[l],) = b.ravel().
 Keras ``Dense``:        y = x kernel + bias,    x (m, n);  kernel (n[l-1], n[l]) = W^T;  bias (n[l],) = b.ravel().
+JAX (``parity.implementations.jax``, a pure function of its parameters, flax's ``Dense`` layout): the same as
+Keras, y = x kernel + bias with kernel (n[l-1], n[l]) = W^T and bias (n[l],).
 
-Gradients: both frameworks differentiate the mean cost J, so for a batch tensor T (rows are samples)
+Gradients: every framework differentiates the mean cost J, so for a batch tensor T (rows are samples)
 T.grad = dT^T / m, where dT is the course's per-example gradient: dZ = m Z.grad^T, dA = m A.grad^T.
 Parameter gradients need no factor: weight.grad = dW, kernel.grad = dW^T, bias.grad = db.ravel().
 """
@@ -62,17 +64,18 @@ def b_from_framework(bias) -> np.ndarray:
 
 def parameter_to_framework(name: str, value: np.ndarray, family: str) -> np.ndarray:
     """A parameter or its optimizer state (``W2``, ``b1``, ``v_dW2``, ``s_db1``) in ``family``'s layout:
-    W-shaped arrays as ``nn.Linear.weight`` (torch) or ``Dense.kernel`` (keras), b-shaped ones as a bias vector."""
+    W-shaped arrays as ``nn.Linear.weight`` (torch) or a kernel (keras ``Dense.kernel``, jax), b-shaped ones as a
+    bias vector."""
     if _is_bias(name):
         return framework_bias(value)
-    return {"torch": torch_weight, "keras": keras_kernel}[family](value)
+    return {"torch": torch_weight, "keras": keras_kernel, "jax": keras_kernel}[family](value)
 
 
 def parameter_from_framework(name: str, value, family: str) -> np.ndarray:
     """The inverse of ``parameter_to_framework``: back to the reference's (n[l], n[l-1]) or (n[l], 1)."""
     if _is_bias(name):
         return b_from_framework(value)
-    return {"torch": W_from_torch, "keras": W_from_keras}[family](value)
+    return {"torch": W_from_torch, "keras": W_from_keras, "jax": W_from_keras}[family](value)
 
 
 def _is_bias(name: str) -> bool:

@@ -187,7 +187,8 @@ def test_dtype_check_refuses_a_silently_downcast_run():
         trace.assert_dtype("float64", "c")
 
 
-@pytest.mark.parametrize("framework", ["torch", "keras"])
+@pytest.mark.parametrize("framework", ["torch", pytest.param("keras", marks=pytest.mark.keras),
+                                       pytest.param("jax", marks=pytest.mark.jax)])
 def test_float64_runs_really_run_in_float64(framework):
     pytest.importorskip(framework)
     outcome = run_case(CASES["adam-8steps-float64"], [framework])
@@ -195,8 +196,8 @@ def test_float64_runs_really_run_in_float64(framework):
 
 
 def test_unknown_framework_is_refused_with_the_valid_names():
-    with pytest.raises(ValueError, match=r"unknown framework 'jax'; valid names: torch, torch-logits, keras"):
-        run_case(CASES["sgd-1steps-float64"], ["jax"])
+    with pytest.raises(ValueError, match=r"unknown framework 'mxnet'; valid names: torch, torch-logits, keras, jax"):
+        run_case(CASES["sgd-1steps-float64"], ["mxnet"])
 
 
 def test_a_framework_that_is_not_installed_is_skipped_with_the_reason(monkeypatch):

@@ -49,7 +49,8 @@ def frozen_W1_once(k):
 
 
 LATE_CASES = ["sgd-8steps", "momentum-8steps", "adam-8steps"]
-FRAMEWORK_MARKS = [pytest.param("torch", marks=pytest.mark.torch), pytest.param("keras", marks=pytest.mark.keras)]
+FRAMEWORK_MARKS = [pytest.param("torch", marks=pytest.mark.torch), pytest.param("keras", marks=pytest.mark.keras),
+                   pytest.param("jax", marks=pytest.mark.jax)]
 
 
 def _first(case, framework):
@@ -135,11 +136,11 @@ def test_momentum_state_not_decayed_from_step_4_is_caught_in_W_and_in_the_state(
 MULTI_STEP = [case for case in GRID if case.steps > 1]
 
 
-@pytest.mark.torch
+@pytest.mark.parametrize("framework", FRAMEWORK_MARKS)
 @pytest.mark.parametrize("case", MULTI_STEP, ids=[case.name for case in MULTI_STEP])
-def test_a_longer_last_step_fails_every_multi_step_case_at_its_last_step(monkeypatch, case):
+def test_a_longer_last_step_fails_every_multi_step_case_at_its_last_step(monkeypatch, case, framework):
     monkeypatch.setattr(reference, "update", _from_step(case.steps - 1, longer_step))
-    where = _first(case, "torch")
+    where = _first(case, framework)
     assert where[:2] == (case.steps - 1, "update") and where[3] in ("W", "b")
 
 

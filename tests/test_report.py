@@ -140,7 +140,7 @@ def test_list_names_every_case(capsys):
 
 @pytest.mark.parametrize("argv, message", [
     (["--case", "no-such-case"], "unknown case 'no-such-case'"),
-    (["--case", "sgd-1steps", "--framework", "jax"], "unknown framework 'jax'; valid names: torch, torch-logits"),
+    (["--case", "sgd-1steps", "--framework", "mxnet"], "unknown framework 'mxnet'; valid names: torch, torch-logits"),
     (["--format", "pdf"], "unknown format 'pdf'; available formats: md, html, json"),
 ], ids=["unknown-case", "unknown-framework", "unknown-format"])
 def test_bad_report_arguments_exit_2_with_one_line(tmp_path, capsys, argv, message):

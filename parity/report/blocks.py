@@ -72,8 +72,9 @@ def parity_blocks(document: dict, with_figures: bool = True) -> list:
             f"{summary['cases']} cases, {summary['comparisons']} comparisons: {summary['passed']} passed, "
             f"{summary['failed']} failed, {summary['explained']} explained, {summary.get('uninformative', 0)} "
             f"uninformative. The NumPy reference, PyTorch "
-            f"{env.get('torch') or '(not installed)'} and Keras {env.get('keras') or '(not installed)'} on TensorFlow "
-            f"{env.get('tensorflow') or '(not installed)'} ran each case from identical initial weights; every "
+            f"{env.get('torch') or '(not installed)'}, Keras {env.get('keras') or '(not installed)'} on TensorFlow "
+            f"{env.get('tensorflow') or '(not installed)'} and JAX {env.get('jax') or '(not installed)'} with optax "
+            f"{env.get('optax') or '(not installed)'} ran each case from identical initial weights; every "
             f"intermediate quantity was compared in computation order (forward 1..L, cost, backward L..1, update), "
             f"every step from the reference's parameters and optimizer state after the step before."),
     ]

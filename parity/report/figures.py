@@ -14,7 +14,7 @@ from parity.trace import QUANTITIES, STAGES
 
 QUANTITY_ROWS = tuple(q for stage in STAGES for q in QUANTITIES[stage] if q not in ("J", "t"))  # per layer
 STYLES = {"reference": ("black", "-", "o"), "torch": ("tab:orange", "--", "s"), "torch-logits": ("tab:red", ":", "^"),
-          "keras": ("tab:blue", "-.", "x")}
+          "keras": ("tab:blue", "-.", "x"), "jax": ("tab:green", (0, (5, 1, 1, 1)), "d")}
 
 
 def _pyplot():

@@ -1,0 +1,239 @@
+"""JAX with optax, from its own parts: the network is a pure function of its parameters (rows-as-samples,
+z = a kernel + bias, flax's ``Dense`` layout), activations from ``jax.nn``, losses from ``optax``, gradients from
+JAX's own autodiff and updates from ``optax.sgd``/``optax.adam`` with ``optax.apply_updates``.
+
+- Losses: ``optax.sigmoid_binary_cross_entropy`` and ``optax.softmax_cross_entropy`` take the logits Z[L] (so
+  there is no dA[L]: A[L] is computed for comparison but is not on the loss's path); MSE is
+  ``optax.squared_error`` (no 1/2, unlike ``optax.l2_loss``). optax's losses are per element (per sample for
+  the softmax cross-entropy) and unreduced; J is their ``jnp.mean``, the reduction torch and Keras use.
+- Intermediate gradients: the forward pass adds a zero to every Z[l] and A[l] (exact), and ``jax.grad`` with
+  respect to those zeros is JAX's own cotangent of Z[l] and A[l], dJ/dZ[l] and dJ/dA[l]; no derivative is written
+  by hand.
+- float64: ``parity.environment`` turns ``jax_enable_x64`` on when it imports jax; the dtypes really used are
+  recorded and asserted after the run. The run is eager (no ``jax.jit``): each operation is its own XLA
+  computation, with no fusion across operations.
+
+Step-local runs load each step's start into optax's own state: ``optimizer.init(params)`` builds it and the
+reference's values replace its fields, ``TraceState.trace`` (sgd with momentum: trace = g + beta trace, update
+-lr trace, the heavy-ball buffer of torch and the reference) or ``ScaleByAdamState``'s ``count``, ``mu`` and ``nu``
+(Adam's t and first and second moments); the new state is read back after the update.
+"""
+
+from __future__ import annotations
+
+import inspect
+from dataclasses import dataclass
+from importlib import metadata
+
+import numpy as np
+
+from parity import layout
+from parity.case import Case, batch, initial_params
+from parity.environment import require
+from parity.implementations import framework_applies
+from parity.trace import Start, Trace
+
+
+def _modules():
+    jax = require("jax")
+    return jax, require("jax.numpy"), require("optax")
+
+
+def runtime_defaults() -> dict:
+    """The defaults the comparison relies on, read from the installed jax and optax."""
+    jax, _, optax = _modules()
+    adam = inspect.signature(optax.adam).parameters
+    return {
+        "version": jax.__version__,
+        "jaxlib_version": metadata.version("jaxlib"),
+        "optax_version": optax.__version__,
+        "x64": bool(jax.config.jax_enable_x64),
+        "leaky_relu_slope": inspect.signature(jax.nn.leaky_relu).parameters["negative_slope"].default,
+        "adam_epsilon": adam["eps"].default,
+        "adam_epsilon_root": adam["eps_root"].default,
+        "adam_beta_1": adam["b1"].default,
+        "adam_beta_2": adam["b2"].default,
+        "sgd_nesterov": inspect.signature(optax.sgd).parameters["nesterov"].default,
+    }
+
+
+def _activation(name: str):
+    jax = _modules()[0]
+    if name.startswith("leaky_relu("):
+        slope = float(name[len("leaky_relu("):-1])
+        return lambda z: jax.nn.leaky_relu(z, negative_slope=slope)
+    return {
+        "sigmoid": jax.nn.sigmoid,
+        "tanh": jax.nn.tanh,
+        "relu": jax.nn.relu,
+        "leaky_relu": jax.nn.leaky_relu,  # jax's own default slope: the leaky-relu-default-slope convention
+        "softmax": lambda z: jax.nn.softmax(z, axis=-1),
+        "linear": lambda z: z,
+    }[name]
+
+
+def _cost(case: Case):
+    """J(Z[L], A[L], y): the mean of optax's per-element (or per-sample) loss."""
+    _, jnp, optax = _modules()
+    if not framework_applies(case, "jax"):
+        raise ValueError(f"case {case.name}: optax's {case.loss} takes logits, which needs a "
+                         f"{'sigmoid' if case.loss == 'binary_crossentropy' else 'softmax'} output")
+    if case.loss == "binary_crossentropy":
+        return lambda z, a, y: jnp.mean(optax.sigmoid_binary_cross_entropy(z, y))
+    if case.loss == "categorical_crossentropy":
+        return lambda z, a, y: jnp.mean(optax.softmax_cross_entropy(z, y))
+    return lambda z, a, y: jnp.mean(optax.squared_error(a, y))
+
+
+def _optimizer(case: Case):
+    optax = _modules()[2]
+    if case.optimizer == "sgd":
+        return optax.sgd(case.learning_rate)
+    if case.optimizer == "momentum":
+        return optax.sgd(case.learning_rate, momentum=0.9)  # nesterov=False: the trace (heavy-ball) form
+    return optax.adam(case.learning_rate)
+
+
+# optax's state fields, in the course's names (reference.optimizers): v_dP, s_dP.
+_STATE_FIELDS = {"momentum": {"trace": "v"}, "adam": {"mu": "v", "nu": "s"}}
+
+
+@dataclass
+class _Model:
+    case: Case
+    params: dict  # W1, b1, ... in jax's layout (kernels, bias vectors), as jax arrays
+    optimizer: object
+    opt_state: object
+
+    def _loss(self, params, zeros_Z, zeros_A, x, y):
+        """J and (Zs, As): the network as a pure function, with a zero added to each Z[l] and A[l]."""
+        a, Zs, As = x, [], []
+        for l, name in enumerate(self.case.activations, start=1):
+            z = a @ params[f"W{l}"] + params[f"b{l}"] + zeros_Z[l - 1]
+            a = _activation(name)(z) + zeros_A[l - 1]
+            Zs.append(z)
+            As.append(a)
+        return _cost(self.case)(Zs[-1], As[-1], y), (Zs, As)
+
+    def step(self, x, y):
+        """One forward, loss, gradient and optax update; returns (J, Zs, As, dJ/dZs, dJ/dAs, parameter
+        gradients), all from before the update."""
+        jax, jnp, optax = _modules()
+        zeros_Z = [jnp.zeros((x.shape[0], n), x.dtype) for n in self.case.layer_dims[1:]]
+        zeros_A = [jnp.zeros_like(z) for z in zeros_Z]
+        (J, (Zs, As)), (grads, dZs, dAs) = jax.value_and_grad(self._loss, argnums=(0, 1, 2), has_aux=True)(
+            self.params, zeros_Z, zeros_A, x, y)
+        updates, self.opt_state = self.optimizer.update(grads, self.opt_state, self.params)
+        self.params = optax.apply_updates(self.params, updates)
+        return J, Zs, As, dZs, dAs, grads
+
+    def reference_params(self) -> dict:
+        """The current parameters in the reference layout."""
+        return {name: layout.parameter_from_framework(name, np.asarray(p), "jax").copy()
+                for name, p in self.params.items()}
+
+    def _fields(self):
+        """optax's state object for this optimizer (TraceState, ScaleByAdamState) and its index in the chain."""
+        optax = _modules()[2]
+        kinds = (optax.TraceState, optax.ScaleByAdamState)
+        found = [(i, s) for i, s in enumerate(self.opt_state) if isinstance(s, kinds)]
+        return found[0] if found else (None, None)
+
+    def load(self, start: Start) -> None:
+        """Set the parameters and optax's state to ``start`` (the reference's state before a step)."""
+        _, jnp, _ = _modules()
+        dtype = self.case.dtype
+        self.params = {name: jnp.asarray(layout.parameter_to_framework(name, start.params[name], "jax"), dtype)
+                       for name in self.params}
+        self.opt_state = self.optimizer.init(self.params)
+        index, state = self._fields()
+        if state is None:
+            return
+        changes = {}
+        for field, prefix in _STATE_FIELDS[self.case.optimizer].items():
+            tree = {}
+            for name in self.params:
+                value = start.state.get(f"{prefix}_d{name}")
+                value = np.zeros_like(start.params[name]) if value is None else value
+                tree[name] = jnp.asarray(layout.parameter_to_framework(f"{prefix}_d{name}", value, "jax"), dtype)
+            changes[field] = tree
+        if "count" in state._fields:  # a NamedTuple: hasattr would find tuple.count
+            changes["count"] = jnp.asarray(start.t, dtype=state.count.dtype)
+        chain = list(self.opt_state)
+        chain[index] = state._replace(**changes)
+        self.opt_state = type(self.opt_state)(chain)
+
+    def state(self) -> tuple[dict, int | None]:
+        """optax's state after a step, in the course's names and the reference layout, and Adam's t (count)."""
+        _, state = self._fields()
+        out = {}
+        if state is None:
+            return out, None
+        for field, prefix in _STATE_FIELDS[self.case.optimizer].items():
+            for name, value in getattr(state, field).items():
+                out[f"{prefix}_d{name}"] = layout.parameter_from_framework(
+                    f"{prefix}_d{name}", np.asarray(value), "jax").copy()
+        return out, int(state.count) if "count" in state._fields else None
+
+    def state_dtypes(self) -> str:
+        jax = _modules()[0]
+        leaves = [leaf for leaf in jax.tree_util.tree_leaves(self.opt_state) if getattr(leaf, "ndim", 0)]
+        return ",".join(sorted({str(leaf.dtype) for leaf in leaves})) or "none"
+
+
+def _build(case: Case, params: dict) -> _Model:
+    _, jnp, _ = _modules()
+    framework_params = {name: jnp.asarray(layout.parameter_to_framework(name, value, "jax"), case.dtype)
+                        for name, value in params.items()}
+    optimizer = _optimizer(case)
+    return _Model(case, framework_params, optimizer, optimizer.init(framework_params))
+
+
+def _batch(X, Y, dtype: str):
+    _, jnp, _ = _modules()
+    return jnp.asarray(layout.batch_to_framework(X), dtype), jnp.asarray(layout.batch_to_framework(Y), dtype)
+
+
+def run(case: Case, framework: str = "jax", starts: list[Start] | None = None) -> Trace:
+    """Every intermediate of ``case.steps`` steps, each from ``starts[step]`` (step-local) or, without ``starts``,
+    free-running from the case's initial weights."""
+    model = _build(case, starts[0].params if starts else initial_params(case))
+    X, Y = batch(case)
+    x, y = _batch(X, Y, case.dtype)
+    m, L = case.m, case.L
+    trace = Trace(framework, X=X, Y=Y, starts=list(starts or []))
+    for s in range(case.steps):
+        if starts:
+            model.load(starts[s])
+        J, Zs, As, dZs, dAs, grads = model.step(x, y)
+        for l in range(1, L + 1):
+            trace.record(s, "forward", l, "Z", layout.batch_from_framework(Zs[l - 1]))
+            trace.record(s, "forward", l, "A", layout.batch_from_framework(As[l - 1]))
+        trace.record(s, "cost", None, "J", float(J))
+        for l in range(L, 0, -1):
+            if l < L or case.loss == "mse":  # a logits loss does not see A[L]: no dA[L]
+                trace.record(s, "backward", l, "dA", layout.batch_grad_from_framework(dAs[l - 1], m))
+            trace.record(s, "backward", l, "dZ", layout.batch_grad_from_framework(dZs[l - 1], m))
+            trace.record(s, "backward", l, "dW", layout.parameter_from_framework(f"W{l}", grads[f"W{l}"], "jax"))
+            trace.record(s, "backward", l, "db", layout.parameter_from_framework(f"b{l}", grads[f"b{l}"], "jax"))
+        for name, value in model.reference_params().items():
+            trace.record(s, "update", int(name[1:]), name[0], value)
+        trace.record_state(s, *model.state())
+    trace.dtypes = {
+        "parameters": str(model.params["W1"].dtype),
+        "activations": str(As[-1].dtype),
+        "gradients": str(grads["W1"].dtype),
+        "cost": str(J.dtype),
+        "optimizer_state": model.state_dtypes(),
+    }
+    trace.assert_dtype(case.dtype, case.name)
+    return trace
+
+
+def iterate(case: Case, params: dict, X, Y, framework: str = "jax"):
+    """Endless training from ``params`` on (X, Y): yields (cost, AL in the reference layout, params getter)."""
+    model = _build(case, params)
+    x, y = _batch(X, Y, case.dtype)
+    while True:
+        J, _, As, _, _, _ = model.step(x, y)
+        yield float(J), layout.batch_from_framework(As[-1]), model.reference_params
