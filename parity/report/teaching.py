@@ -122,7 +122,7 @@ DRIFT_TEXT = (
     "|P_ref| for each W[l], b[l], and |J - J_ref| / |J_ref| for the cost). Rounding differences of one step (a few "
     "ulps) are carried into the next and grow with the trajectory's sensitivity. Plain gradient descent and "
     "momentum in float64 barely amplify them: over the grid's trajectories of up to 10 steps the drift stays "
-    "between 1e-16 and 1e-13. Adam divides by sqrt(v), so an element whose gradient is near 0 takes a step of "
+    "between 1e-16 and 3e-13. Adam divides by sqrt(v), so an element whose gradient is near 0 takes a step of "
     "about the learning rate whose size follows the gradient's rounding: in float32 a difference of an ulp there "
     "becomes a visible difference in the weight, and trajectories drift apart by 1e-7 to 1e-4 within a few "
     "steps. A framework that documents another formula (Keras's epsilon-hat Adam, torch's BCE guards at "
