@@ -149,7 +149,7 @@ def learner_trace(module, path: Path, case: Case, starts) -> Trace:
     L = case.L
     trace = Trace("learner", X=X, Y=Y, starts=list(starts))
     for s in range(case.steps):
-        params = dict(starts[s].params)
+        params = {name: value.copy() for name, value in starts[s].params.items()}  # the learner may write in place
         cache = _call(path, "forward_prop", module.forward_prop, params, X)
         for l in range(1, L + 1):
             trace.record(s, "forward", l, "Z", _get(path, cache, f"Z{l}", "forward_prop"))

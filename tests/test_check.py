@@ -89,3 +89,30 @@ def test_an_exception_in_the_learners_code_points_at_their_line(tmp_path, capsys
     assert main(["check", str(tmp_path / "mine.py"), "--frameworks", "none"]) == 2
     err = capsys.readouterr().err
     assert "backward_prop raised ValueError: matmul" in err and "mine.py line 42" in err
+
+
+LATE_UPDATE = '''
+CALLS = [0]
+
+
+def update_params(params, grads, learning_rate):
+    """Correct, except that the second step is taken twice: a bug that only a late step shows."""
+    CALLS[0] += 1
+    rate = learning_rate * (2 if CALLS[0] == 2 else 1)
+    return {key: params[key] - rate * grads["d" + key] for key in params}
+'''
+
+def _learner(tmp_path, name, update):
+    source = (EXAMPLES / "correct.py").read_text().replace("def update_params(", "def _unused_update_params(")
+    path = tmp_path / name
+    path.write_text(source + update)
+    return path
+
+
+def test_a_learners_bug_at_step_1_is_named_at_step_1_and_nowhere_else(tmp_path):
+    outcome = check.check(_learner(tmp_path, "late.py", LATE_UPDATE), frameworks=())
+    assert not outcome.passed
+    assert (outcome.first.step, outcome.first.stage, outcome.first.layer) == (1, "update", 1)
+    failed_steps = {r.step for r in outcome.results if r.status == "fail"}
+    assert failed_steps == {1}  # step 2 starts from the reference's parameters again: it is judged on its own
+
