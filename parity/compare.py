@@ -45,8 +45,6 @@ class Measure:
     worst_index: list[int]
     shape_error: str | None = None
     mismatched: int = 0  # elements beyond the tolerance
-    actual_value: float | None = None  # both values at the worst element, so a sign flip reads as one
-    expected_value: float | None = None
 
 
 def measure(actual, expected, S, dtype, budget: float | None = None) -> Measure:
@@ -69,9 +67,8 @@ def measure(actual, expected, S, dtype, budget: float | None = None) -> Measure:
     max_abs = float(error.max(initial=0.0))
     max_rel = max_abs / largest if largest > 0 else (0.0 if max_abs == 0 else float("inf"))
     mismatched = int(np.count_nonzero(in_ulps > budget)) if budget is not None else 0
-    values = (float(actual[worst]), float(expected[worst])) if in_ulps.size else (None, None)
     return Measure(max_abs, float(max_rel), float(in_ulps.max(initial=0.0)), [int(i) for i in worst],
-                   mismatched=mismatched, actual_value=values[0], expected_value=values[1])
+                   mismatched=mismatched)
 
 
 def tolerance_ratio(expected, S, dtype, budget: float) -> float:
@@ -95,6 +92,15 @@ def _fails_only_where_not_finite(actual, expected, S, dtype, budget) -> bool:
         return False
     kept = np.where(bad, 0.0, np.asarray(actual, dtype=np.float64))
     return measure(kept, np.where(bad, 0.0, expected), np.where(bad, 0.0, S), dtype).ulps <= budget
+
+
+def _values_at(m: Measure, actual, expected) -> dict:
+    """Both values at the worst element of ``m`` (the textbook's), so a sign flip reads differently from a scale
+    error: the framework's and the expectation it is judged by (the variant's, where one applies)."""
+    if m.shape_error or not np.size(actual):
+        return {"actual_value": None, "expected_value": None}
+    index = tuple(m.worst_index)
+    return {"actual_value": float(np.asarray(actual)[index]), "expected_value": float(np.asarray(expected)[index])}
 
 
 def verdict(results) -> str:
@@ -198,8 +204,7 @@ def compare(
             atol=atol, rtol=rtol, status=status, budget_ulps=budget, note=m.shape_error or extra.pop("note", None),
             headroom=extra.get("variant_ulps", m.ulps) / budget, tolerance_ratio=ratio,
             mismatched=judged_by.mismatched, size=int(np.size(textbook.values[key])),
-            actual_value=judged_by.actual_value, expected_value=judged_by.expected_value,
-            **extra,
+            **_values_at(m, actual.values[key], expected), **extra,
         ))
     return results
 
