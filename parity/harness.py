@@ -121,22 +121,25 @@ def free_run(case: Case, framework: str) -> Trace:
     return trace
 
 
+def relative_drift(params: dict, reference_params: dict) -> float:
+    """max |P - P_ref| / max |P_ref| over every array of ``reference_params`` (the difference itself where the
+    reference is all zeros)."""
+    with np.errstate(invalid="ignore", over="ignore"):
+        difference = max(float(np.max(np.abs(np.asarray(params[k], np.float64) - reference_params[k]), initial=0.0))
+                         for k in reference_params)
+    scale = max(float(np.max(np.abs(np.asarray(v, np.float64)), initial=0.0)) for v in reference_params.values())
+    with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
+        return difference / scale if scale > 0 else difference
+
+
 def trajectory_drift(free: Trace, textbook: Trace, case: Case) -> dict[str, list[float]]:
-    """Relative drift of a free run from the reference's, per step: |J - J_ref| / |J_ref| for the cost, and
-    max |P - P_ref| / max |P_ref| for each W[l] and b[l] after the step's update."""
-    out: dict[str, list[float]] = {}
-    keys = [("J", None, "cost")] + [(q, l, "update") for l in range(1, case.L + 1) for q in "Wb"]
-    for quantity, layer, stage in keys:
-        label = quantity if layer is None else f"{quantity}[{layer}]"
-        series = []
-        for s in range(case.steps):
-            a = np.asarray(free.values[Key(s, stage, layer, quantity)], dtype=np.float64)
-            r = np.asarray(textbook.values[Key(s, stage, layer, quantity)], dtype=np.float64)
-            scale = np.max(np.abs(r), initial=0.0)
-            with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
-                difference = float(np.max(np.abs(a - r), initial=0.0))
-                series.append(difference / scale if scale > 0 else difference)
-        out[label] = series
-    return out
+    """``relative_drift`` of a free run from the reference's, per step and quantity: the cost J, and each W[l] and
+    b[l] after the step's update."""
+    keys = [Key(0, "cost", None, "J")] + [Key(0, "update", l, q) for l in range(1, case.L + 1) for q in "Wb"]
+    return {key.quantity if key.layer is None else f"{key.quantity}[{key.layer}]":
+            [relative_drift({0: free.values[key._replace(step=s)]}, {0: textbook.values[key._replace(step=s)]})
+             for s in range(case.steps)] for key in keys}
+
+
 def _costs(trace: Trace, case: Case) -> list[float]:
     return [float(trace.values[Key(s, "cost", None, "J")]) for s in range(case.steps)]

@@ -15,11 +15,10 @@ import time
 from dataclasses import dataclass, field
 from typing import TextIO
 
-import numpy as np
-
 import reference
 from parity.case import Case
 from parity.data import Split
+from parity.harness import relative_drift
 
 IMPLEMENTATIONS = ("reference", "torch", "keras")
 
@@ -45,13 +44,6 @@ class TrainResult:
     runs: dict[str, TrainRun]
     skipped: dict[str, str]
     record_every: int
-
-
-def drift(params: dict, reference_params: dict) -> float:
-    """max |P - P_ref| / max |P_ref| over every parameter."""
-    difference = max(float(np.max(np.abs(params[k] - reference_params[k]))) for k in reference_params)
-    scale = max(float(np.max(np.abs(v))) for v in reference_params.values())
-    return difference / scale if scale else difference
 
 
 def _iterators(spec: Case, params: dict, X, Y, implementations, skipped: dict):
@@ -108,7 +100,7 @@ def train_side_by_side(spec: Case, split: Split, params: dict, implementations=I
             for name in iterators:
                 if name != "reference":
                     runs[name].drift_iterations.append(i)
-                    runs[name].drift.append(drift(latest[name](), reference_params))
+                    runs[name].drift.append(relative_drift(latest[name](), reference_params))
         if print_every and ((i + 1) % print_every == 0 or last):
             print(_progress_line(i, iterations, runs, time.perf_counter() - started), file=stream, flush=True)
     for name, run in runs.items():
