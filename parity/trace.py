@@ -29,7 +29,6 @@ import numpy as np
 STAGES = ("forward", "cost", "backward", "update")
 QUANTITIES = {"forward": ("Z", "A"), "cost": ("J",), "backward": ("dA", "dZ", "dW", "db"),
               "update": ("W", "b", "v_dW", "v_db", "s_dW", "s_db", "t")}
-STATE_QUANTITIES = ("v_dW", "v_db", "s_dW", "s_db", "t")  # the optimizer's state, compared like W and b
 
 
 class Key(NamedTuple):
