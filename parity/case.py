@@ -24,6 +24,8 @@ EDGES = {
     "saturated_sigmoid": "the output bias is -30, so sigmoid outputs are about 1e-13 and p (1 - p) < 1e-12",
     "bce_log_clamp": "the output bias is -110, so sigmoid outputs are about 1e-48 and log p < -100",
     "large_logits": "the output weights are scaled by 40, so softmax logits spread over about +-40",
+    "probability_clip": "the output bias is -16, so sigmoid outputs straddle 1e-7, where Keras's JAX and torch "
+                        "backends clip probabilities, while p (1 - p) stays far above torch's 1e-12 floor",
 }
 
 
@@ -47,6 +49,13 @@ class Case:
     edge: str | None = None
     # Multiplies the Gaussian X of data "random" (1.0: X ~ N(0, 1), unchanged); the fuzzer draws it.
     input_scale: float = 1.0
+    # The optimizer's hyper-parameters, given to every implementation: momentum's beta (torch's momentum, Keras's
+    # momentum, optax's momentum), Adam's beta1, beta2 and epsilon (Keras's epsilon is its epsilon-hat: the
+    # keras-adam-epsilon-hat convention).
+    beta: float = 0.9
+    beta1: float = 0.9
+    beta2: float = 0.999
+    epsilon: float = 1e-8
 
     def __post_init__(self):
         if len(self.activations) != len(self.layer_dims) - 1:
@@ -55,6 +64,11 @@ class Case:
             raise ValueError(f"case {self.name}: unknown optimizer {self.optimizer!r}; valid: {OPTIMIZERS}")
         if self.edge not in EDGES:
             raise ValueError(f"case {self.name}: unknown edge {self.edge!r}; valid: {sorted(filter(None, EDGES))}")
+        for name in ("beta", "beta1", "beta2"):
+            if not 0 <= getattr(self, name) < 1:
+                raise ValueError(f"case {self.name}: {name} must be in [0, 1), got {getattr(self, name)}")
+        if not self.epsilon > 0:
+            raise ValueError(f"case {self.name}: epsilon must be positive, got {self.epsilon}")
         if not (np.isfinite(self.input_scale) and self.input_scale > 0):
             raise ValueError(f"case {self.name}: input_scale must be a positive finite number, got {self.input_scale}")
         reference.losses.check_loss_name(self.loss)
@@ -92,6 +106,8 @@ def initial_params(case: Case) -> dict[str, np.ndarray]:
         params[f"b{L}"][:] = -110.0
     elif case.edge == "large_logits":
         params[f"W{L}"] *= 40.0
+    elif case.edge == "probability_clip":
+        params[f"b{L}"][:] = -16.0
     return {k: v.astype(case.dtype) for k, v in params.items()}
 
 
@@ -114,7 +130,7 @@ def batch(case: Case) -> tuple[np.ndarray, np.ndarray]:
         X = rng.standard_normal((n_x, m)) * case.input_scale
         if case.loss == "binary_crossentropy":
             Y = rng.integers(0, 2, (n_y, m)).astype(np.float64)
-            if case.edge in ("saturated_sigmoid", "bce_log_clamp"):
+            if case.edge in ("saturated_sigmoid", "bce_log_clamp", "probability_clip"):
                 Y[:, 0] = 1.0  # at least one sample is confidently wrong, so the guard is exercised
         elif case.loss == "categorical_crossentropy":
             Y = np.eye(n_y)[:, rng.integers(0, n_y, m)]
@@ -172,6 +188,8 @@ def _grid() -> list[Case]:
     add("edge-saturated-sigmoid", (3, 4, 1), ("tanh", "sigmoid"), "binary_crossentropy", edge="saturated_sigmoid")
     add("edge-bce-log-clamp", (3, 4, 1), ("tanh", "sigmoid"), "binary_crossentropy", edge="bce_log_clamp",
         dtypes=("float64",))
+    add("edge-probability-clip", (3, 4, 1), ("tanh", "sigmoid"), "binary_crossentropy", edge="probability_clip",
+        dtypes=("float32",))
     add("edge-large-logits", (4, 6, 5), ("tanh", "softmax"), "categorical_crossentropy", edge="large_logits")
     add("edge-one-sample", (4, 6, 2), ("relu", "softmax"), "categorical_crossentropy", m=1, init="he", steps=3)
     add("edge-leaky-relu-default-slope", (4, 6, 1), ("leaky_relu", "sigmoid"), "binary_crossentropy", m=16)

@@ -25,7 +25,7 @@ from parity import data
 from parity.case import OPTIMIZERS
 from parity.compare import verdict
 from parity.environment import configure
-from parity.implementations import FRAMEWORKS
+from parity.frameworks import FRAMEWORKS, check_names
 from parity.side_by_side import IMPLEMENTATIONS, train_side_by_side
 
 FORMATS = ("md", "html", "json")
@@ -265,10 +265,7 @@ def run_report(args) -> int:
     unknown = [f for f in args.format if f not in FORMATS]
     if unknown:
         raise ValueError(f"unknown format {unknown[0]!r}; available formats: {', '.join(FORMATS)}")
-    frameworks = args.framework or list(FRAMEWORKS)
-    for framework in frameworks:
-        if framework not in FRAMEWORKS:
-            raise ValueError(f"unknown framework {framework!r}; valid names: {', '.join(FRAMEWORKS)}")
+    frameworks = check_names(args.framework or FRAMEWORKS)
     cases = [get_case(name) for name in args.case] if args.case else list(GRID)
     if args.dtype:
         cases = [case for case in cases if case.dtype == args.dtype]
@@ -317,10 +314,7 @@ def run_fuzz(args) -> int:
     from parity import fuzz
     from parity.report.files import write_atomic
 
-    frameworks = args.framework or list(FRAMEWORKS)
-    for framework in frameworks:
-        if framework not in FRAMEWORKS:
-            raise ValueError(f"unknown framework {framework!r}; valid names: {', '.join(FRAMEWORKS)}")
+    frameworks = check_names(args.framework or FRAMEWORKS)
     unknown = [f for f in args.format if f not in FUZZ_FORMATS]
     if unknown:
         raise ValueError(f"unknown format {unknown[0]!r}; available formats: {', '.join(FUZZ_FORMATS)}")

@@ -35,13 +35,17 @@ class Variant:
     """How the reference should compute to follow one framework's documented formulas (defaults: the textbook)."""
 
     momentum_form: str = "heavy_ball"
-    momentum_beta: float = 0.9
+    momentum_beta: float | None = None  # None: the case's beta, as given
     adam_form: str = "paper"
-    adam_epsilon: float = 1e-8
     adam_bias_correction_betas: tuple[float, float] | None = None
     leaky_slope: float | None = None  # the slope of a bare "leaky_relu"; None: the reference's 0.01
     leaky_slope_float32: bool = False  # every leaky slope rounded to float32 (TensorFlow's float attribute)
     bce_guard: str | None = None  # "torch": BCELoss's clamped log and gradient floor
+    # Keras's cross-entropies on probabilities (JAX and torch backends): clip to [eps, 1 - eps]; the gradient of the
+    # clip at a boundary value itself (1: torch.clip passes it; 0.5: jnp.clip is maximum then minimum, and JAX
+    # splits a tie's gradient between the two arguments)
+    probability_clip: float | None = None
+    probability_clip_tie: float = 1.0
     conventions: tuple[str, ...] = ()
 
 
@@ -61,6 +65,45 @@ def torch_bce_gradient(AL: np.ndarray, Y: np.ndarray) -> np.ndarray:
     return (AL - Y) / np.maximum(AL * (1 - AL), TORCH_BCE_GRAD_FLOOR) / AL.shape[0]
 
 
+def _clip_bounds(AL: np.ndarray, epsilon: float) -> tuple:
+    """[epsilon, 1 - epsilon] in AL's dtype, as the backends cast Python-float bounds to the tensor's dtype."""
+    return AL.dtype.type(epsilon), AL.dtype.type(1.0 - epsilon)
+
+
+def _clip_mask(P: np.ndarray, lo, hi, tie: float) -> np.ndarray:
+    """d clip(P) / dP: 1 strictly inside [lo, hi], ``tie`` at a bound, 0 outside."""
+    inside = ((P > lo) & (P < hi)).astype(P.dtype)
+    return inside + P.dtype.type(tie) * ((P == lo) | (P == hi))
+
+
+def keras_clipped_cost(AL: np.ndarray, Y: np.ndarray, loss: str, epsilon: float) -> float:
+    """Keras's cross-entropy on probabilities, as its JAX and torch backends compute it (``backend.nn``):
+    binary: J = -mean(Y log p + (1 - Y) log(1 - p)), p = clip(A[L], eps, 1 - eps);
+    categorical: J = -(1/m) sum(Y log p), p = clip(A[L] / sum_units A[L], eps, 1 - eps)."""
+    lo, hi = _clip_bounds(AL, epsilon)
+    if loss == "binary_crossentropy":
+        P = np.clip(AL, lo, hi)
+        return float(-(Y * np.log(P) + (1 - Y) * np.log(1 - P)).mean())
+    P = np.clip(AL / AL.sum(axis=0, keepdims=True), lo, hi)
+    return float(-(Y * np.log(P)).sum() / AL.shape[1])
+
+
+def keras_clipped_gradient(AL: np.ndarray, Y: np.ndarray, loss: str, epsilon: float, tie: float) -> np.ndarray:
+    """Per-example dA[L] of ``keras_clipped_cost``, by the chain rule through the clip (mask c = d clip / dp):
+    binary: c (-(Y / p) + (1 - Y) / (1 - p)) / n[L];
+    categorical, with S = sum_units A[L] and p = clip(A[L] / S): -c Y / (p S) + sum_units(c Y A[L] / p) / S^2,
+    which is -Y / A[L] + 1 / S where nothing is clipped: the normalisation adds 1 / S to every unit's dA[L]."""
+    lo, hi = _clip_bounds(AL, epsilon)
+    if loss == "binary_crossentropy":
+        P = np.clip(AL, lo, hi)
+        return _clip_mask(AL, lo, hi, tie) * (-(Y / P) + (1 - Y) / (1 - P)) / AL.shape[0]
+    S = AL.sum(axis=0, keepdims=True)
+    Q = AL / S
+    P = np.clip(Q, lo, hi)
+    weighted = _clip_mask(Q, lo, hi, tie) * Y / P
+    return -weighted / S + (weighted * AL).sum(axis=0, keepdims=True) / (S * S)
+
+
 @dataclass(frozen=True)
 class Convention:
     id: str
@@ -69,6 +112,9 @@ class Convention:
     applies: Callable[[Case, str, dict], bool]
     adjust: Callable[[Variant, Case, dict], Variant]
     explanation: str
+
+
+KERAS = ("keras", "keras-jax", "keras-torch")  # the registry's Keras rows: one library on three backends
 
 
 def _float32(x: float) -> float:
@@ -88,9 +134,25 @@ CONVENTIONS: list[Convention] = [
         "by the factor p (1 - p) / 1e-12. The textbook (and BCEWithLogitsLoss, which works on Z) has neither.",
     ),
     Convention(
+        "keras-probability-clipping",
+        "Keras's cross-entropies on its JAX and torch backends take the probabilities and clip them",
+        ("keras-jax", "keras-torch"),
+        lambda case, fw, d: case.loss in ("binary_crossentropy", "categorical_crossentropy"),
+        lambda v, case, d: replace(v, probability_clip=d["epsilon"],
+                                   probability_clip_tie=0.5 if d["backend"] == "jax" else 1.0),
+        "On TensorFlow, Keras's sigmoid and softmax outputs carry their logits and the cross-entropies use them. On "
+        "the JAX and torch backends they take the probabilities: BinaryCrossentropy computes -(y log p + (1-y) "
+        "log(1-p)) with p = clip(a, eps, 1 - eps), CategoricalCrossentropy first renormalises, p = clip(a / sum(a), "
+        "eps, 1 - eps), with eps = keras.config.epsilon() = {keras-jax[epsilon]} (keras/src/backend/jax/nn.py and "
+        "torch/nn.py). Past the clip the loss is capped (at -log(1e-7) = 16.1 per unit) and the gradient is 0: a "
+        "sigmoid output below 1e-7 with target 1 gets dZ = 0 instead of A - Y = -1. Inside it, dA[L] is the "
+        "probability form (a categorical one gains +1/sum(a) on every unit, which the softmax backward cancels), "
+        "so dZ[L] = A - Y up to rounding. JAX's clip splits the gradient of a value exactly at a bound in half.",
+    ),
+    Convention(
         "keras-momentum-velocity",
         "Keras folds the learning rate into the momentum velocity",
-        ("keras",),
+        KERAS,
         lambda case, fw, d: case.optimizer == "momentum",
         lambda v, case, d: replace(v, momentum_form="velocity"),
         "keras.optimizers.SGD(momentum=mu) keeps v <- mu v - lr g and adds v to the weights; torch.optim.SGD "
@@ -100,13 +162,13 @@ CONVENTIONS: list[Convention] = [
     Convention(
         "keras-float32-hyperparameters",
         "Keras rounds Python-float hyper-parameters through float32, even in float64",
-        ("keras",),
+        KERAS,
         lambda case, fw, d: case.optimizer in ("momentum", "adam") or (
             case.dtype == "float64" and any(a.startswith("leaky_relu") for a in case.activations)),
         lambda v, case, d: replace(
             v,
-            momentum_beta=_float32(v.momentum_beta),
-            adam_bias_correction_betas=(_float32(d["adam_beta_1"]), _float32(d["adam_beta_2"])),
+            momentum_beta=_float32(case.beta),
+            adam_bias_correction_betas=(_float32(case.beta1), _float32(case.beta2)),
             leaky_slope_float32=True,
         ),
         "Keras casts the momentum and Adam's beta_1, beta_2 (for the bias corrections beta^t) with ops.cast, "
@@ -120,19 +182,20 @@ CONVENTIONS: list[Convention] = [
     Convention(
         "keras-adam-epsilon-hat",
         "Keras Adam adds epsilon-hat to sqrt(v) before the bias correction",
-        ("keras",),
+        KERAS,
         lambda case, fw, d: case.optimizer == "adam",
-        lambda v, case, d: replace(v, adam_form="epsilon_hat", adam_epsilon=d["adam_epsilon"]),
+        lambda v, case, d: replace(v, adam_form="epsilon_hat"),
         "keras.optimizers.Adam computes alpha_t = lr sqrt(1 - beta_2^t) / (1 - beta_1^t) and steps by "
-        "alpha_t m / (sqrt(v) + epsilon_hat), the 'epsilon hat' form of Kingma and Ba (section 2), with default "
-        "epsilon_hat = {keras[adam_epsilon]}. torch.optim.Adam follows Algorithm 1: lr m_hat / (sqrt(v_hat) + "
-        "epsilon), default epsilon = {torch[adam_epsilon]}. They agree only when epsilon_hat = epsilon "
+        "alpha_t m / (sqrt(v) + epsilon_hat), the 'epsilon hat' form of Kingma and Ba (section 2): its epsilon "
+        "argument (default {keras[adam_epsilon]}) is epsilon_hat. torch.optim.Adam and optax.adam follow "
+        "Algorithm 1: lr m_hat / (sqrt(v_hat) + epsilon), default epsilon = {torch[adam_epsilon]}. Every "
+        "implementation is given the case's epsilon, so they agree only when epsilon_hat = epsilon "
         "sqrt(1 - beta_2^t); the difference matters most where gradients are small compared with epsilon.",
     ),
     Convention(
         "leaky-relu-default-slope",
         "leaky ReLU's default slope differs between frameworks",
-        ("torch", "keras", "jax"),
+        ("torch", "torch-logits", *KERAS, "jax"),
         lambda case, fw, d: "leaky_relu" in case.activations,
         lambda v, case, d: replace(v, leaky_slope=d["leaky_relu_slope"]),
         "A bare leaky ReLU takes each library's default negative slope: torch.nn.LeakyReLU "
@@ -146,20 +209,12 @@ CONVENTIONS: list[Convention] = [
 
 def variant_for(case: Case, framework: str, defaults: dict) -> Variant:
     """The reference variant that follows ``framework``'s documented formulas for ``case``."""
-    family = framework.split("-")[0]
     variant = TEXTBOOK
     for convention in CONVENTIONS:
-        if family in convention.frameworks and framework_uses(convention, framework) and convention.applies(
-            case, framework, defaults
-        ):
+        if framework in convention.frameworks and convention.applies(case, framework, defaults):
             variant = replace(convention.adjust(variant, case, defaults),
                               conventions=variant.conventions + (convention.id,))
     return variant
-
-
-def framework_uses(convention: Convention, framework: str) -> bool:
-    """torch-logits uses BCEWithLogitsLoss, which has no probability guards."""
-    return not (convention.id == "torch-bce-guards" and framework == "torch-logits")
 
 
 class _Defaults(dict):
@@ -167,11 +222,19 @@ class _Defaults(dict):
         return "(not installed)"
 
 
+class _Frameworks(dict):
+    """{framework name: its defaults} for ``str.format_map``: {keras[adam_epsilon]}, {keras-jax[epsilon]}."""
+
+    def __init__(self, defaults: dict):
+        super().__init__({name: _Defaults(values) for name, values in defaults.items()})
+
+    def __missing__(self, key):
+        return _Defaults()
+
+
 def explain(convention: Convention, defaults: dict) -> str:
     """The convention's explanation with the installed frameworks' defaults filled in."""
-    return convention.explanation.format(torch=_Defaults(defaults.get("torch", {})),
-                                         keras=_Defaults(defaults.get("keras", {})),
-                                         jax=_Defaults(defaults.get("jax", {})))
+    return convention.explanation.format_map(_Frameworks(defaults))
 
 
 def get(convention_id: str) -> Convention:

@@ -5,6 +5,10 @@ call it first): TensorFlow reads ``TF_CPP_MIN_LOG_LEVEL`` at import, Keras reads
 and TensorFlow's thread pools can only be sized before its first operation.
 ``import_frameworks()`` then imports them in one fixed order, TensorFlow before torch (the order our smoke
 test certifies; the reverse once crashed through torch's global symbols, tensorflow/tensorflow#13615).
+
+Keras reads its backend once per process. The main process runs Keras on TensorFlow; Keras on JAX and on
+PyTorch run in worker processes (``parity.worker``) that call ``configure(keras_backend="jax")`` (or "torch")
+first. Importing Keras imports its backend's library first, so the order above holds in every process.
 """
 
 from __future__ import annotations
@@ -15,19 +19,24 @@ import sys
 _configured_threads: int | None = None
 
 
-def configure(threads: int | None = None) -> None:
+KERAS_BACKENDS = ("tensorflow", "jax", "torch")
+
+
+def configure(threads: int | None = None, keras_backend: str = "tensorflow") -> None:
     """Set the variables the frameworks read at import; ``threads`` caps every thread pool (None: library default).
 
-    Keras is pinned to the TensorFlow backend: Keras on the torch backend would not be an independent witness
-    against PyTorch. oneDNN is left as installed (on, for TensorFlow on x86), since that is what users run;
-    the report records it.
+    ``keras_backend`` is this process's Keras backend: TensorFlow in the main process (whatever the shell's
+    ``KERAS_BACKEND`` says, so a user's setting cannot silently change the witness), JAX or PyTorch in a worker.
+    oneDNN is left as installed (on, for TensorFlow on x86), since that is what users run; the report records it.
     """
     global _configured_threads
-    already = [name for name in ("tensorflow", "keras", "torch") if name in sys.modules]
-    if already and os.environ.get("KERAS_BACKEND", "tensorflow") != "tensorflow":
-        raise RuntimeError(f"configure() must run before importing {', '.join(already)}")
+    if keras_backend not in KERAS_BACKENDS:
+        raise ValueError(f"unknown Keras backend {keras_backend!r}; valid: {', '.join(KERAS_BACKENDS)}")
+    if "keras" in sys.modules and os.environ.get("KERAS_BACKEND", "tensorflow") != keras_backend:
+        running = os.environ.get("KERAS_BACKEND")
+        raise RuntimeError(f"configure() must run before importing keras (it already runs on {running})")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    os.environ["KERAS_BACKEND"] = "tensorflow"
+    os.environ["KERAS_BACKEND"] = keras_backend
     os.environ.setdefault("JAX_PLATFORMS", "cpu")  # the registry's CPU jaxlib; no probing for accelerators
     if threads is not None:
         for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "TF_NUM_INTRAOP_THREADS",
@@ -37,6 +46,16 @@ def configure(threads: int | None = None) -> None:
 
 
 _ORDER = ("tensorflow", "keras", "torch")
+
+
+def configured_threads() -> int | None:
+    """The thread count ``configure`` set (None: the libraries' defaults)."""
+    return _configured_threads
+
+
+def keras_backend() -> str:
+    """The Keras backend this process runs (or will run, once Keras is imported)."""
+    return os.environ.get("KERAS_BACKEND", "tensorflow")
 
 
 def torch_device() -> str:
@@ -54,9 +73,16 @@ def require(name: str):
     import importlib
     import importlib.util
 
-    for earlier in _ORDER[: _ORDER.index(name)] if name in _ORDER else ():  # jax, optax: no order to keep
-        if earlier not in sys.modules and importlib.util.find_spec(earlier) is not None:
-            _load(earlier)
+    earlier = _ORDER[: _ORDER.index(name)] if name in _ORDER else ()  # jax, optax: no order to keep
+    if name == "keras" and keras_backend() != "tensorflow":
+        earlier = (keras_backend(),)  # Keras on JAX or torch needs its backend, and x64 on before Keras reads it
+        if importlib.util.find_spec(earlier[0]) is None:
+            raise ImportError(f"{earlier[0]} is not installed (Keras's {earlier[0]} backend)", name=earlier[0])
+    elif name == "torch" and keras_backend() != "tensorflow":
+        earlier = ()  # a Keras-on-JAX or -on-torch worker never loads TensorFlow
+    for module in earlier:
+        if module not in sys.modules and importlib.util.find_spec(module) is not None:
+            _load(module)
     return _load(name)
 
 

@@ -18,17 +18,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from parity import conventions
+from parity import conventions, environment, frameworks, worker
 from parity.case import Case, batch, initial_params
 from parity.compare import Result, compare, first_divergence
 from parity.conventions import TEXTBOOK
-from parity.implementations import FRAMEWORKS, framework_applies
+from parity.frameworks import FRAMEWORKS, framework_applies
 from parity.implementations import reference as reference_implementation
 from parity.magnitude import magnitudes
 from parity.trace import Key, Trace
-
-_MODULES = {"torch": "parity.implementations.torch", "torch-logits": "parity.implementations.torch",
-            "keras": "parity.implementations.keras", "jax": "parity.implementations.jax"}
 
 
 @dataclass
@@ -53,19 +50,27 @@ class CaseResult:
 
 
 def _module(framework: str):
-    if framework not in _MODULES:
-        raise ValueError(f"unknown framework {framework!r}; valid names: {', '.join(FRAMEWORKS)}")
-    return importlib.import_module(_MODULES[framework])
+    return importlib.import_module(f"parity.implementations.{frameworks.get(framework).module}")
+
+
+def _elsewhere(framework: str) -> str | None:
+    """The Keras backend of the worker that must run ``framework``, or None when this process can."""
+    backend = frameworks.get(framework).keras_backend
+    return backend if backend not in (None, environment.keras_backend()) else None
 
 
 @functools.cache
 def runtime_defaults(framework: str) -> dict:
     """The installed framework's defaults (cached per process); ImportError if it is not installed."""
-    return _module(framework).runtime_defaults()
+    if backend := _elsewhere(framework):
+        return worker.call(backend, "runtime_defaults", framework)
+    return _module(framework).runtime_defaults(framework)
 
 
 def framework_trace(case: Case, framework: str, starts) -> Trace:
     """``framework``'s step-local run of ``case``: step s from ``starts[s]``."""
+    if backend := _elsewhere(framework):
+        return worker.call(backend, "framework_trace", case, framework, starts)
     return _module(framework).run(case, framework, starts)
 
 
@@ -92,6 +97,9 @@ def run_case(case: Case, frameworks=FRAMEWORKS, drift: bool = True) -> CaseResul
         except ImportError as error:
             result.skipped[framework] = f"{error.name or framework} is not installed"
             continue
+        if reason := defaults.get("unsupported_dtypes", {}).get(case.dtype):
+            result.skipped[framework] = reason
+            continue
         actual = framework_trace(case, framework, textbook.starts)
         variant = conventions.variant_for(case, framework, defaults)
         variant_trace = variant_S = None
@@ -110,6 +118,8 @@ def run_case(case: Case, frameworks=FRAMEWORKS, drift: bool = True) -> CaseResul
 def free_run(case: Case, framework: str) -> Trace:
     """``framework`` trained free for ``case.steps`` steps from the case's initial weights: J before each update
     and W, b after it (in the reference layout)."""
+    if backend := _elsewhere(framework):
+        return worker.call(backend, "free_run", case, framework)
     trace = Trace(framework)
     X, Y = batch(case)
     steps = _module(framework).iterate(case, initial_params(case), X, Y, framework)

@@ -55,7 +55,9 @@ def _g_prime(name: str, Z, A):
     if name.startswith("leaky_relu"):
         slope = float(name[len("leaky_relu("):-1]) if "(" in name else 0.01
         return np.where(Z > 0, 1.0, abs(slope))
-    return np.ones_like(Z)
+    if name == "linear":
+        return np.ones_like(Z)
+    raise ValueError(f"no error model for the activation {name!r} (softmax is not elementwise)")
 
 
 def _derivative_magnitude(name: str, Z, A):
@@ -98,6 +100,8 @@ def _loss_gradient_error(loss: str, A, Y, E_A, bce_floor: float = 0.0):
             return 2 * (E_A + np.abs(A) + np.abs(Y)) / n
         if loss == "categorical_crossentropy":
             return np.abs(Y) / A * (1 + E_A / A)
+        if loss != "binary_crossentropy":
+            raise ValueError(f"no error model for the loss {loss!r}")
         D = A * (1 - A)
         through_D = np.where(D >= bce_floor, np.abs(A - Y) * (1 + 2 * A) * E_A / (D * D), 0.0)
         return ((E_A + np.abs(A) + np.abs(Y)) / np.maximum(D, bce_floor) + through_D) / n
@@ -117,8 +121,28 @@ def _loss_terms(loss: str, A, Y, Z, tiny: float) -> float:
         near_zero = np.where(Y == 0, 0.0, Y * tiny / A)  # inf where A underflowed to 0 and Y > 0
         if loss == "categorical_crossentropy":
             return float((Y * (1 + np.abs(Z - Z.max(axis=0, keepdims=True))) + near_zero).sum())
+        if loss != "binary_crossentropy":
+            raise ValueError(f"no error model for the loss {loss!r}")
         through_log_q = np.where(Y == 1, 0.0, np.abs(1 - Y) * (A + tiny) / (1 - A))  # inf where A rounded to 1
         return float(((Y + np.abs(1 - Y)) * (1 + np.abs(Z)) + through_log_q + near_zero).sum() / A.shape[0])
+
+
+def _clipped(loss: str, A, epsilon: float):
+    """|p|, the probabilities Keras's JAX and torch backends take the log of (``conventions.keras_clipped_cost``)."""
+    if loss == "categorical_crossentropy":
+        A = A / A.sum(axis=0, keepdims=True)
+    return np.clip(A, epsilon, 1 - epsilon)
+
+
+def _clipped_gradient_error(loss: str, A, Y, E_A, E_dA, dA):
+    """E(dA[L]) of ``conventions.keras_clipped_gradient``: the unclipped form's where the gradient is not 0 (a
+    clipped unit's exact 0 carries none); a categorical one adds the normalisation's sum(Y A / p) / S^2, about
+    1 / S, computed from n[L] terms (each about one rounding, plus their inputs' E(A)) and a division."""
+    if loss == "categorical_crossentropy":
+        S = A.sum(axis=0, keepdims=True)
+        n = A.shape[0]
+        E_dA = E_dA + (Y.sum(axis=0, keepdims=True) * (n + 2 + E_A.sum(axis=0, keepdims=True) / S)) / S
+    return np.where(dA == 0, 0.0, E_dA)
 
 
 # Output pairs whose dZ[L] is c (A[L] - Y), however it is computed (fused, or through a guarded dA[L]).
@@ -151,20 +175,26 @@ def magnitudes(case: Case, variant: Variant, trace: Trace, activations: list[str
                     activations[l - 1], np.asarray(Z, np.float64), A_abs[l], E_Z) + underflow
             dZ_L = V[Key(s, "backward", L, "dZ")]
             Z_L = np.asarray(trace.values[Key(s, "forward", L, "Z")])
+            clip = variant.probability_clip
+            A_loss = A_abs[L] if clip is None else _clipped(case.loss, A_abs[L], clip)  # what the logs see
             E[Key(s, "cost", None, "J")] = ((dZ_L * E[Key(s, "forward", L, "Z")]).sum() / m
                                             + V[Key(s, "cost", None, "J")]
-                                            + _loss_terms(case.loss, A_abs[L], np.abs(Y), Z_L, tiny) / m)
+                                            + _loss_terms(case.loss, A_loss, np.abs(Y), Z_L, tiny) / m)
             floor = conventions.TORCH_BCE_GRAD_FLOOR if variant.bce_guard == "torch" else 0.0
             E_dA = _loss_gradient_error(case.loss, A_abs[L], np.abs(Y), E_A[L], floor)
+            if clip is not None:
+                dA_L = V[Key(s, "backward", L, "dA")]
+                E_dA = _clipped_gradient_error(case.loss, A_abs[L], np.abs(Y), E_A[L], E_dA, dA_L)
+            chained = floor > 0 or clip is not None  # dZ[L] = dA[L] g'(Z[L]), not the fused c (A - Y)
             for l in range(L, 0, -1):
                 Z, A = np.asarray(trace.values[Key(s, "forward", l, "Z")], np.float64), A_abs[l]
                 E[Key(s, "backward", l, "dA")] = E_dA
                 dZ = V[Key(s, "backward", l, "dZ")]
-                if l < L or (activations[-1], case.loss) not in _FUSED_LIKE or floor > 0:
+                if l < L or (activations[-1], case.loss) not in _FUSED_LIKE or chained:
                     dA = V[Key(s, "backward", l, "dA")]
                     E_dZ = _activation_backward(activations[l - 1], Z, A, dA, E_dA, E[Key(s, "forward", l, "Z")])
                     E_dZ = E_dZ + np.abs(dA) * underflow  # g'(Z) near underflow, scaled by dA
-                if l == L and (activations[-1], case.loss) in _FUSED_LIKE:
+                if l == L and (activations[-1], case.loss) in _FUSED_LIKE and clip is None:
                     fused = (E_A[L] + A + np.abs(Y)) * _FUSED_SCALE[case.loss](Y.shape[0])
                     # past torch's floor, dZ[L] is no longer c (A - Y): there it is the guarded dA[L] times g'
                     E_dZ = np.where(A * (1 - A) >= floor, fused, E_dZ) if floor > 0 else fused
@@ -192,9 +222,12 @@ def _update(case: Case, variant: Variant, key: Key, start, values, E_g, V) -> di
         return {key: lr * (E_g + np.abs(g)) + V[key]}
     v = np.abs(np.asarray(start.state.get(f"v_d{name}{l}", 0.0), dtype=np.float64))
     if case.optimizer == "momentum":
-        E_v = 2 * variant.momentum_beta * v + E_g + V[v_key]
+        beta = case.beta if variant.momentum_beta is None else variant.momentum_beta
+        E_v = 2 * beta * v + E_g + V[v_key]
         return {v_key: E_v, key: lr * (E_v + V[v_key]) + V[key]}
-    b1, b2, eps = 0.9, 0.999, variant.adam_epsilon
+    if case.optimizer != "adam":
+        raise ValueError(f"case {case.name}: no error model for the optimizer {case.optimizer!r}")
+    b1, b2, eps = case.beta1, case.beta2, case.epsilon
     t = start.t + 1
     m_new, v_new = V[v_key], V[s_key]
     s_old = np.abs(np.asarray(start.state.get(f"s_d{name}{l}", 0.0), dtype=np.float64))

@@ -12,6 +12,7 @@ import reference.network
 from parity import fuzz
 from parity.case import Case
 from parity.cli import main
+from parity.frameworks import FRAMEWORKS
 from tests import planted
 
 DRAWS = 400  # enough draws that every option of every space turns up (the rarest, one of 64 widths, ~6 times)
@@ -163,7 +164,7 @@ def test_fuzz_by_seconds_stops_drawing_after_the_time_given(monkeypatch, capsys)
     (["--cases", "0"], "--cases must be a positive integer, got 0"),
     (["--seconds", "-1"], "--seconds must be a positive number, got -1"),
     (["--seed", "-3"], "--seed must be a non-negative integer, got -3"),
-    (["--framework", "mxnet"], "unknown framework 'mxnet'; valid names: torch, torch-logits, keras, jax"),
+    (["--framework", "mxnet"], f"unknown framework 'mxnet'; valid names: {', '.join(FRAMEWORKS)}"),
     (["--format", "html"], "unknown format 'html'; available formats: md, json"),
     (["--replay", "{not json"], "--replay needs a JSON object of case fields: "),
     (["--replay", "[1, 2]"], "--replay needs a JSON object of case fields, got list"),

@@ -8,15 +8,15 @@ import pytest
 
 from parity.assertions import assert_parity
 from parity.case import GRID
+from parity.frameworks import FRAMEWORKS, REGISTRY, framework_applies
 from parity.harness import run_case
-from parity.implementations import FRAMEWORKS, framework_applies
 
 
 def grid_params():
     for case in GRID:
         for framework in FRAMEWORKS:
             if framework_applies(case, framework):
-                mark = getattr(pytest.mark, framework.split("-")[0])
+                mark = getattr(pytest.mark, REGISTRY[framework].marker)
                 yield pytest.param(case, framework, id=f"{case.name}-{framework}", marks=mark)
 
 

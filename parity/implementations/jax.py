@@ -30,7 +30,7 @@ import numpy as np
 from parity import layout
 from parity.case import Case, batch, initial_params
 from parity.environment import require
-from parity.implementations import framework_applies
+from parity.frameworks import framework_applies, lookup, split_activation
 from parity.trace import Start, Trace
 
 
@@ -39,7 +39,7 @@ def _modules():
     return jax, require("jax.numpy"), require("optax")
 
 
-def runtime_defaults() -> dict:
+def runtime_defaults(framework: str) -> dict:
     """The defaults the comparison relies on, read from the installed jax and optax."""
     jax, _, optax = _modules()
     adam = inspect.signature(optax.adam).parameters
@@ -57,19 +57,35 @@ def runtime_defaults() -> dict:
     }
 
 
+# The reference's vocabulary in JAX's and optax's parts (parity.frameworks: COVERAGE).
+ACTIVATIONS = {
+    "sigmoid": lambda jax, slope: jax.nn.sigmoid,
+    "tanh": lambda jax, slope: jax.nn.tanh,
+    "relu": lambda jax, slope: jax.nn.relu,
+    # a bare name takes jax's own default slope: the leaky-relu-default-slope convention
+    "leaky_relu": lambda jax, slope: jax.nn.leaky_relu if slope is None
+    else (lambda z: jax.nn.leaky_relu(z, negative_slope=slope)),
+    "softmax": lambda jax, slope: (lambda z: jax.nn.softmax(z, axis=-1)),
+    "linear": lambda jax, slope: (lambda z: z),
+}
+# J(Z[L], A[L], y): the mean of optax's per-element (or per-sample) loss; the cross-entropies take logits
+LOSSES = {
+    "binary_crossentropy": lambda jnp, optax: lambda z, a, y: jnp.mean(optax.sigmoid_binary_cross_entropy(z, y)),
+    "categorical_crossentropy": lambda jnp, optax: lambda z, a, y: jnp.mean(optax.softmax_cross_entropy(z, y)),
+    "mse": lambda jnp, optax: lambda z, a, y: jnp.mean(optax.squared_error(a, y)),
+}
+OPTIMIZERS = {
+    "sgd": lambda optax, case: optax.sgd(case.learning_rate),
+    # nesterov=False: the trace (heavy-ball) form
+    "momentum": lambda optax, case: optax.sgd(case.learning_rate, momentum=case.beta),
+    "adam": lambda optax, case: optax.adam(case.learning_rate, b1=case.beta1, b2=case.beta2, eps=case.epsilon),
+}
+COVERAGE = {"activations": ACTIVATIONS, "losses": LOSSES, "optimizers": OPTIMIZERS}
+
+
 def _activation(name: str):
-    jax = _modules()[0]
-    if name.startswith("leaky_relu("):
-        slope = float(name[len("leaky_relu("):-1])
-        return lambda z: jax.nn.leaky_relu(z, negative_slope=slope)
-    return {
-        "sigmoid": jax.nn.sigmoid,
-        "tanh": jax.nn.tanh,
-        "relu": jax.nn.relu,
-        "leaky_relu": jax.nn.leaky_relu,  # jax's own default slope: the leaky-relu-default-slope convention
-        "softmax": lambda z: jax.nn.softmax(z, axis=-1),
-        "linear": lambda z: z,
-    }[name]
+    base, slope = split_activation(name)
+    return lookup(ACTIVATIONS, base, "activation", "jax")(_modules()[0], slope)
 
 
 def _cost(case: Case):
@@ -78,20 +94,11 @@ def _cost(case: Case):
     if not framework_applies(case, "jax"):
         raise ValueError(f"case {case.name}: optax's {case.loss} takes logits, which needs a "
                          f"{'sigmoid' if case.loss == 'binary_crossentropy' else 'softmax'} output")
-    if case.loss == "binary_crossentropy":
-        return lambda z, a, y: jnp.mean(optax.sigmoid_binary_cross_entropy(z, y))
-    if case.loss == "categorical_crossentropy":
-        return lambda z, a, y: jnp.mean(optax.softmax_cross_entropy(z, y))
-    return lambda z, a, y: jnp.mean(optax.squared_error(a, y))
+    return lookup(LOSSES, case.loss, "loss", "jax")(jnp, optax)
 
 
 def _optimizer(case: Case):
-    optax = _modules()[2]
-    if case.optimizer == "sgd":
-        return optax.sgd(case.learning_rate)
-    if case.optimizer == "momentum":
-        return optax.sgd(case.learning_rate, momentum=0.9)  # nesterov=False: the trace (heavy-ball) form
-    return optax.adam(case.learning_rate)
+    return lookup(OPTIMIZERS, case.optimizer, "optimizer", "jax")(_modules()[2], case)
 
 
 # optax's state fields, in the course's names (reference.optimizers): v_dP, s_dP.

@@ -1,12 +1,23 @@
-"""Keras 3 on the TensorFlow backend, from its own parts: a functional model of ``Dense`` layers (no activation)
-each followed by an activation layer, so that Z[l] is a model output; ``keras.losses`` objects;
-``keras.optimizers.SGD``/``Adam`` applied with the optimizer's own ``apply``; gradients from ``tf.GradientTape``.
+"""Keras 3, from its own parts, on its TensorFlow, JAX and PyTorch backends: a functional model of ``Dense``
+layers (no activation) each followed by an activation layer, so that Z[l] is a model output; ``keras.losses``
+objects; ``keras.optimizers.SGD``/``Adam`` applied with the optimizer's own ``apply``. Gradients come from the
+backend's own autodiff, as Keras's guides write a custom training step for each:
+
+- ``keras`` (TensorFlow): ``tf.GradientTape`` around the model call, with the outputs Z[l], A[l] as targets;
+- ``keras-torch``: ``retain_grad()`` on the model's outputs and ``J.backward()``; each variable's ``.value.grad``;
+- ``keras-jax``: ``jax.value_and_grad`` of a pure function of the variables' values, the model's own layers
+  called inside ``keras.StatelessScope`` (what ``Layer.stateless_call`` does), with a zero added to each Z[l]
+  and A[l] whose gradient is dJ/dZ[l] and dJ/dA[l] (adding 0.0 is exact, so the values are untouched).
+
+A process runs one backend (Keras reads ``KERAS_BACKEND`` at import): the JAX and PyTorch ones run in a worker
+process (``parity.worker``), this same module inside it.
 
 float64 really is float64: every layer and the loss get the case's dtype explicitly, and
 ``keras.config.set_floatx`` is in force while the optimizer is built and run (its learning-rate variable takes
-floatx); the dtypes actually used are checked after the run. On this backend a sigmoid or softmax output
+floatx); the dtypes actually used are checked after the run. On TensorFlow a sigmoid or softmax output
 carries its logits (``_keras_logits``), and the cross-entropy losses use them instead of the clipped
-probabilities: there is then no gradient with respect to A[L], and no 1e-7 clipping.
+probabilities: there is then no gradient with respect to A[L], and no 1e-7 clipping. On JAX and PyTorch the
+cross-entropies take the probabilities and clip them to [epsilon, 1 - epsilon] (``keras-probability-clipping``).
 
 Step-local runs build the optimizer's variables up front (``optimizer.build``) and load each step's start into
 Keras's own objects: ``kernel`` and ``bias``, ``iterations``, and SGD's ``momentums`` (Keras's velocity, -lr times
@@ -17,6 +28,7 @@ and second moments; Keras 3 keeps them in these attributes, read by ``Adam.updat
 from __future__ import annotations
 
 import contextlib
+import sys
 from dataclasses import dataclass
 
 import numpy as np
@@ -24,20 +36,33 @@ import numpy as np
 from parity import layout
 from parity.case import Case, batch, initial_params
 from parity.environment import require
+from parity.frameworks import lookup, split_activation
 from parity.trace import Start, Trace
+
+BACKENDS = {"keras": "tensorflow", "keras-jax": "jax", "keras-torch": "torch"}  # framework -> Keras backend
 
 
 def _modules():
-    return require("tensorflow"), require("keras")
+    """(the backend's library, keras), after checking that this process runs the backend asked for."""
+    keras = require("keras")
+    return sys.modules[keras.backend.backend()], keras
 
 
-def runtime_defaults() -> dict:
-    """The defaults the comparison relies on, read from the installed Keras."""
-    tf, keras = _modules()
+def _check_backend(framework: str) -> None:
+    backend = require("keras").backend.backend()
+    if BACKENDS[framework] != backend:
+        raise RuntimeError(f"{framework} needs Keras on {BACKENDS[framework]}, but this process runs it on {backend}: "
+                           "a backend is read once per process (run it through parity.worker)")
+
+
+def runtime_defaults(framework: str = "keras") -> dict:
+    """The defaults the comparison relies on, read from the installed Keras and its backend."""
+    _check_backend(framework)
+    backend_module, keras = _modules()
     adam = keras.optimizers.Adam()
     return {
         "version": keras.__version__,
-        "tensorflow_version": tf.__version__,
+        "backend_version": str(backend_module.__version__),
         "backend": keras.backend.backend(),
         "leaky_relu_slope": keras.layers.LeakyReLU().negative_slope,
         "adam_epsilon": adam.epsilon,
@@ -45,7 +70,29 @@ def runtime_defaults() -> dict:
         "adam_beta_2": adam.beta_2,
         "epsilon": keras.config.epsilon(),
         "sgd_learning_rate": float(keras.optimizers.SGD().learning_rate.numpy()),
+        "unsupported_dtypes": _unsupported_dtypes(keras),
     }
+
+
+def _unsupported_dtypes(keras) -> dict[str, str]:
+    """The case dtypes this backend cannot witness, each with the reason, read from the installed Keras.
+
+    Keras's type promotion (``keras.backend.result_type``, keras/src/backend/common/dtypes.py) maps float64 to
+    float32 on every backend but TensorFlow ("to be aligned with JAX's default behavior"), and the JAX and torch
+    backends' ops cast their inputs to that result type: a float64 model keeps float64 variables but computes
+    some products in float32 (torch's ``matmul``, JAX's ``tanh``), about 1e-8 relative, ten million ulps.
+    """
+    promoted = keras.backend.result_type("float64", "float64")
+    if promoted == "float64":
+        return {}
+    return {"float64": f"Keras {keras.__version__} on {keras.backend.backend()} promotes float64 to {promoted} "
+                       "(keras.backend.result_type('float64', 'float64') is "
+                       f"{promoted!r}), so its float64 model computes in {promoted} in places"}
+
+
+def _to_numpy(value) -> np.ndarray:
+    _, keras = _modules()
+    return np.asarray(keras.ops.convert_to_numpy(value))
 
 
 @contextlib.contextmanager
@@ -59,32 +106,42 @@ def floatx(dtype: str):
         keras.config.set_floatx(saved)
 
 
+# The reference's vocabulary in Keras's parts (parity.frameworks: COVERAGE), the same on every backend.
+def _named_activation(name: str):
+    return lambda keras, slope, dtype: keras.layers.Activation(name, dtype=dtype)
+
+
+ACTIVATIONS = {
+    **{name: _named_activation(name) for name in ("sigmoid", "tanh", "relu", "softmax", "linear")},
+    # a bare name takes Keras's own default slope: the leaky-relu-default-slope convention
+    "leaky_relu": lambda keras, slope, dtype: keras.layers.LeakyReLU(dtype=dtype) if slope is None
+    else keras.layers.LeakyReLU(negative_slope=slope, dtype=dtype),
+}
+LOSSES = {
+    "binary_crossentropy": lambda keras, dtype: keras.losses.BinaryCrossentropy(dtype=dtype),
+    "categorical_crossentropy": lambda keras, dtype: keras.losses.CategoricalCrossentropy(dtype=dtype),
+    "mse": lambda keras, dtype: keras.losses.MeanSquaredError(dtype=dtype),
+}
+OPTIMIZERS = {
+    "sgd": lambda keras, case: keras.optimizers.SGD(learning_rate=case.learning_rate),
+    "momentum": lambda keras, case: keras.optimizers.SGD(learning_rate=case.learning_rate, momentum=case.beta),
+    "adam": lambda keras, case: keras.optimizers.Adam(learning_rate=case.learning_rate, beta_1=case.beta1,
+                                                      beta_2=case.beta2, epsilon=case.epsilon),
+}
+COVERAGE = {"activations": ACTIVATIONS, "losses": LOSSES, "optimizers": OPTIMIZERS}
+
+
 def _activation_layer(name: str, dtype: str):
-    _, keras = _modules()
-    if name.startswith("leaky_relu("):
-        return keras.layers.LeakyReLU(negative_slope=float(name[len("leaky_relu("):-1]), dtype=dtype)
-    if name == "leaky_relu":
-        # Keras's own default slope: the leaky-relu-default-slope convention
-        return keras.layers.LeakyReLU(dtype=dtype)
-    return keras.layers.Activation(name, dtype=dtype)
+    base, slope = split_activation(name)
+    return lookup(ACTIVATIONS, base, "activation", "keras")(_modules()[1], slope, dtype)
 
 
 def _loss(case: Case):
-    _, keras = _modules()
-    return {
-        "binary_crossentropy": keras.losses.BinaryCrossentropy,
-        "categorical_crossentropy": keras.losses.CategoricalCrossentropy,
-        "mse": keras.losses.MeanSquaredError,
-    }[case.loss](dtype=case.dtype)
+    return lookup(LOSSES, case.loss, "loss", "keras")(_modules()[1], case.dtype)
 
 
 def _optimizer(case: Case):
-    _, keras = _modules()
-    if case.optimizer == "sgd":
-        return keras.optimizers.SGD(learning_rate=case.learning_rate)
-    if case.optimizer == "momentum":
-        return keras.optimizers.SGD(learning_rate=case.learning_rate, momentum=0.9)
-    return keras.optimizers.Adam(learning_rate=case.learning_rate)
+    return lookup(OPTIMIZERS, case.optimizer, "optimizer", "keras")(_modules()[1], case)
 
 
 @dataclass
@@ -93,14 +150,22 @@ class _Model:
     dense_layers: list
     loss_fn: object
     optimizer: object
+    _jax_gradients: object = None  # keras-jax: the compiled gradient function, built on the first step
 
     @property
     def variables(self) -> list:
         return [v for dense in self.dense_layers for v in (dense.kernel, dense.bias)]
 
     def step(self, x, y, value_grads: bool = False):
-        """One forward, loss, tape gradient and optimizer apply; returns (J, values [z1, a1, ...], gradients of
+        """One forward, loss, backend gradient and optimizer apply; returns (J, values [z1, a1, ...], gradients of
         J with respect to values (if asked) and to the variables), all from before the update."""
+        _, keras = _modules()
+        J, values, value_grads_, variable_grads = getattr(self, f"_gradients_{keras.backend.backend()}")(
+            x, y, value_grads)
+        self._apply(variable_grads)
+        return J, values, value_grads_, variable_grads
+
+    def _gradients_tensorflow(self, x, y, value_grads):
         tf, _ = _modules()
         with tf.GradientTape() as tape:
             values = self.model(x, training=True)
@@ -108,8 +173,50 @@ class _Model:
         targets = (list(values) if value_grads else []) + self.variables
         grads = tape.gradient(J, targets)
         n = len(values) if value_grads else 0
-        self.optimizer.apply(grads[n:], self.variables)
         return J, values, grads[:n], grads[n:]
+
+    def _gradients_torch(self, x, y, value_grads):
+        for variable in self.variables:
+            variable.value.grad = None
+        values = self.model(x, training=True)
+        if value_grads:
+            for value in values:
+                value.retain_grad()
+        J = self.loss_fn(y, values[-1])
+        J.backward()
+        grads = [value.grad for value in values] if value_grads else []
+        return J.detach(), [value.detach() for value in values], grads, [v.value.grad for v in self.variables]
+
+    def _gradients_jax(self, x, y, value_grads):
+        jax, keras = require("jax"), require("keras")
+        variables = self.variables
+        layers = [layer for layer in self.model.layers if not isinstance(layer, keras.layers.InputLayer)]
+
+        def cost(values, zeros):
+            with keras.StatelessScope(state_mapping=list(zip(variables, values, strict=True))):
+                a, outputs = x, []
+                for layer, zero in zip(layers, zeros, strict=True):
+                    a = layer(a) + zero  # Dense gives Z[l], the activation layer A[l]; + 0.0 is exact
+                    outputs.append(a)
+                return self.loss_fn(y, a), outputs
+
+        widths = []
+        for layer in layers:  # Dense layers set the width, activation layers keep it
+            widths.append(layer.units if isinstance(layer, keras.layers.Dense) else widths[-1])
+        zeros = [jax.numpy.zeros((x.shape[0], width), x.dtype) for width in widths]
+        if self._jax_gradients is None:  # traced and compiled once per model, as Keras's own JAX train step is
+            self._jax_gradients = jax.jit(jax.value_and_grad(cost, argnums=(0, 1), has_aux=True))
+        (J, values), (variable_grads, grads) = self._jax_gradients([v.value for v in variables], zeros)
+        return J, values, grads if value_grads else [], variable_grads
+
+    def _apply(self, grads) -> None:
+        _, keras = _modules()
+        if keras.backend.backend() == "torch":
+            torch = require("torch")
+            with torch.no_grad():
+                self.optimizer.apply(grads, self.variables)
+        else:
+            self.optimizer.apply(grads, self.variables)
 
     def named_variables(self):
         """(W1, the first Dense's kernel), (b1, its bias), ...: the reference's names for Keras's variables."""
@@ -172,24 +279,35 @@ def _build(case: Case, params: dict) -> _Model:
     return _Model(model, dense_layers, _loss(case), _optimizer(case))
 
 
+def _tensors(X, Y):
+    """The batch (X, Y) as the backend's tensors, rows as samples."""
+    _, keras = _modules()
+    return (keras.ops.convert_to_tensor(layout.batch_to_framework(X)),
+            keras.ops.convert_to_tensor(layout.batch_to_framework(Y)))
+
+
 def run(case: Case, framework: str = "keras", starts: list[Start] | None = None) -> Trace:
     """Every intermediate of ``case.steps`` steps, each from ``starts[step]`` (step-local) or, without ``starts``,
     free-running from the case's initial weights."""
-    tf, _ = _modules()
+    _check_backend(framework)
+    _, keras = _modules()
     with floatx(case.dtype):
         model = _build(case, starts[0].params if starts else initial_params(case))
         X, Y = batch(case)
-        x, y = tf.constant(layout.batch_to_framework(X)), tf.constant(layout.batch_to_framework(Y))
+        x, y = _tensors(X, Y)
         m, L = case.m, case.L
         trace = Trace(framework, X=X, Y=Y, starts=list(starts or []))
         for s in range(case.steps):
             if starts:
                 model.load(starts[s], case)
             J, values, value_grads, variable_grads = model.step(x, y, value_grads=True)
+            values = [_to_numpy(v) for v in values]
+            value_grads = [None if g is None else _to_numpy(g) for g in value_grads]
+            variable_grads = [_to_numpy(g) for g in variable_grads]
             for l in range(1, L + 1):
                 trace.record(s, "forward", l, "Z", layout.batch_from_framework(values[2 * l - 2]))
                 trace.record(s, "forward", l, "A", layout.batch_from_framework(values[2 * l - 1]))
-            trace.record(s, "cost", None, "J", float(J))
+            trace.record(s, "cost", None, "J", float(_to_numpy(J)))
             for l in range(L, 0, -1):
                 dA = value_grads[2 * l - 1]
                 if dA is not None:
@@ -201,11 +319,12 @@ def run(case: Case, framework: str = "keras", starts: list[Start] | None = None)
                 trace.record(s, "update", int(name[1:]), name[0], value)
             trace.record_state(s, *model.state(case))
         state = [v for v in model.optimizer.variables if len(v.shape)]
+        standardize = keras.backend.standardize_dtype
         trace.dtypes = {
-            "parameters": str(model.dense_layers[0].kernel.dtype),
-            "activations": str(values[-1].dtype.name),
-            "optimizer_state": ",".join(sorted({str(v.dtype) for v in state})) or "none",
-            "learning_rate": str(model.optimizer.learning_rate.dtype),
+            "parameters": standardize(model.dense_layers[0].kernel.dtype),
+            "activations": str(values[-1].dtype),
+            "optimizer_state": ",".join(sorted({standardize(v.dtype) for v in state})) or "none",
+            "learning_rate": standardize(model.optimizer.learning_rate.dtype),
         }
     trace.assert_dtype(case.dtype, case.name)
     return trace
@@ -213,23 +332,24 @@ def run(case: Case, framework: str = "keras", starts: list[Start] | None = None)
 
 def iterate(case: Case, params: dict, X, Y, framework: str = "keras"):
     """Endless training from ``params`` on (X, Y): yields (cost, AL in the reference layout, params getter)."""
-    tf, _ = _modules()
+    _check_backend(framework)
     with floatx(case.dtype):
         model = _build(case, params)
-        x, y = tf.constant(layout.batch_to_framework(X)), tf.constant(layout.batch_to_framework(Y))
+        x, y = _tensors(X, Y)
     while True:
         with floatx(case.dtype):
             J, values, _, _ = model.step(x, y)
-        yield float(J), layout.batch_from_framework(values[-1]), model.params
+        yield float(_to_numpy(J)), layout.batch_from_framework(_to_numpy(values[-1])), model.params
 
 
 def stepper(case: Case, params: dict, X, Y, compiled: bool = False):
     """A function taking one training step from ``params`` on (X, Y): eager, or compiled with ``tf.function``
-    (a TensorFlow graph, no XLA), for the benchmark."""
+    (a TensorFlow graph, no XLA), for the benchmark (Keras on TensorFlow)."""
+    _check_backend("keras")
     tf, _ = _modules()
     with floatx(case.dtype):
         model = _build(case, params)
-        x, y = tf.constant(layout.batch_to_framework(X)), tf.constant(layout.batch_to_framework(Y))
+        x, y = _tensors(X, Y)
     if not compiled:
         def eager():
             with floatx(case.dtype):

@@ -35,8 +35,11 @@ def optimizer_for(case: Case, variant: Variant):
     if case.optimizer == "sgd":
         return reference.SGD(case.learning_rate)
     if case.optimizer == "momentum":
-        return reference.Momentum(case.learning_rate, variant.momentum_beta, form=variant.momentum_form)
-    return reference.Adam(case.learning_rate, 0.9, 0.999, variant.adam_epsilon, form=variant.adam_form,
+        beta = case.beta if variant.momentum_beta is None else variant.momentum_beta
+        return reference.Momentum(case.learning_rate, beta, form=variant.momentum_form)
+    if case.optimizer != "adam":
+        raise ValueError(f"case {case.name}: the reference has no optimizer {case.optimizer!r}")
+    return reference.Adam(case.learning_rate, case.beta1, case.beta2, case.epsilon, form=variant.adam_form,
                           bias_correction_betas=variant.adam_bias_correction_betas)
 
 
@@ -76,6 +79,11 @@ def run(case: Case, variant: Variant = TEXTBOOK, starts: list[Start] | None = No
         if variant.bce_guard == "torch":
             J = conventions.torch_bce_cost(AL, Y)
             dAL = conventions.torch_bce_gradient(AL, Y)
+            grads = reference.backward(AL, Y, caches, activations, case.loss, dAL=dAL)
+        elif variant.probability_clip is not None:
+            J = conventions.keras_clipped_cost(AL, Y, case.loss, variant.probability_clip)
+            dAL = conventions.keras_clipped_gradient(AL, Y, case.loss, variant.probability_clip,
+                                                     variant.probability_clip_tie)
             grads = reference.backward(AL, Y, caches, activations, case.loss, dAL=dAL)
         else:
             J = reference.cost(AL, Y, case.loss)

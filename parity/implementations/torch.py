@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from parity import layout
 from parity.case import Case, batch, initial_params
 from parity.environment import require, torch_device
+from parity.frameworks import lookup, split_activation
 from parity.trace import Start, Trace
 
 # torch.optim's state names, in the course's names (reference.optimizers): v_dP, s_dP, and t.
@@ -30,12 +31,12 @@ def _torch():
     return require("torch")
 
 
-def runtime_defaults() -> dict:
+def runtime_defaults(framework: str) -> dict:
     """The defaults the comparison relies on, read from the installed torch."""
     torch = _torch()
     adam = inspect.signature(torch.optim.Adam).parameters
     return {
-        "version": torch.__version__,
+        "version": str(torch.__version__),
         "leaky_relu_slope": torch.nn.LeakyReLU().negative_slope,
         "adam_epsilon": adam["eps"].default,
         "adam_beta_1": adam["betas"].default[0],
@@ -44,39 +45,46 @@ def runtime_defaults() -> dict:
     }
 
 
+# The reference's vocabulary in torch's parts (parity.frameworks: COVERAGE). Each entry builds the part.
+ACTIVATIONS = {
+    "sigmoid": lambda nn, slope: nn.Sigmoid(),
+    "tanh": lambda nn, slope: nn.Tanh(),
+    "relu": lambda nn, slope: nn.ReLU(),
+    # a bare name takes torch's own default slope: the leaky-relu-default-slope convention
+    "leaky_relu": lambda nn, slope: nn.LeakyReLU() if slope is None else nn.LeakyReLU(negative_slope=slope),
+    "softmax": lambda nn, slope: nn.Softmax(dim=1),
+    "linear": lambda nn, slope: nn.Identity(),
+}
+# (loss module, whether it takes the logits Z[L] rather than A[L]), for "torch" and "torch-logits"
+LOSSES = {
+    "binary_crossentropy": lambda nn, framework: (nn.BCEWithLogitsLoss(), True) if framework == "torch-logits"
+    else (nn.BCELoss(), False),
+    "categorical_crossentropy": lambda nn, framework: (nn.CrossEntropyLoss(), True),
+    "mse": lambda nn, framework: (nn.MSELoss(), False),
+}
+OPTIMIZERS = {
+    "sgd": lambda optim, parameters, case: optim.SGD(parameters, lr=case.learning_rate),
+    "momentum": lambda optim, parameters, case: optim.SGD(parameters, lr=case.learning_rate, momentum=case.beta),
+    "adam": lambda optim, parameters, case: optim.Adam(parameters, lr=case.learning_rate,
+                                                       betas=(case.beta1, case.beta2), eps=case.epsilon),
+}
+COVERAGE = {"activations": ACTIVATIONS, "losses": LOSSES, "optimizers": OPTIMIZERS}
+
+
 def _activation_module(name: str):
-    nn = _torch().nn
-    if name.startswith("leaky_relu("):
-        return nn.LeakyReLU(negative_slope=float(name[len("leaky_relu("):-1]))
-    return {
-        "sigmoid": nn.Sigmoid,
-        "tanh": nn.Tanh,
-        "relu": nn.ReLU,
-        "leaky_relu": nn.LeakyReLU,  # torch's own default slope: the leaky-relu-default-slope convention
-        "softmax": lambda: nn.Softmax(dim=1),
-        "linear": nn.Identity,
-    }[name]()
+    base, slope = split_activation(name)
+    return lookup(ACTIVATIONS, base, "activation", "torch")(_torch().nn, slope)
 
 
 def _loss(case: Case, framework: str):
     """(loss module, whether it takes the logits Z[L] rather than A[L])."""
-    nn = _torch().nn
-    if case.loss == "binary_crossentropy":
-        return (nn.BCEWithLogitsLoss(), True) if framework == "torch-logits" else (nn.BCELoss(), False)
-    if case.loss == "categorical_crossentropy":
-        if case.activations[-1] != "softmax":
-            raise ValueError(f"case {case.name}: torch's CrossEntropyLoss needs a softmax output")
-        return nn.CrossEntropyLoss(), True
-    return nn.MSELoss(), False
+    if case.loss == "categorical_crossentropy" and case.activations[-1] != "softmax":
+        raise ValueError(f"case {case.name}: torch's CrossEntropyLoss needs a softmax output")
+    return lookup(LOSSES, case.loss, "loss", framework)(_torch().nn, framework)
 
 
 def _optimizer(case: Case, parameters):
-    optim = _torch().optim
-    if case.optimizer == "sgd":
-        return optim.SGD(parameters, lr=case.learning_rate)
-    if case.optimizer == "momentum":
-        return optim.SGD(parameters, lr=case.learning_rate, momentum=0.9)
-    return optim.Adam(parameters, lr=case.learning_rate)
+    return lookup(OPTIMIZERS, case.optimizer, "optimizer", "torch")(_torch().optim, parameters, case)
 
 
 @dataclass

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from parity import conventions
-from parity.case import EDGES
 from parity.report import figures, teaching
 
 
@@ -64,17 +62,15 @@ def _framework_summary(case: dict, framework: str) -> tuple[str, float, float, l
 
 
 def parity_blocks(document: dict, with_figures: bool = True) -> list:
-    summary, env = document["summary"], document["environment"]
+    summary = document["summary"]
     budget = max((r["budget_ulps"] for c in document["cases"] for r in c["results"]), default=16)
     blocks: list = [
         Heading(1, "nn-parity report"),
         Paragraph(
             f"{summary['cases']} cases, {summary['comparisons']} comparisons: {summary['passed']} passed, "
             f"{summary['failed']} failed, {summary['explained']} explained, {summary.get('uninformative', 0)} "
-            f"uninformative. The NumPy reference, PyTorch "
-            f"{env.get('torch') or '(not installed)'}, Keras {env.get('keras') or '(not installed)'} on TensorFlow "
-            f"{env.get('tensorflow') or '(not installed)'} and JAX {env.get('jax') or '(not installed)'} with optax "
-            f"{env.get('optax') or '(not installed)'} ran each case from identical initial weights; every "
+            f"uninformative. The NumPy reference and {_witnesses(document)} ran each case from identical "
+            f"initial weights; every "
             f"intermediate quantity was compared in computation order (forward 1..L, cost, backward L..1, update), "
             f"every step from the reference's parameters and optimizer state after the step before."),
     ]
@@ -91,14 +87,43 @@ def parity_blocks(document: dict, with_figures: bool = True) -> list:
                                     for d, by in sorted(drift.items())) + "."))
     for framework, reason in summary.get("skipped", {}).items():
         blocks.append(Paragraph(f"{framework} was skipped: {reason}."))
-    blocks += [Heading(2, "Summary"), _summary_table(document)]
+    blocks += [Heading(2, "Case x framework"), _matrix_table(document),
+               Heading(2, "Summary"), _summary_table(document)]
     blocks += _reading_blocks(budget)
     blocks += _explained_blocks(document)
     blocks.append(Heading(2, "Cases"))
     for case in document["cases"]:
-        blocks += _case_blocks(case, with_figures)
+        blocks += _case_blocks(case, document.get("edges", {}), with_figures)
     blocks += environment_blocks(document)
     return blocks
+
+
+def _witnesses(document: dict) -> str:
+    """"PyTorch 2.13.0, Keras 3 (JAX backend) 3.15.1 on jax 0.10.2, ...": each framework that ran, with versions."""
+    names = []
+    for row in document.get("frameworks", {}).values():
+        version = f" {row['version']}" if row.get("version") else ""
+        backend = f" on {row['keras_backend']} {row['backend_version']}" if row.get("backend_version") else ""
+        names.append(f"{row['label']}{version}{backend}")
+    return ", ".join(names) or "no framework"
+
+
+_MARKS = {"pass": "pass", "explained": "explained", "fail": "**FAIL**", "uninformative": "**uninformative**"}
+
+
+def _matrix_table(document: dict) -> Table:
+    """One row per case, one column per framework: its verdict, 'skipped' or '-' (does not apply)."""
+    names = list(document.get("frameworks", {}))
+    rows = []
+    for case in document["cases"]:
+        cells = []
+        for name in names:
+            if name in case["frameworks"]:
+                cells.append(_MARKS.get(case["frameworks"][name]["status"], case["frameworks"][name]["status"]))
+            else:
+                cells.append("skipped" if name in case["skipped"] else "-")
+        rows.append([f"[{case['name']}](#{anchor(case['name'])})", *cells])
+    return Table(["case", *names], rows)
 
 
 def _summary_table(document: dict) -> Table:
@@ -114,7 +139,7 @@ def _summary_table(document: dict) -> Table:
 
 
 def _reading_blocks(budget: float) -> list:
-    rows = [[q, eq, torch, keras, why] for q, eq, torch, keras, why in teaching.quantity_rows()]
+    rows = [[q, eq, *texts, why] for q, eq, texts, why in teaching.quantity_rows()]
     return [
         Heading(2, "How to read the numbers"),
         Paragraph(teaching.TOLERANCE_TEXT.format(budget=f"{budget:g}")),
@@ -125,7 +150,7 @@ def _reading_blocks(budget: float) -> list:
                   "formula, which differs from the textbook: see the next section."),
         Paragraph(teaching.DRIFT_TEXT),
         Heading(2, "Why the numbers agree"),
-        Table(["quantity", "equation", "PyTorch", "Keras", "why they agree"], rows),
+        Table(["quantity", "equation", *teaching.COLUMNS.values(), "why they agree"], rows),
     ]
 
 
@@ -144,12 +169,11 @@ def _explained_blocks(document: dict) -> list:
         "A difference is explained when the framework matches its documented variant within tolerance: the "
         "predicted size is |variant - textbook|, the measured size |framework - textbook|. Defaults below were "
         "read from the installed frameworks."))
-    blocks.append(Table(["default", "PyTorch", "Keras"], [list(r) for r in teaching.defaults_rows(
-        document.get("defaults", {}))]))
+    names, rows = teaching.defaults_rows(document.get("defaults", {}))
+    blocks.append(Table(["default", *names], rows))
     for convention_id, hits in seen.items():
-        convention = conventions.get(convention_id)
-        blocks += [Heading(3, convention.title),
-                   Paragraph(conventions.explain(convention, document.get("defaults", {})))]
+        convention = document["conventions"][convention_id]
+        blocks += [Heading(3, convention["title"]), Paragraph(convention["explanation"])]
         worst: dict[tuple[str, str], dict] = {}
         for case, r in hits:
             key = (case["name"], r["framework"])
@@ -163,9 +187,9 @@ def _explained_blocks(document: dict) -> list:
     return blocks
 
 
-def _case_blocks(case: dict, with_figures: bool) -> list:
+def _case_blocks(case: dict, edges: dict, with_figures: bool) -> list:
     name = case["name"]
-    edge = EDGES.get(case.get("edge"))
+    edge = edges.get(case.get("edge"))
     description = (f"{'-'.join(map(str, case['layers']))} network, activations {', '.join(case['activations'])}, "
                    f"{case['loss']}, {case['optimizer']} (learning rate {case['learning_rate']}), {case['dtype']}, "
                    f"{case['steps']} step{'s' if case['steps'] > 1 else ''}, m = {case['m']}.")

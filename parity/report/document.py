@@ -1,12 +1,17 @@
-"""The machine-readable report, schema ``nn-parity/report/v2``.
+"""The machine-readable report, schema ``nn-parity/report/v3``.
 
-    {"schema": "nn-parity/report/v2",
+    {"schema": "nn-parity/report/v3",
      "environment": {python, numpy, torch, tensorflow, keras, blas, cpu, threads, flags: {...}},
+     "frameworks": {framework: {label, family, keras_backend, version, backend_version, applies}},
      "defaults": {framework: the installed defaults the comparison relied on},
+     "conventions": {id: {title, frameworks, explanation}}: every convention the cases applied, its text filled in
+                    with the defaults read at run time,
+     "edges": {edge: what the edge case sets up}, for the edges of the cases run,
      "summary": {cases, comparisons, passed, failed, explained, uninformative, skipped: {framework: reason},
                  worst_headroom: {dtype: fraction of the step-local tolerance used},
                  worst_drift: {dtype: {optimizer: largest relative drift of any free-running trajectory}}},
-     "cases": [{name, layers, activations, loss, optimizer, learning_rate, dtype, steps, m, edge,
+     "cases": [{name, layers, activations, loss, optimizer, learning_rate, dtype, steps, m, edge, data, init,
+                input_scale, beta, beta1, beta2, epsilon,
                 frameworks: {framework: {status, dtypes, conventions}}, skipped: {framework: reason},
                 costs: {implementation: [J at each step, run free]},
                 drift: {framework: {quantity ("J", "W[1]", "b[1]", ...): [relative drift at each step]}},
@@ -22,16 +27,22 @@ conventions and predicted_max_abs. Non-finite numbers are written as strings ("i
 Changes from v1: every step is compared from the reference's state (step-local); the status "uninformative";
 the fields tolerance_ratio, mismatched, size, actual_value, expected_value; the optimizer-state quantities;
 ``drift`` per case and ``worst_drift`` in the summary; costs are those of the free-running trajectories.
+
+Changes from v2: ``frameworks`` (the registry rows that ran, with their versions), ``conventions`` and ``edges``
+(so that a report renders from the document alone), and every field of the case (``Case.to_dict``: its data,
+initialisation, input scale and optimizer hyper-parameters).
 """
 
 from __future__ import annotations
 
 import math
 
+from parity import conventions, frameworks
+from parity.case import EDGES
 from parity.compare import verdict
 from parity.harness import CaseResult
 
-SCHEMA = "nn-parity/report/v2"
+SCHEMA = "nn-parity/report/v3"
 
 
 def json_safe(value):
@@ -52,17 +63,11 @@ def _case(outcome: CaseResult) -> dict:
         status = verdict(r for r in outcome.results if r.framework == framework)
         frameworks[framework] = {"status": status, "dtypes": dtypes, "conventions": outcome.variants[framework]}
     first = outcome.first_divergence
+    fields = case.to_dict()
     return {
         "name": case.name,
-        "layers": list(case.layer_dims),
-        "activations": list(case.activations),
-        "loss": case.loss,
-        "optimizer": case.optimizer,
-        "learning_rate": case.learning_rate,
-        "dtype": case.dtype,
-        "steps": case.steps,
-        "m": case.m,
-        "edge": case.edge,
+        "layers": list(fields.pop("layer_dims")),
+        **{k: list(v) if isinstance(v, tuple) else v for k, v in fields.items() if k != "name"},
         "frameworks": frameworks,
         "skipped": dict(outcome.skipped),
         "costs": outcome.costs,
@@ -96,5 +101,22 @@ def build(outcomes: list[CaseResult], environment: dict, defaults: dict) -> dict
         "worst_headroom": worst,
         "worst_drift": drift,
     }
-    return json_safe({"schema": SCHEMA, "environment": environment, "defaults": defaults, "summary": summary,
-                    "cases": [_case(outcome) for outcome in outcomes]})
+    ran = list(dict.fromkeys(fw for outcome in outcomes for fw in [*outcome.dtypes, *outcome.skipped]))
+    applied = dict.fromkeys(c for outcome in outcomes for ids in outcome.variants.values() for c in ids)
+    return json_safe({
+        "schema": SCHEMA, "environment": environment,
+        "frameworks": {name: _framework(name, defaults.get(name, {})) for name in frameworks.FRAMEWORKS
+                       if name in ran},
+        "defaults": defaults,
+        "conventions": {c: {"title": conventions.get(c).title, "frameworks": list(conventions.get(c).frameworks),
+                            "explanation": conventions.explain(conventions.get(c), defaults)} for c in applied},
+        "edges": {o.case.edge: EDGES[o.case.edge] for o in outcomes if o.case.edge},
+        "summary": summary,
+        "cases": [_case(outcome) for outcome in outcomes]})
+
+
+def _framework(name: str, defaults: dict) -> dict:
+    row = frameworks.get(name)
+    return {"label": row.label, "family": row.family, "keras_backend": row.keras_backend,
+            "version": defaults.get("version"), "backend_version": defaults.get("backend_version"),
+            "applies": row.applies_text}

@@ -10,11 +10,11 @@ import io
 
 import numpy as np
 
+from parity.frameworks import REGISTRY
 from parity.trace import QUANTITIES, STAGES
 
 QUANTITY_ROWS = tuple(q for stage in STAGES for q in QUANTITIES[stage] if q not in ("J", "t"))  # per layer
-STYLES = {"reference": ("black", "-", "o"), "torch": ("tab:orange", "--", "s"), "torch-logits": ("tab:red", ":", "^"),
-          "keras": ("tab:blue", "-.", "x"), "jax": ("tab:green", (0, (5, 1, 1, 1)), "d")}
+STYLES = {"reference": ("black", "-", "o"), **{name: row.style for name, row in REGISTRY.items()}}
 
 
 def _pyplot():

@@ -14,6 +14,8 @@ QUANTITIES = {
                  "is the course's W[l] itself, (n[l], n[l-1]), so z is Z[l] transposed.",
         "keras": "Dense computes z = a @ kernel + bias, also rows-as-samples. Its kernel is W[l] transposed, "
                  "(n[l-1], n[l]); the bias is b[l] flattened to (n[l],).",
+        "jax": "The network is a pure function of its parameters: z = a @ kernel + bias with Dense's layout "
+               "(kernel W[l] transposed), jnp arrays rows-as-samples.",
         "why": "The three compute the same dot products. Only the order of the additions inside the matrix "
                "kernels differs (OpenBLAS for NumPy, MKL for torch, Eigen/oneDNN for TensorFlow), which moves the "
                "last bits; the error is measured against |W||A| + |b|, the size of the terms being added.",
@@ -24,6 +26,8 @@ QUANTITIES = {
                  "nn.Softmax(dim=1) (dim 1 is the class axis when rows are samples), nn.Identity for linear.",
         "keras": "An Activation layer after each Dense (so Z stays visible), or a LeakyReLU(negative_slope) layer; "
                  "softmax runs over the last axis, the class axis.",
+        "jax": "jax.nn.sigmoid, jax.nn.tanh, jax.nn.relu, jax.nn.leaky_relu(negative_slope), "
+               "jax.nn.softmax(axis=-1), the identity for linear.",
         "why": "Each library evaluates exp and tanh to within about an ulp, and every softmax subtracts the "
                "maximum first, so the outputs agree to the rounding of those functions, scaled by g'(Z) times the "
                "error already in Z.",
@@ -38,6 +42,9 @@ QUANTITIES = {
                  "over the last axis per sample (a sum over classes for CCE), then a mean over samples, which is "
                  "the same number. On the TensorFlow backend a sigmoid or softmax output carries its logits and "
                  "the cross-entropies use them.",
+        "jax": "optax.sigmoid_binary_cross_entropy and optax.softmax_cross_entropy on the logits Z[L], "
+               "optax.squared_error on A[L], each averaged with jnp.mean (optax returns per-element or "
+               "per-sample losses and leaves the reduction to the caller).",
         "why": "Same reductions, same logarithms. Whether the log is taken of probabilities or computed from "
                "logits changes only rounding while probabilities stay well inside (0, 1); near 0 and 1 the "
                "frameworks' guards take over (see the explained divergences).",
@@ -46,7 +53,10 @@ QUANTITIES = {
         "equation": "dA[l] = W[l+1]^T dZ[l+1] per example; at the output dA[L] = dL/dA[L] (the loss's own gradient)",
         "torch": "a.retain_grad() before backward(); a.grad is dJ/dA = dA^T / m, since autograd differentiates "
                  "the mean cost.",
-        "keras": "tape.gradient(J, a) inside tf.GradientTape gives the same dJ/dA = dA^T / m.",
+        "keras": "tape.gradient(J, a) inside tf.GradientTape gives the same dJ/dA = dA^T / m; on the torch backend "
+                 "retain_grad() and J.backward(), on the JAX backend the gradient of a zero added to A (below).",
+        "jax": "jax.value_and_grad of J with a zero added to each A[l]: the gradient with respect to that zero is "
+               "dJ/dA = dA^T / m, and adding 0.0 changes no value.",
         "why": "The course puts the 1/m of the mean into dW and db; autograd applies it at the start, in the loss. "
                "Multiplying the framework's gradient by m recovers the per-example dA. With a logits loss there is "
                "no gradient with respect to A[L]: the loss never sees A[L].",
@@ -58,7 +68,10 @@ QUANTITIES = {
                  "BCELoss gives (p - y)/(p(1 - p)) and nn.Sigmoid multiplies by p(1 - p). ReLU's derivative at "
                  "exactly 0 is 0 (threshold_backward); LeakyReLU's is the slope.",
         "keras": "tape.gradient(J, z) = dZ^T / m; on the logits path the fused A - Y. TensorFlow's ReluGrad is 0 at "
-                 "exactly 0 and LeakyReluGrad gives the slope there.",
+                 "exactly 0 and LeakyReluGrad gives the slope there. On the JAX and torch backends the "
+                 "cross-entropies take the clipped probabilities, so dZ[L] is dA[L] times g'(Z[L]).",
+        "jax": "The gradient of a zero added to each Z[l] is dZ^T / m; optax's logits losses give the fused "
+               "A - Y. jax.nn.relu's derivative at exactly 0 is 0.",
         "why": "The fused and the unfused output gradients are equal in exact arithmetic and differ by a few "
                "roundings; the derivative conventions at 0 are the same everywhere (the case with pre-activations "
                "exactly 0 pins them).",
@@ -67,6 +80,7 @@ QUANTITIES = {
         "equation": "dW[l] = (1/m) dZ[l] A[l-1]^T, shape (n[l], n[l-1])",
         "torch": "linear.weight.grad is dW itself: same layout as W, and the 1/m is already in z.grad.",
         "keras": "The kernel's gradient is dW transposed.",
+        "jax": "The kernel's gradient is dW transposed, as in Keras.",
         "why": "A matrix product summed over the m samples, in a different order in each library: the error is "
                "measured against (1/m)|dZ||A|^T.",
     },
@@ -74,6 +88,7 @@ QUANTITIES = {
         "equation": "db[l] = (1/m) sum over columns of dZ[l], shape (n[l], 1) (summed per unit, never over all axes)",
         "torch": "linear.bias.grad, shape (n[l],): db flattened.",
         "keras": "The bias gradient, shape (n[l],).",
+        "jax": "The bias gradient, shape (n[l],).",
         "why": "A sum over the m samples for each unit; the only difference is the order of the additions.",
     },
     "W": {
@@ -83,6 +98,8 @@ QUANTITIES = {
                  "Kingma and Ba), stepping the parameters in place.",
         "keras": "keras.optimizers.SGD (momentum: v <- mu v - lr g, p <- p + v) and keras.optimizers.Adam "
                  "(the epsilon-hat form), applied with optimizer.apply(gradients, variables).",
+        "jax": "optax.sgd (momentum: the trace t <- mu t + g, p <- p - lr t, nesterov=False) and optax.adam "
+               "(Algorithm 1, eps outside the square root, eps_root = 0), applied with optax.apply_updates.",
         "why": "The update is a handful of elementwise operations on numbers that already agree; where a "
                "framework documents a different formula, the reference runs that formula too and the difference "
                "is reported as explained.",
@@ -96,6 +113,8 @@ QUANTITIES["v_dW"] = {
              "loaded with the reference's state before each step and read back after it.",
     "keras": "the optimizer's own variables: momentums (SGD; Keras's velocity -lr v, converted), Adam's momentums "
              "and velocities (the first and second moments), and iterations.",
+    "jax": "optax's state tuples: TraceState.trace (momentum), ScaleByAdamState mu, nu and count, replaced "
+           "with the reference's state before each step (NamedTuple._replace) and read back after it.",
     "why": "Each step starts from the reference's state, so a state the frameworks advance differently, or a "
            "reference state that is wrong, shows at the step where it happens; the moments are a few elementwise "
            "operations on a gradient that already agrees.",
@@ -131,26 +150,35 @@ DRIFT_TEXT = (
 )
 
 
-def quantity_rows() -> list[tuple[str, str, str, str, str]]:
-    """(quantity, equation, PyTorch, Keras, why they agree), in computation order."""
+# The teaching columns: one per parameter-layout family of the registry (parity.frameworks), in this order.
+COLUMNS = {"torch": "PyTorch", "keras": "Keras 3 (TensorFlow, JAX and torch backends)", "jax": "JAX with optax"}
+
+
+def quantity_rows() -> list[tuple[str, str, list[str], str]]:
+    """(quantity, equation, the text of each COLUMNS family, why they agree), in computation order."""
     shown = [q for q in QUANTITIES if q not in ("b", "v_db", "s_dW", "s_db", "t")]  # one row per text
-    return [(q if q != "v_dW" else "v_dW, s_dW, t", QUANTITIES[q]["equation"], QUANTITIES[q]["torch"],
-             QUANTITIES[q]["keras"], QUANTITIES[q]["why"]) for q in shown]
+    return [(q if q != "v_dW" else "v_dW, s_dW, t", QUANTITIES[q]["equation"],
+             [QUANTITIES[q][family] for family in COLUMNS], QUANTITIES[q]["why"]) for q in shown]
 
 
-def defaults_rows(defaults: dict) -> list[tuple[str, str, str]]:
-    """The installed frameworks' defaults that the comparison relies on, side by side."""
-    torch, keras = defaults.get("torch", {}), defaults.get("keras", {})
-    names = [
-        ("adam_epsilon", "Adam epsilon"),
-        ("adam_beta_1", "Adam beta_1"),
-        ("adam_beta_2", "Adam beta_2"),
-        ("leaky_relu_slope", "LeakyReLU layer/module slope"),
-        ("sgd_learning_rate", "SGD default learning rate"),
-        ("epsilon", "Keras fuzz factor (probability clipping)"),
-    ]
-    return [(label, _show(torch.get(key)), _show(keras.get(key))) for key, label in names
-            if key in torch or key in keras]
+DEFAULT_NAMES = {
+    "adam_epsilon": "Adam epsilon",
+    "adam_beta_1": "Adam beta_1",
+    "adam_beta_2": "Adam beta_2",
+    "leaky_relu_slope": "LeakyReLU layer/module slope",
+    "sgd_learning_rate": "SGD default learning rate",
+    "epsilon": "Keras fuzz factor (probability clipping)",
+    "backend": "Keras backend",
+}
+
+
+def defaults_rows(defaults: dict) -> tuple[list[str], list[list[str]]]:
+    """(the frameworks, one row per default) of the installed frameworks' defaults that the comparison relies
+    on, side by side: every framework in ``defaults`` (read at run time), every default one of them has."""
+    frameworks = list(defaults)
+    rows = [[label, *(_show(defaults[f].get(key)) for f in frameworks)] for key, label in DEFAULT_NAMES.items()
+            if any(key in defaults[f] for f in frameworks)]
+    return frameworks, rows
 
 
 def _show(value) -> str:

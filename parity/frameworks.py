@@ -1,0 +1,116 @@
+"""The framework registry: every witness of the reference is one row here plus one adapter module.
+
+Everything that lists frameworks reads this table: the harness, the CLI's ``--framework`` choices, the grid tests
+and their pytest markers, the bench, the side-by-side trainer, the report's tables, plot styles and teaching
+columns, and the environment section. Unknown names raise, with the valid ones.
+
+An adapter module (``parity.implementations.<module>``) provides, for each framework row that names it:
+
+- ``runtime_defaults(framework) -> dict``: the documented defaults the comparison relies on, read from the
+  installed library (its ``version`` included); raises ImportError (with the missing package's ``name``) when
+  the library is not installed, which the harness turns into a skip with that reason;
+- ``run(case, framework, starts) -> Trace``: the case's steps, step s loaded from ``starts[s]`` (parameters and
+  optimizer state, into the framework's own objects), every quantity recorded in the reference layout through
+  ``parity.layout``; with ``starts=None``, free-running from ``initial_params(case)``;
+- ``iterate(case, params, X, Y, framework)``: endless free training, yielding (J, A[L], a params getter);
+- ``COVERAGE``: a name-keyed table of the reference's vocabulary (activations, losses, optimizers) mapped to the
+  framework's own parts, or to ``NotApplicable(reason)``; ``tests/test_registry.py`` fails when a name is missing.
+
+Adding a framework: write the adapter, add a row below (and a teaching entry, ``parity/report/teaching.py``, and
+a pytest marker in ``pyproject.toml`` if it is a new family). Conventions it documents go in
+``parity.conventions``, keyed by the row's name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from parity.case import Case
+
+
+@dataclass(frozen=True)
+class NotApplicable:
+    """A registry name an adapter does not implement, and why."""
+
+    reason: str
+
+
+@dataclass(frozen=True)
+class Framework:
+    name: str  # the registry key: CLI choices, report columns, trace names
+    label: str  # how a reader knows it: "Keras 3 (JAX backend)"
+    family: str  # the parameter layout and teaching column (parity.layout): "torch", "keras" or "jax"
+    module: str  # the adapter, parity.implementations.<module>
+    marker: str  # the pytest marker of its tests
+    packages: tuple[str, ...]  # what must be installed (the environment section reports their versions)
+    keras_backend: str | None = None  # the KERAS_BACKEND its process needs; None: any process
+    applies: Callable[[Case], bool] = field(default=lambda case: True)
+    applies_text: str = "every case"
+    style: tuple = ("tab:gray", "-", "o")  # matplotlib (color, linestyle, marker)
+
+
+def _bce_on_sigmoid(case: Case) -> bool:
+    return case.loss == "binary_crossentropy" and case.activations[-1] == "sigmoid"
+
+
+def _optax_losses(case: Case) -> bool:
+    output = case.activations[-1]
+    return {"binary_crossentropy": output == "sigmoid", "categorical_crossentropy": output == "softmax"}.get(
+        case.loss, True)
+
+
+REGISTRY: dict[str, Framework] = {f.name: f for f in (
+    Framework("torch", "PyTorch", "torch", "torch", "torch", ("torch",), style=("tab:orange", "--", "s")),
+    Framework("torch-logits", "PyTorch (BCEWithLogitsLoss)", "torch", "torch", "torch", ("torch",),
+              applies=_bce_on_sigmoid, applies_text="a sigmoid output trained with binary cross-entropy",
+              style=("tab:red", ":", "^")),
+    Framework("keras", "Keras 3 (TensorFlow backend)", "keras", "keras", "keras", ("keras", "tensorflow"),
+              keras_backend="tensorflow", style=("tab:blue", "-.", "x")),
+    Framework("keras-jax", "Keras 3 (JAX backend)", "keras", "keras", "keras", ("keras", "jax"),
+              keras_backend="jax", style=("tab:cyan", (0, (3, 1)), "v")),
+    Framework("keras-torch", "Keras 3 (PyTorch backend)", "keras", "keras", "keras", ("keras", "torch"),
+              keras_backend="torch", style=("tab:purple", (0, (1, 1)), "P")),
+    Framework("jax", "JAX (with optax)", "jax", "jax", "jax", ("jax", "jaxlib", "optax"),
+              applies=_optax_losses, applies_text="cross-entropy with its matching output (optax takes logits)",
+              style=("tab:green", (0, (5, 1, 1, 1)), "d")),
+)}
+
+FRAMEWORKS: tuple[str, ...] = tuple(REGISTRY)
+FAMILIES: tuple[str, ...] = tuple(dict.fromkeys(f.family for f in REGISTRY.values()))
+
+
+def get(name: str) -> Framework:
+    """The registry row of ``name``; unknown names raise with the valid ones."""
+    if name not in REGISTRY:
+        raise ValueError(f"unknown framework {name!r}; valid names: {', '.join(FRAMEWORKS)}")
+    return REGISTRY[name]
+
+
+def framework_applies(case: Case, name: str) -> bool:
+    """Whether ``name`` can run ``case`` at all (torch-logits needs a sigmoid BCE output, optax's cross-entropies
+    take logits); see each row's ``applies_text``."""
+    return get(name).applies(case)
+
+
+def check_names(names) -> list[str]:
+    """``names`` as a list, each checked against the registry."""
+    return [get(name).name for name in names]
+
+
+def lookup(table: dict, name: str, what: str, framework: str):
+    """``table[name]`` from an adapter's COVERAGE: an unknown name, or one the framework declares it does not
+    implement, raises with the valid names or the reason."""
+    if name not in table:
+        raise ValueError(f"{framework} has no {what} {name!r}; valid names: {', '.join(sorted(table))}")
+    entry = table[name]
+    if isinstance(entry, NotApplicable):
+        raise ValueError(f"{framework} does not implement the {what} {name!r}: {entry.reason}")
+    return entry
+
+
+def split_activation(name: str) -> tuple[str, float | None]:
+    """("leaky_relu", 0.2) for "leaky_relu(0.2)"; (name, None) for a bare registry name."""
+    if name.startswith("leaky_relu("):
+        return "leaky_relu", float(name[len("leaky_relu("):-1])
+    return name, None
