@@ -31,7 +31,7 @@ import numpy as np
 
 import reference
 from parity.case import Case, batch
-from parity.compare import Result, compare, first_divergence, measure, verdict
+from parity.compare import Result, compare, first_divergence, measure
 from parity.conventions import TEXTBOOK
 from parity.harness import reference_trace
 from parity.tolerance import parity_ulps
@@ -287,7 +287,7 @@ def _candidates(case: Case, textbook: Trace, key: Key) -> dict[str, np.ndarray]:
     return out
 
 
-def diagnose(case: Case, textbook: Trace, scales: dict, learner: Trace, first: Result) -> Diagnosis | None:
+def diagnose(case: Case, textbook: Trace, textbook_E: dict, learner: Trace, first: Result) -> Diagnosis | None:
     """The mistake whose fingerprint the learner's first diverging quantity matches, if any."""
     key = first.key
     actual = np.asarray(learner.values[key], dtype=np.float64)
@@ -297,7 +297,7 @@ def diagnose(case: Case, textbook: Trace, scales: dict, learner: Trace, first: R
         if actual.shape != candidate.shape and actual.size == 1:
             shaped = np.full(candidate.shape, actual.item())  # e.g. db as one number: np.sum(dZ) / m
         # one error scale for the whole quantity: candidates differ from the truth by factors like m or a sign
-        scale = np.full(candidate.shape, float(np.max(scales[key])))
+        scale = np.full(candidate.shape, float(np.max(textbook_E[key])))
         if measure(shaped, candidate, scale, case.dtype).ulps <= budget:
             return MISTAKES[mistake]
     return None
@@ -307,11 +307,11 @@ def check(path, learning_rate: float = 0.1, steps: int = 3, m: int = 32, framewo
     path = Path(path)
     module = load_learner(path)
     case = learner_case(module, path, learning_rate, steps, m)
-    textbook, scales = reference_trace(case, TEXTBOOK)
+    textbook, textbook_E = reference_trace(case, TEXTBOOK)
     learner = learner_trace(module, path, case, textbook.starts)
-    results = compare(case, "learner", learner, textbook, scales, TEXTBOOK)
+    results = compare(case, "learner", learner, textbook, textbook_E, TEXTBOOK)
     first = first_divergence(results)
-    diagnosis = diagnose(case, textbook, scales, learner, first) if first else None
+    diagnosis = diagnose(case, textbook, textbook_E, learner, first) if first else None
     certification = {}
     if frameworks:
         from parity.harness import run_case
@@ -321,7 +321,7 @@ def check(path, learning_rate: float = 0.1, steps: int = 3, m: int = 32, framewo
             if framework in outcome.skipped:
                 certification[framework] = f"skipped: {outcome.skipped[framework]}"
             else:
-                certification[framework] = verdict(r for r in outcome.results if r.framework == framework)
+                certification[framework] = outcome.verdict(framework)
     return CheckResult(str(path), case, results, first, diagnosis, certification)
 
 

@@ -23,7 +23,6 @@ import numpy as np
 import reference
 from parity import data
 from parity.case import OPTIMIZERS
-from parity.compare import verdict
 from parity.environment import configure
 from parity.frameworks import FRAMEWORKS, check_names
 from parity.side_by_side import IMPLEMENTATIONS, train_side_by_side
@@ -375,7 +374,7 @@ def _cases_for_data(cases, source: str):
 
 
 def _status(outcome, framework: str) -> str:
-    return verdict(r for r in outcome.results if r.framework == framework)
+    return outcome.verdict(framework)
 
 
 def _check_writable(out: Path) -> None:

@@ -3,7 +3,7 @@
 Each quantity is measured against the textbook reference, and, where a convention applies, against the
 reference variant that follows the framework's documented formula (``parity.conventions``):
 
-    pass       within budget * eps * S of the textbook (elementwise), and of the variant where there is one
+    pass       within budget * eps * E of the textbook (elementwise), and of the variant where there is one
     explained  within tolerance of the framework's documented variant but not of the textbook: the divergence
                is the documented one, and its measured size equals the predicted |variant - textbook|
     fail       outside the tolerance of what the framework documents (the variant where there is one,
@@ -18,9 +18,9 @@ exactly 0 with a tolerance of exactly 0 (a dead unit's gradient, Adam's count t)
 
 Errors are reported in the units people quote: ``max_abs`` (largest |difference|), ``max_rel`` (largest
 |difference| over the largest |reference| element of the quantity), and ``ulps`` (largest |difference| in
-units of eps * S, the rounding scale of the computation, see ``parity.magnitude``), with the index of the
+units of eps * E, the error scale of the computation, see ``parity.error_scale``), with the index of the
 worst element. ``atol`` is the largest absolute error the tolerance allows on any element and ``rtol`` the
-allowed error as a fraction of S (budget * eps).
+allowed error as a fraction of E (budget * eps).
 """
 
 from __future__ import annotations
@@ -47,9 +47,9 @@ class Measure:
     mismatched: int = 0  # elements beyond the tolerance
 
 
-def measure(actual, expected, S, dtype, budget: float | None = None) -> Measure:
-    """How far ``actual`` is from ``expected``, elementwise, with S the magnitude of ``expected``'s computation;
-    with ``budget`` (in ulps of S), the count of elements beyond it."""
+def measure(actual, expected, E, dtype, budget: float | None = None) -> Measure:
+    """How far ``actual`` is from ``expected``, elementwise, with E the error scale of ``expected``'s computation;
+    with ``budget`` (in ulps of E), the count of elements beyond it."""
     actual, expected = np.asarray(actual, dtype=np.float64), np.asarray(expected, dtype=np.float64)
     if actual.shape != expected.shape:
         return Measure(float("inf"), float("inf"), float("inf"), [],
@@ -58,8 +58,8 @@ def measure(actual, expected, S, dtype, budget: float | None = None) -> Measure:
         same = (actual == expected) | (np.isnan(actual) & np.isnan(expected))
         error = np.where(same, 0.0, np.abs(actual - expected))
         error = np.where(np.isnan(error), np.inf, error)
-        # the underflow floor, in ulps of S, is added to every element's scale (parity.tolerance)
-        scale = np.finfo(np.dtype(dtype)).eps * np.asarray(S, dtype=np.float64) + underflow_floor(dtype) / (
+        # the underflow floor, in ulps of E, is added to every element's scale (parity.tolerance)
+        scale = np.finfo(np.dtype(dtype)).eps * np.asarray(E, dtype=np.float64) + underflow_floor(dtype) / (
             budget or parity_ulps(dtype))
         in_ulps = np.where(error == 0, 0.0, error / scale)
         largest = np.max(np.abs(expected[np.isfinite(expected)]), initial=0.0)
@@ -71,11 +71,11 @@ def measure(actual, expected, S, dtype, budget: float | None = None) -> Measure:
                    mismatched=mismatched)
 
 
-def tolerance_ratio(expected, S, dtype, budget: float) -> float:
+def tolerance_ratio(expected, E, dtype, budget: float) -> float:
     """min over non-zero elements of tolerance / |value| (see the module docstring): 1 or more is uninformative."""
     x = np.abs(np.asarray(expected, dtype=np.float64))
     with np.errstate(over="ignore", invalid="ignore"):
-        rounding = np.broadcast_to(budget * np.finfo(np.dtype(dtype)).eps * np.asarray(S, dtype=np.float64), x.shape)
+        rounding = np.broadcast_to(budget * np.finfo(np.dtype(dtype)).eps * np.asarray(E, dtype=np.float64), x.shape)
         tol = rounding + underflow_floor(dtype)
     finite = np.isfinite(x) & np.isfinite(tol)
     nonzero = finite & (x > 0)
@@ -84,14 +84,14 @@ def tolerance_ratio(expected, S, dtype, budget: float) -> float:
     return float(np.min(tol[nonzero] / x[nonzero]))
 
 
-def _fails_only_where_not_finite(actual, expected, S, dtype, budget) -> bool:
+def _fails_only_where_not_finite(actual, expected, E, dtype, budget) -> bool:
     """Whether every element beyond tolerance is one where ``expected`` is inf or NaN."""
     expected = np.asarray(expected, dtype=np.float64)
     bad = ~np.isfinite(expected)
     if not bad.any() or np.shape(actual) != expected.shape:
         return False
     kept = np.where(bad, 0.0, np.asarray(actual, dtype=np.float64))
-    return measure(kept, np.where(bad, 0.0, expected), np.where(bad, 0.0, S), dtype).ulps <= budget
+    return measure(kept, np.where(bad, 0.0, expected), np.where(bad, 0.0, E), dtype).ulps <= budget
 
 
 def _values_at(m: Measure, actual, expected) -> dict:
@@ -125,7 +125,7 @@ class Result:
     atol: float
     rtol: float
     status: str
-    budget_ulps: float  # the tolerance, in ulps of the computation's magnitude
+    budget_ulps: float  # the tolerance, in ulps of the error scale E
     headroom: float  # ulps (from the variant, if any) / budget: the fraction of the tolerance used
     explanation: str | None = None
     conventions: list[str] = field(default_factory=list)
@@ -151,10 +151,10 @@ def compare(
     framework: str,
     actual: Trace,
     textbook: Trace,
-    textbook_S: dict[Key, np.ndarray],
+    textbook_E: dict[Key, np.ndarray],
     variant: Variant,
     variant_trace: Trace | None = None,
-    variant_S: dict[Key, np.ndarray] | None = None,
+    variant_E: dict[Key, np.ndarray] | None = None,
 ) -> list[Result]:
     """One ``Result`` per quantity both traces hold, in computation order."""
     budget = parity_ulps(case.dtype)
@@ -164,23 +164,23 @@ def compare(
     for key in computation_order(case.L, case.steps):
         if key not in actual.values or key not in textbook.values:
             continue
-        m = measure(actual.values[key], textbook.values[key], textbook_S[key], case.dtype, budget)
+        m = measure(actual.values[key], textbook.values[key], textbook_E[key], case.dtype, budget)
         status, extra = ("pass" if m.ulps <= budget else "fail"), {}
-        ratio = tolerance_ratio(textbook.values[key], textbook_S[key], case.dtype, budget)
+        ratio = tolerance_ratio(textbook.values[key], textbook_E[key], case.dtype, budget)
         judged_by = m  # the expectation the verdict rests on: the variant where there is one
         if variant_trace is not None and key in variant_trace.values:
             # The framework's documented formula is the expectation; the textbook only decides whether the
             # difference is worth explaining.
-            mv = measure(actual.values[key], variant_trace.values[key], variant_S[key], case.dtype, budget)
+            mv = measure(actual.values[key], variant_trace.values[key], variant_E[key], case.dtype, budget)
             judged_by = mv
             extra["variant_ulps"] = mv.ulps
-            variant_ratio = tolerance_ratio(variant_trace.values[key], variant_S[key], case.dtype, budget)
+            variant_ratio = tolerance_ratio(variant_trace.values[key], variant_E[key], case.dtype, budget)
             if mv.ulps > budget:
                 status = "fail"
             elif status == "fail":
                 status = "explained"
                 ratio = variant_ratio
-                predicted = measure(variant_trace.values[key], textbook.values[key], textbook_S[key], case.dtype)
+                predicted = measure(variant_trace.values[key], textbook.values[key], textbook_E[key], case.dtype)
                 extra["predicted_max_abs"] = predicted.max_abs
                 extra["conventions"] = list(variant.conventions)
                 extra["explanation"] = " ".join(conventions.get(c).title + "." for c in variant.conventions)
@@ -190,14 +190,14 @@ def compare(
             status = "uninformative"
         expected = variant_trace.values[key] if judged_by is not m else textbook.values[key]
         if status == "fail" and _fails_only_where_not_finite(actual.values[key], expected,
-                                                              (variant_S if judged_by is not m else textbook_S)[key],
+                                                              (variant_E if judged_by is not m else textbook_E)[key],
                                                               case.dtype, budget):
             # the reference itself left the dtype's range there (a log of a probability rounded to 1): it cannot
             # judge the framework's finite value, which is not a pass either
             status = "uninformative"
             extra["note"] = "the reference's value is not finite where the framework's is"
         with np.errstate(over="ignore", invalid="ignore"):
-            atol = float(np.nanmax(np.asarray(textbook_S[key], dtype=np.float64), initial=0.0) * rtol)
+            atol = float(np.nanmax(np.asarray(textbook_E[key], dtype=np.float64), initial=0.0) * rtol)
         results.append(Result(
             case=case.name, framework=framework, step=key.step, stage=key.stage, layer=key.layer,
             quantity=key.quantity, max_abs=m.max_abs, max_rel=m.max_rel, ulps=m.ulps, worst_index=m.worst_index,

@@ -26,10 +26,6 @@ class Dataset:
     def m(self) -> int:
         return self.X.shape[1]
 
-    def astype(self, dtype) -> Dataset:
-        return Dataset(self.name, self.X.astype(dtype), self.Y.astype(dtype))
-
-
 def planar(m: int = 400, seed: int = 1) -> Dataset:
     """A two-class "flower" in the plane: petals of alternating classes, not linearly separable.
 
@@ -97,14 +93,12 @@ class Split:
         return Split(pick(self.train, train, "train part"), pick(self.train, test, "held-out part"))
 
 
-def load(name: str, seed: int | None = None) -> Dataset:
+def load(name: str) -> Dataset:
     """A built-in data set by name (``BUILTIN``)."""
     if name not in BUILTIN:
         raise ValueError(f"unknown data set {name!r}; built-in data sets: {', '.join(BUILTIN)}, "
                          f"or a path to MNIST files")
-    if name == "digits":
-        return digits()
-    return BUILTIN[name]() if seed is None else BUILTIN[name](seed=seed)
+    return BUILTIN[name]()
 
 
 def load_source(source: str) -> Split:

@@ -144,6 +144,8 @@ def describe() -> dict:
 
     import numpy as np
 
+    from parity.frameworks import REGISTRY
+
     blas = np.show_config(mode="dicts").get("Build Dependencies", {}).get("blas", {})
     env = {
         "python": platform.python_version(),
@@ -152,12 +154,9 @@ def describe() -> dict:
         "cpu_count": os.cpu_count(),
         "numpy": np.__version__,
         "blas": f"{blas.get('name', 'unknown')} {blas.get('version', '')}".strip(),
-        "torch": _version("torch"),
-        "tensorflow": _version("tensorflow-cpu") or _version("tensorflow"),
-        "keras": _version("keras"),
-        "jax": _version("jax"),
-        "jaxlib": _version("jaxlib"),
-        "optax": _version("optax"),
+        # every package a registry row needs (tensorflow installs as tensorflow-cpu from the registry here)
+        **{package: _version(package) or _version(f"{package}-cpu")
+           for package in dict.fromkeys(p for row in REGISTRY.values() for p in row.packages)},
         "threads": _configured_threads,
         "flags": {
             "KERAS_BACKEND": os.environ.get("KERAS_BACKEND"),

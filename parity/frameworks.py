@@ -93,6 +93,12 @@ def framework_applies(case: Case, name: str) -> bool:
     return get(name).applies(case)
 
 
+def in_process(name: str) -> bool:
+    """Whether the main process can run ``name`` itself (it runs Keras on TensorFlow); the others run in a
+    ``parity.worker`` process, which answers whole runs, not a stream of training steps."""
+    return get(name).keras_backend in (None, "tensorflow")
+
+
 def check_names(names) -> list[str]:
     """``names`` as a list, each checked against the registry."""
     return [get(name).name for name in names]

@@ -20,11 +20,11 @@ import numpy as np
 
 from parity import conventions, environment, frameworks, worker
 from parity.case import Case, batch, initial_params
-from parity.compare import Result, compare, first_divergence
+from parity.compare import Result, compare, first_divergence, verdict
 from parity.conventions import TEXTBOOK
+from parity.error_scale import error_scales
 from parity.frameworks import FRAMEWORKS, framework_applies
 from parity.implementations import reference as reference_implementation
-from parity.magnitude import magnitudes
 from parity.trace import Key, Trace
 
 
@@ -43,10 +43,14 @@ class CaseResult:
     def first_divergence(self) -> Result | None:
         return first_divergence(self.results)
 
+    def verdict(self, framework: str) -> str:
+        """``framework``'s verdict for the case (``parity.compare.verdict``: its worst result's status)."""
+        return verdict(r for r in self.results if r.framework == framework)
+
     @property
     def passed(self) -> bool:
         """No comparison failed and every one was informative."""
-        return all(r.status in ("pass", "explained") for r in self.results)
+        return verdict(self.results) in ("pass", "explained")
 
 
 def _module(framework: str):
@@ -79,14 +83,14 @@ def reference_trace(case: Case, variant, starts=None) -> tuple[Trace, dict]:
     E of each quantity."""
     trace = reference_implementation.run(case, variant, starts)
     activations = reference_implementation.activations_for(case, variant)
-    return trace, magnitudes(case, variant, trace, activations)
+    return trace, error_scales(case, variant, trace, activations)
 
 
 def run_case(case: Case, frameworks=FRAMEWORKS, drift: bool = True) -> CaseResult:
     """Run ``case`` in the reference and in each applicable framework; compare each with the reference,
     step-locally, and (unless ``drift=False``) measure each framework's free-running drift."""
     result = CaseResult(case)
-    textbook, textbook_S = reference_trace(case, TEXTBOOK)
+    textbook, textbook_E = reference_trace(case, TEXTBOOK)
     result.costs["reference"] = _costs(textbook, case)
     for framework in frameworks:
         _module(framework)  # an unknown name fails here, before anything runs
@@ -102,10 +106,10 @@ def run_case(case: Case, frameworks=FRAMEWORKS, drift: bool = True) -> CaseResul
             continue
         actual = framework_trace(case, framework, textbook.starts)
         variant = conventions.variant_for(case, framework, defaults)
-        variant_trace = variant_S = None
+        variant_trace = variant_E = None
         if variant.conventions:
-            variant_trace, variant_S = reference_trace(case, variant, textbook.starts)
-        result.results += compare(case, framework, actual, textbook, textbook_S, variant, variant_trace, variant_S)
+            variant_trace, variant_E = reference_trace(case, variant, textbook.starts)
+        result.results += compare(case, framework, actual, textbook, textbook_E, variant, variant_trace, variant_E)
         result.dtypes[framework] = actual.dtypes
         result.variants[framework] = list(variant.conventions)
         if drift:

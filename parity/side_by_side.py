@@ -18,9 +18,12 @@ from typing import TextIO
 import reference
 from parity.case import Case
 from parity.data import Split
+from parity.frameworks import FRAMEWORKS, framework_applies, in_process
+from parity.frameworks import get as get_framework
 from parity.harness import relative_drift
 
-IMPLEMENTATIONS = ("reference", "torch", "keras")
+# the reference and every framework this process runs itself (parity.frameworks.in_process)
+IMPLEMENTATIONS = ("reference", *(name for name in FRAMEWORKS if in_process(name)))
 
 
 @dataclass
@@ -60,12 +63,15 @@ def _iterators(spec: Case, params: dict, X, Y, implementations, skipped: dict):
             steps = reference.iterate(params, X, Y, list(spec.activations), loss, optimizer)
             iterators[name] = ((s.cost, s.AL, (lambda p=s.params: p)) for s in steps)
             continue
+        if not framework_applies(spec, name):
+            skipped[name] = f"it applies to {get_framework(name).applies_text} only"
+            continue
         try:
             runtime_defaults(name)
         except ImportError as error:
             skipped[name] = f"{error.name or name} is not installed"
             continue
-        module = importlib.import_module(f"parity.implementations.{name}")
+        module = importlib.import_module(f"parity.implementations.{get_framework(name).module}")
         iterators[name] = module.iterate(spec, params, X, Y, name)
     return iterators
 

@@ -38,9 +38,9 @@ EQUIVALENT_FORMS_ULPS = 10
 SAMPLE_STD_RELATIVE = 0.01
 
 # Parity between implementations (parity.compare). An error is measured in ulps of the computation's
-# magnitude S (parity.magnitude): |framework - reference| / (eps * S), elementwise, S being the same computation
+# error scale E (parity.error_scale): |framework - reference| / (eps * E), elementwise, E being the same computation
 # carried out on absolute values with the error inflow of every input added. First-order error analysis bounds
-# each quantity's error by a small multiple of eps * S (about one rounding per operation on the path, and
+# each quantity's error by a small multiple of eps * E (about one rounding per operation on the path, and
 # rounding errors that partly cancel, Higham ch. 2-3). Measured over the whole grid against torch 2.13 and
 # Keras 3.15 on x86 (OpenBLAS, MKL, oneDNN), each framework against the formula it documents: at most 2.9 ulps
 # (headroom 0.18) in float32 and 1.9 ulps in float64, single steps and 20-step Adam trajectories alike.
@@ -51,7 +51,7 @@ PARITY_ULPS = {"float32": 16, "float64": 16}
 
 
 def parity_ulps(dtype) -> float:
-    """The budget, in ulps of the computation's magnitude, for comparing two implementations in ``dtype``."""
+    """The budget, in ulps of the error scale E, for comparing two implementations in ``dtype``."""
     return PARITY_ULPS[np.dtype(dtype).name]
 
 
@@ -64,9 +64,9 @@ def ulps(dtype, count: float) -> float:
 
 # An explained divergence's predicted size (variant - textbook) against its measured size (framework - textbook),
 # as a relative tolerance ulps(dtype, count). By the triangle inequality the two differ by at most
-# max |framework - variant|, which the comparison bounds by PARITY_ULPS ulps of the computation's magnitude S;
-# relative to the divergence D that is 16 eps S / D. At the saturated sigmoid S / D is about 1.1 (dZ[2] = 0.9 of
-# itself); in the clamped BCE cost S is the size of the log terms (~110) against D ~ 6.8, so S / D ~ 16. 20 x 16 =
+# max |framework - variant|, which the comparison bounds by PARITY_ULPS ulps of the error scale E;
+# relative to the divergence D that is 16 eps E / D. At the saturated sigmoid E / D is about 1.1 (dZ[2] = 0.9 of
+# itself); in the clamped BCE cost E is the size of the log terms (~110) against D ~ 6.8, so E / D ~ 16. 20 x 16 =
 # 320 ulps covers both: 3.8e-5 relative in float32, 7.1e-14 in float64. Measured (torch 2.13): at most 2.0e-8
 # (float32, dW[2]; 0.17 ulps) and 0 in float64. A wrong guard (another floor or clamp) moves the prediction by
 # order 1.

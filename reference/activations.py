@@ -89,13 +89,13 @@ def softmax_backward(dA: np.ndarray, Z: np.ndarray) -> np.ndarray:
     return A * (dA - (dA * A).sum(axis=0, keepdims=True))
 
 
-def linear(Z: np.ndarray) -> np.ndarray:
-    """A = Z (a copy, so that A never aliases the cached Z)."""
+def identity(Z: np.ndarray) -> np.ndarray:
+    """The "linear" activation, A = Z (a copy, so that A never aliases the cached Z)."""
     return Z.copy()
 
 
-def linear_backward(dA: np.ndarray, Z: np.ndarray) -> np.ndarray:
-    """dZ = dA."""
+def identity_backward(dA: np.ndarray, Z: np.ndarray) -> np.ndarray:
+    """dZ = dA (``network.linear_backward`` is the other thing: the linear part Z = W A + b of a layer)."""
     return dA.copy()
 
 
@@ -115,7 +115,7 @@ ACTIVATIONS: dict[str, tuple[Callable, Callable]] = {
     "relu": (relu, relu_backward),
     "leaky_relu": (leaky_relu, leaky_relu_backward),
     "softmax": (softmax, softmax_backward),
-    "linear": (linear, linear_backward),
+    "linear": (identity, identity_backward),
 }
 
 _LEAKY_WITH_SLOPE = re.compile(r"^leaky_relu\(\s*([^()]+?)\s*\)$")

@@ -65,11 +65,12 @@ def test_train_side_by_side_prints_and_writes_every_format(tmp_path, capsys):
     assert [line.split()[1] for line in progress] == ["10/30", "20/30", "30/30"]
     assert "cost: reference" in progress[0] and "torch" in progress[0] and "keras" in progress[0]
     finals = [line for line in out.splitlines() if line.startswith("final ")]
-    assert [line.split()[1].rstrip(":") for line in finals] == ["reference", "torch", "keras"]
+    trained = ["reference", "torch", "torch-logits", "keras", "jax"]  # every framework this process runs
+    assert [line.split()[1].rstrip(":") for line in finals] == trained
     document = json.loads((tmp_path / "train.json").read_text())
     assert document["schema"] == "nn-parity/train/v1"
     runs = document["runs"]
-    assert set(runs) == {"reference", "torch", "keras"} and len(runs["torch"]["cost"]) == 30
+    assert set(runs) == set(trained) and len(runs["torch"]["cost"]) == 30
     # identical weights, same data, same formulas: float64 trajectories stay within a few ulps of each other
     drift = ulps(np.float64, FLOAT64_TRAINING_DRIFT_ULPS)
     assert max(runs["torch"]["drift"]) < drift and max(runs["keras"]["drift"]) < drift
@@ -93,7 +94,8 @@ def test_train_reports_a_bad_layer_spec_in_one_line(capsys):
 @pytest.mark.parametrize("argv, message", [
     (["--data", "cifar"], "unknown data 'cifar'"),
     (["--learning-rate", "-1", "--implementations", "reference"], "learning_rate must be finite and > 0"),
-    (["--implementations", "jax"], "unknown implementation 'jax'; valid names: reference, torch, keras"),
+    (["--implementations", "mxnet"],
+     "unknown implementation 'mxnet'; valid names: reference, torch, torch-logits, keras, jax"),
     (["--activations", "tanh,swish", "--implementations", "reference"], "unknown activation 'swish'"),
 ], ids=["unknown-data", "negative-rate", "unknown-implementation", "unknown-activation"])
 def test_train_bad_input_exits_2_without_traceback(argv, message, capsys):

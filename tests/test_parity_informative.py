@@ -66,12 +66,12 @@ def test_the_tolerance_ratio_of_exact_zeros():
 
 def test_an_uninformative_comparison_fails_the_case_and_the_report(monkeypatch, tmp_path, capsys):
     pytest.importorskip("torch")
-    real = harness.magnitudes
+    real = harness.error_scales
 
     def wide(case, variant, trace, activations):
         return {k: v * 1e20 if k.quantity == "db" else v for k, v in real(case, variant, trace, activations).items()}
 
-    monkeypatch.setattr(harness, "magnitudes", wide)
+    monkeypatch.setattr(harness, "error_scales", wide)
     outcome = run_case(CASES["sgd-1steps-float64"], ["torch"], drift=False)
     assert not outcome.passed and outcome.first_divergence is None
     assert "could not have failed (uninformative)" in failure_message(outcome)

@@ -162,11 +162,11 @@ EDITS = [
 def test_one_quantity_edited_late_in_a_real_torch_trace_fails_exactly_there(dtype, what, key, edit):
     pytest.importorskip("torch")
     case = CASES[f"adam-8steps-{dtype}"]
-    textbook, textbook_S = reference_trace(case, conventions.TEXTBOOK)
+    textbook, textbook_E = reference_trace(case, conventions.TEXTBOOK)
     actual = framework_trace(case, "torch", textbook.starts)
     variant = conventions.variant_for(case, "torch", runtime_defaults("torch"))
-    before = compare(case, "torch", actual, textbook, textbook_S, variant)
+    before = compare(case, "torch", actual, textbook, textbook_E, variant)
     assert all(r.status == "pass" for r in before)
     actual.values[key] = edit(actual.values[key])
-    failed = [r.key for r in compare(case, "torch", actual, textbook, textbook_S, variant) if r.status == "fail"]
+    failed = [r.key for r in compare(case, "torch", actual, textbook, textbook_E, variant) if r.status == "fail"]
     assert failed == [key], f"{what}: failed at {failed}"

@@ -11,7 +11,7 @@ import pytest
 
 import reference
 from parity import case as case_module
-from parity import frameworks, magnitude
+from parity import error_scale, frameworks
 from parity.frameworks import REGISTRY, NotApplicable, lookup
 from parity.report import figures, teaching
 
@@ -54,9 +54,9 @@ def test_an_unknown_or_inapplicable_name_raises_with_the_valid_names_or_the_reas
 def test_the_error_model_raises_on_an_activation_or_loss_it_does_not_know():
     Z = np.zeros((2, 2))
     with pytest.raises(ValueError, match="no error model for the activation 'swish'"):
-        magnitude._g_prime("swish", Z, Z)
+        error_scale._g_prime("swish", Z, Z)
     with pytest.raises(ValueError, match="no error model for the loss 'hinge'"):
-        magnitude._loss_gradient_error("hinge", Z + 0.5, Z, Z)
+        error_scale._loss_gradient_error("hinge", Z + 0.5, Z, Z)
 
 
 def test_every_row_has_a_declared_marker_a_teaching_column_and_its_own_plot_style():

@@ -39,7 +39,6 @@ import math
 
 from parity import conventions, frameworks
 from parity.case import EDGES
-from parity.compare import verdict
 from parity.harness import CaseResult
 
 SCHEMA = "nn-parity/report/v3"
@@ -60,7 +59,7 @@ def _case(outcome: CaseResult) -> dict:
     case = outcome.case
     frameworks = {}
     for framework, dtypes in outcome.dtypes.items():
-        status = verdict(r for r in outcome.results if r.framework == framework)
+        status = outcome.verdict(framework)
         frameworks[framework] = {"status": status, "dtypes": dtypes, "conventions": outcome.variants[framework]}
     first = outcome.first_divergence
     fields = case.to_dict()

@@ -128,7 +128,7 @@ TOLERANCE_TEXT = (
     "tight at the last step as at the first. A rounding error is proportional to the size of the terms that "
     "produced a number, not to the number: 0.3 - 0.2999 is off by about eps x 0.3, not eps x 0.0001. So each "
     "quantity of a step gets an error scale E, the same computation carried out on absolute values plus the error "
-    "flowing in from earlier results of that step (first-order forward error analysis, parity/magnitude.py). An "
+    "flowing in from earlier results of that step (first-order forward error analysis, parity/error_scale.py). An "
     "error is reported in ulps of that scale: |framework - reference| / (eps x E), eps being the dtype's machine "
     "epsilon. The tolerance is {budget} such ulps; a correct framework measures a few, a formula slip a million or "
     "more. A comparison whose tolerance is so wide that zeros in place of the quantity would pass is not a pass but "

@@ -151,7 +151,7 @@ _FUSED_SCALE = {"binary_crossentropy": lambda n: 1 / n, "categorical_crossentrop
                 "mse": lambda n: 2 / n}
 
 
-def magnitudes(case: Case, variant: Variant, trace: Trace, activations: list[str]) -> dict[Key, np.ndarray]:
+def error_scales(case: Case, variant: Variant, trace: Trace, activations: list[str]) -> dict[Key, np.ndarray]:
     """E(Q) for every quantity Q of ``trace`` (the reference run of ``case`` in ``variant``), in float64, each step
     from the state ``trace.starts`` says it started from."""
     X, Y = np.asarray(trace.X, dtype=np.float64), np.asarray(trace.Y, dtype=np.float64)
