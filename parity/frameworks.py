@@ -77,7 +77,6 @@ REGISTRY: dict[str, Framework] = {f.name: f for f in (
 )}
 
 FRAMEWORKS: tuple[str, ...] = tuple(REGISTRY)
-FAMILIES: tuple[str, ...] = tuple(dict.fromkeys(f.family for f in REGISTRY.values()))
 
 
 def get(name: str) -> Framework:
