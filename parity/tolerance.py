@@ -50,6 +50,21 @@ SAMPLE_STD_RELATIVE = 0.01
 PARITY_ULPS = {"float32": 16, "float64": 16}
 
 
+# The learner's checker (parity.learner.checker) tells wrong math from different rounding. A learner computes the
+# same formulas differently from the reference: tanh from exponentials ((e^z - e^-z) / (e^z + e^-z) cancels
+# in its numerator, losing log10(1/|z|) digits near z = 0), an unshifted softmax, 1/m applied to dZ before the
+# product rather than after it, np.sum instead of a matrix product. Such a rewrite changes the roundings, not
+# the formula, and its error is bounded by the error scale E of the quantity times the rewrite's condition
+# number, which for these rewrites on the checker's data (float64, |Z| of order 1, one unit at Z = 0 exactly)
+# stays far below 10^6. So a difference within 10^6 ulps of the quantity's largest error scale, i.e. 2.2e-10
+# of it in float64, is rounding. Measured on the corpus of correct learner files in examples/learners
+# (tests/test_learners.py): at most 24 ulps (A[1] of tanh from exponentials); every other rewrite there stays
+# within the parity tolerance of 16. A mistake of ordinary size (a factor m, a sign, a
+# transpose, a wrong derivative, one unit's ReLU'(0)) is a relative error of order 1, about 10^15 ulps, nine
+# orders above the bound.
+LEARNER_ROUNDING_ULPS = 1e6
+
+
 def parity_ulps(dtype) -> float:
     """The budget, in ulps of the error scale E, for comparing two implementations in ``dtype``."""
     return PARITY_ULPS[np.dtype(dtype).name]

@@ -5,13 +5,13 @@ from pathlib import Path
 
 import pytest
 
-from parity import check
 from parity.cli import main
+from parity.learner import checker as check
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
 BUGGY = {
-    "buggy_db_all_axes.py": ("db2 at step 0", "db summed over all axes instead of per unit"),
+    "buggy_db_all_axes.py": ("db2 at step 0", "db is a single number (dZ summed over all axes)"),
     "buggy_missing_m.py": ("dW2 at step 0", "1/m missing"),
     "buggy_one_over_m_twice.py": ("dZ2 at step 0", "1/m applied twice"),
     "buggy_missing_transpose.py": ("dA1 at step 0", "missing transpose of W in the backward pass"),
@@ -53,22 +53,23 @@ def test_json_output_names_the_first_divergence_and_its_diagnosis(capsys):
     assert document["passed"] is False
     first = document["first_divergence"]
     assert (first["step"], first["stage"], first["layer"], first["quantity"]) == (0, "backward", 2, "db")
-    assert first["diagnosis"]["mistake"] == "db summed over all axes instead of per unit"
+    assert first["diagnosis"]["mistake"] == "db is a single number (dZ summed over all axes)"
     assert "axis=1, keepdims=True" in first["diagnosis"]["fix"]
 
 
 @pytest.mark.parametrize("source, message", [
     ("LAYERS = [2, 1]\ndef forward_prop(:\n", "bad.py line 2: syntax error"),
     ("LAYERS = [2, 1]\nACTIVATIONS = ['sigmoid']\nLOSS = 'binary_crossentropy'\n",
-     "bad.py does not define forward_prop, backward_prop, update_params"),
-    ("raise RuntimeError('boom')\n", "importing bad.py raised RuntimeError: boom (bad.py line 1"),
+     "bad.py: no forward function found (expected forward_prop for this project's module interface"),
+    ("import broken_helper\n", "bad.py line 1 raised RuntimeError: boom (broken_helper.py line 1, in <module>"),
     ("LAYERS = [2, 1]\nACTIVATIONS = ['swish']\nLOSS = 'mse'\n"
      "forward_prop = backward_prop = update_params = print\n", "unknown activation 'swish'"),
     ("LAYERS = [2, 3, 1]\nACTIVATIONS = ['tanh']\nLOSS = 'mse'\nforward_prop = backward_prop = update_params = print\n",
-     "ACTIVATIONS must name one activation per layer (2 for LAYERS [2, 3, 1])"),
+     "ACTIVATIONS must name one activation per layer (2 for layers [2, 3, 1])"),
 ], ids=["syntax-error", "missing-functions", "import-raises", "unknown-activation", "activations-count"])
 def test_broken_modules_get_one_clear_line_and_exit_2(tmp_path, capsys, source, message):
     (tmp_path / "bad.py").write_text(source)
+    (tmp_path / "broken_helper.py").write_text("raise RuntimeError('boom')\n")  # a helper beside the file
     assert main(["check", str(tmp_path / "bad.py"), "--frameworks", "none"]) == 2
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err
