@@ -7,6 +7,7 @@
 Imports numpy only. Every function keeps the float dtype it is given and never changes its inputs.
 """
 
+from reference._validate import domain_checks
 from reference.activations import ACTIVATIONS, get_activation
 from reference.gradcheck import gradient_check, numerical_gradients
 from reference.initialization import SCHEMES, init_params
@@ -28,6 +29,7 @@ __all__ = [
     "accuracy",
     "backward",
     "cost",
+    "domain_checks",
     "forward",
     "get_activation",
     "gradient_check",

@@ -7,6 +7,9 @@ Every public function calls these before doing any arithmetic: a mistake is repo
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 import numpy as np
 
@@ -84,3 +87,65 @@ def in_unit_interval(name: str, value) -> float:
     if not (math.isfinite(value) and 0 <= value < 1):
         raise ValueError(f"{name} must be in [0, 1), got {value!r}")
     return float(value)
+
+
+# ---- Domain checks: the one switch every probability/label range check consults ---------------------------------
+
+# True (the default): input outside a formula's probability domain is refused. A ContextVar, so the setting is
+# per thread and per asyncio task: a new thread starts with the checks on, whatever another thread has set.
+_DOMAIN_CHECKS: ContextVar[bool] = ContextVar("reference.domain_checks", default=True)
+
+
+def domain_checks(enabled: bool):
+    """Context manager: ``with reference.domain_checks(False):`` evaluates the formulas outside their domain.
+
+    Why: the reference refuses a cross-entropy's AL outside [0, 1] and labels that are not probabilities, because
+    in a real network that is a mistake (a linear output layer under a cross-entropy, class indices instead of
+    one-hot columns) and a clear error beats a silently meaningless cost. But the course's published unit tests
+    feed formula-level functions exactly such values (AL above 1 in the backward pass, labels like 2 in the
+    cost), and their expected outputs are the plain formulas evaluated there. Inside this block the reference
+    computes those formulas as given, so a learner can reproduce the published numbers with it:
+
+        with reference.domain_checks(False):
+            reference.loss_gradient(np.array([[1.2, 0.4]]), np.array([[1, 2]]), "binary_crossentropy")
+
+    Only the domain checks are relaxed: the BCE label range, the CCE probability-vector targets and the
+    cross-entropies' AL in [0, 1]. Shape, dtype and NaN/inf input checks and unknown names still raise. Where a
+    formula has no finite value at the given input (the log of a negative, a division by 0), the call raises a
+    ValueError naming the function, the argument and the first offending index and value instead of returning
+    nan or inf. Input inside the domain gives exactly what it gives with the checks on.
+
+    On leaving the block, by an exception too, the previous setting comes back, so nested blocks restore the
+    outer one. ``enabled`` must be a bool (True re-enables the checks inside an outer ``domain_checks(False)``).
+    The setting is per thread (a ``contextvars.ContextVar``): other threads keep their own.
+    """
+    if not isinstance(enabled, bool):
+        raise TypeError(f"domain_checks takes True or False, got {type(enabled).__name__} {enabled!r}")
+    return _domain_checks_set_to(enabled)
+
+
+@contextmanager
+def _domain_checks_set_to(enabled: bool) -> Iterator[None]:
+    token = _DOMAIN_CHECKS.set(enabled)
+    try:
+        yield
+    finally:
+        _DOMAIN_CHECKS.reset(token)
+
+
+def domain_checks_enabled() -> bool:
+    """Whether domain checks are on here (they are, unless inside ``domain_checks(False)``)."""
+    return _DOMAIN_CHECKS.get()
+
+
+def outside_domain(problem: str | None) -> bool:
+    """Every domain check ends here. ``problem`` is the check's message, or None when the input is in the domain.
+
+    With the checks on, a problem raises ``ValueError(problem)``, the text unchanged; inside
+    ``domain_checks(False)`` it returns True instead (the input is used as given), and False when there is none.
+    """
+    if problem is None:
+        return False
+    if _DOMAIN_CHECKS.get():
+        raise ValueError(problem)
+    return True

@@ -234,3 +234,9 @@ def test_the_learner_gets_integer_labels_with_every_class_present():
     Y = batch(outcome.case)[1]
     assert np.all(Y.sum(axis=1) > 0)
     assert any("integer labels" in note for note in outcome.notes)
+
+
+def test_a_learners_invalid_escape_does_not_stop_the_check(tmp_path):
+    """pytest turns warnings into errors here; a learner's "\\d" warns at compile time and must not."""
+    (tmp_path / "escape.py").write_text('PATTERN = "\\d+"\nLAYERS = [2, 1]\n')
+    assert load_source(tmp_path / "escape.py").get("PATTERN") == "\\d+"

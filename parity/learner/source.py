@@ -26,6 +26,7 @@ import linecache
 import sys
 import traceback
 import types
+import warnings
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -198,13 +199,22 @@ def load_source(path) -> LearnerSource:
             linecache.cache[block.filename] = (len(block.source), None, block.source.splitlines(True),
                                                block.filename)
             try:
-                tree = ast.parse(block.source, filename=block.filename)
+                with warnings.catch_warnings():  # a learner's "\d" in a string is their business, not a failure
+                    _quiet_compile()
+                    tree = ast.parse(block.source, filename=block.filename)
             except SyntaxError as error:
                 raise LearnerError(f"{path.name} {block.where(error.lineno or 0)}: syntax error: {error.msg}"
                                    ) from None
             for node in tree.body:
                 _run_statement(source, block, node)
     return source
+
+
+def _quiet_compile() -> None:
+    """Inside ``warnings.catch_warnings()``: a learner's invalid escape ("\\d" in a string) warns at compile time
+    (DeprecationWarning up to Python 3.11, SyntaxWarning after); it is their code's business, not the check's."""
+    warnings.simplefilter("ignore", SyntaxWarning)
+    warnings.simplefilter("ignore", DeprecationWarning)
 
 
 def _run_statement(source: LearnerSource, block: _Block, node: ast.stmt) -> None:
@@ -216,7 +226,9 @@ def _run_statement(source: LearnerSource, block: _Block, node: ast.stmt) -> None
         for name in _assigned_names(node):
             source.defined_by_skipped.setdefault(name, item)
         return
-    code = compile(ast.Module([node], type_ignores=[]), block.filename, "exec")
+    with warnings.catch_warnings():
+        _quiet_compile()
+        code = compile(ast.Module([node], type_ignores=[]), block.filename, "exec")
     try:
         exec(code, source.namespace)  # noqa: S102 - the learner's definitions, which is what we are here to run
     except ImportError as error:
