@@ -5,6 +5,8 @@
     python -m parity check    check a learner's own network (script or notebook) against the reference
     python -m parity bench    time a training step in each library, against the machine's GEMM rate
     python -m parity fuzz     run cases drawn at random from a seed; shrink each failure to one command
+    python -m parity diff     what changed between two reports or baselines; exit 1 on a regression
+    python -m parity baseline write the compact baseline record of a report (the certified one ships)
 
 Bad input ends with a one-line message on stderr and exit status 2, never a traceback; a report with a
 failed comparison exits 1, and so does a fuzz run with a failed case or a framework that raised.
@@ -62,6 +64,19 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--format", type=_name_list, default=list(FORMATS),
                         help=f"output formats, comma-separated: {', '.join(FORMATS)} (default: all three)")
     report.add_argument("--out", type=Path, default=Path("parity-report"), help="output directory")
+    report.add_argument("--baseline", default=None, metavar="FILE|certified",
+                        help="diff the run against a report.json or baseline ('certified': the one that ships); "
+                             "exit 1 when anything regressed, as parity diff")
+    diff = commands.add_parser("diff", help="what changed between two report.json files or baselines")
+    diff.add_argument("old", help="a report.json or baseline, or 'certified'")
+    diff.add_argument("new", help="a report.json or baseline, or 'certified'")
+    diff.add_argument("--format", type=_name_list, default=["md"],
+                      help="md (default) or json on the terminal; with --out, any of md,html,json as files")
+    diff.add_argument("--out", type=Path, default=None, help="write diff.md/.html/.json here (see --format)")
+    base = commands.add_parser("baseline", help="write the compact baseline record of a report (or of a new run)")
+    base.add_argument("report", nargs="?", type=Path, default=None,
+                      help="a report.json to reduce; without it, the whole grid is run first")
+    base.add_argument("--out", type=Path, required=True, help="the baseline file to write")
     check = commands.add_parser(
         "check", help="check your own network (a .py file, an exported notebook or a .ipynb) against the reference",
         description="Check your own network against the reference, unchanged: the course's L-layer API "
@@ -323,7 +338,47 @@ def run_report(args) -> int:
             from parity.assertions import failure_message
 
             print(failure_message(outcome, limit=3), file=sys.stderr)
+    if args.baseline is not None:
+        from parity import baseline, diff
+
+        record = baseline.compact(document)
+        d = diff.diff(baseline.read(args.baseline), record)
+        print(f"diff against {args.baseline}:", file=sys.stderr)
+        return diff.emit(d, str(args.baseline), str(args.out / "report.json"), ["md"], None, sys.stdout)
     return 1 if summary["failed"] or summary["uninformative"] else 0
+
+
+def run_diff(args) -> int:
+    from parity import diff
+
+    unknown = [f for f in args.format if f not in FORMATS]
+    if unknown:
+        raise ValueError(f"unknown --format {', '.join(unknown)}; valid: {', '.join(FORMATS)}")
+    if args.out is not None:
+        _check_writable(args.out)
+    return diff.run(args)
+
+
+def run_baseline(args) -> int:
+    import json
+
+    from parity import baseline
+
+    if args.report is None:
+        import tempfile
+
+        with tempfile.TemporaryDirectory() as folder:
+            code = main(["report", "--format", "json", "--out", folder])
+            if code not in (0, 1):
+                return code
+            record = baseline.compact(json.loads((Path(folder) / "report.json").read_text()))
+    else:
+        record = baseline.read(args.report)
+    baseline.write(record, args.out)
+    results = sum(len(r) for c in record["cases"].values() for r in c["results"].values())
+    print(f"wrote {args.out}: {len(record['cases'])} cases, {results} quantities "
+          f"({args.out.stat().st_size / 1e3:.0f} kB)")
+    return 0
 
 
 def run_fuzz(args) -> int:
@@ -412,8 +467,8 @@ def main(argv: list[str] | None = None) -> int:
     configure()
     try:
         return {"report": run_report, "train": run_train, "check": run_check, "bench": run_bench,
-                "fuzz": run_fuzz}[args.command](args)
-    except (ValueError, TypeError, KeyError) as error:
+                "fuzz": run_fuzz, "diff": run_diff, "baseline": run_baseline}[args.command](args)
+    except (ValueError, TypeError, KeyError, OSError) as error:
         message = error.args[0] if isinstance(error, KeyError) and error.args else error
         print(f"python -m parity {args.command}: error: {message}", file=sys.stderr)
         return 2

@@ -65,6 +65,29 @@ PARITY_ULPS = {"float32": 16, "float64": 16}
 LEARNER_ROUNDING_ULPS = 1e6
 
 
+# parity diff (parity.diff): when a quantity's worst error "moved" between two runs. A worst error is reported in
+# ulps of the error scale E, which is the same on both sides for the same inputs, so a change in ulps is a change
+# in how the framework rounds. Two runs of the same versions on the same machine and thread count are bitwise
+# identical here (measured: two full grids, 22,446 quantities, 0 differences), so any move is real; but a kernel
+# whose blocking or summation order changes (another thread count, another CPU, a BLAS update) moves worst
+# errors by a fraction of their size while staying just as accurate. So a move counts when the worst error at
+# least doubles or halves (DIFF_MOVED_FACTOR) and the larger side is at least DIFF_MOVED_FLOOR_ULPS = 1 ulp of
+# E (below one ulp an error is last-bit noise whatever its ratio). A kernel made less accurate by one rounding
+# per element on values near 1 moves the worst error from about 0.5 to 1.5 ulps or more: caught.
+DIFF_MOVED_FACTOR = 2.0
+DIFF_MOVED_FLOOR_ULPS = 1.0
+
+
+def diff_moved(old_ulps: float, new_ulps: float) -> bool:
+    """Whether a worst error moved beyond run-to-run noise between two runs (see DIFF_MOVED_FACTOR)."""
+    if old_ulps == new_ulps:
+        return False
+    larger, smaller = max(old_ulps, new_ulps), min(old_ulps, new_ulps)
+    if larger < DIFF_MOVED_FLOOR_ULPS:
+        return False
+    return smaller == 0 or larger / smaller >= DIFF_MOVED_FACTOR
+
+
 def parity_ulps(dtype) -> float:
     """The budget, in ulps of the error scale E, for comparing two implementations in ``dtype``."""
     return PARITY_ULPS[np.dtype(dtype).name]

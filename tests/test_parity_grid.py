@@ -21,8 +21,9 @@ def grid_params():
 
 
 @pytest.mark.parametrize("case, framework", list(grid_params()))
-def test_framework_matches_the_reference(case, framework):
+def test_framework_matches_the_reference(case, framework, parity_record):
     outcome = run_case(case, [framework])
+    parity_record(outcome)  # for --parity-report and --parity-baseline (parity/pytest_plugin.py)
     if framework in outcome.skipped:
         pytest.skip(outcome.skipped[framework])
     assert outcome.results, f"no quantity was compared for {case.name} in {framework}"

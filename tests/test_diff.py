@@ -1,0 +1,172 @@
+"""``parity diff``, baselines and ``report --baseline``: what a new framework release changed, and whether it
+regressed. A framework made slightly less accurate (one of its own functions wrapped) must diff to exit 1,
+naming the new failures, their first divergence and the size of the change; two clean runs diff to no change."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from parity import baseline, diff
+from parity.case import GRID, get_case
+from parity.cli import main
+from parity.environment import describe
+from parity.harness import run_case, runtime_defaults
+from parity.report import build
+from parity.tolerance import DIFF_MOVED_FACTOR, DIFF_MOVED_FLOOR_ULPS, diff_moved
+
+ROOT = Path(__file__).resolve().parent.parent
+CASES = ("planar-2-4-1-tanh-sigmoid-float32", "deep-relu-sigmoid-float64")
+
+
+def _document(frameworks=("torch",)):
+    outcomes = [run_case(get_case(name), list(frameworks)) for name in CASES]
+    return build(outcomes, describe(), {fw: runtime_defaults(fw) for fw in frameworks})
+
+
+@pytest.fixture(scope="module")
+def clean():
+    pytest.importorskip("torch")
+    return _document()
+
+
+@pytest.mark.torch
+def test_two_clean_runs_diff_to_no_change(clean, tmp_path, capsys):
+    again = _document()
+    d = diff.diff(baseline.compact(clean), baseline.compact(again))
+    assert d.unchanged and d.exit_code() == 0 and d.compared == clean["summary"]["comparisons"]
+    (tmp_path / "a.json").write_text(json.dumps(clean))
+    (tmp_path / "b.json").write_text(json.dumps(again))
+    assert main(["diff", str(tmp_path / "a.json"), str(tmp_path / "b.json")]) == 0
+    assert "No change" in capsys.readouterr().out
+
+
+@pytest.mark.torch
+def test_a_slightly_less_accurate_kernel_diffs_to_exit_1_naming_the_failure(clean, monkeypatch, tmp_path, capsys):
+    import torch
+
+    linear = torch.nn.functional.linear
+
+    def sloppy(input, weight, bias=None):  # a release whose GEMM is 64 ulps less accurate in float32
+        out = linear(input, weight, bias)
+        return out * (1 + 64 * torch.finfo(torch.float32).eps) if out.dtype == torch.float32 else out
+
+    monkeypatch.setattr(torch.nn.functional, "linear", sloppy)
+    worse = _document()
+    (tmp_path / "old.json").write_text(json.dumps(clean))
+    (tmp_path / "new.json").write_text(json.dumps(worse))
+    assert main(["diff", str(tmp_path / "old.json"), str(tmp_path / "new.json"), "--format", "json"]) == 1
+    document = json.loads(capsys.readouterr().out)
+    assert document["regressions"]
+    verdict = {(v["case"], v["framework"]): (v["old"], v["new"]) for v in document["verdicts"]}
+    assert verdict == {("planar-2-4-1-tanh-sigmoid-float32", "torch"): ("pass", "fail")}  # float64 untouched
+    first = document["divergences"][0]
+    assert (first["step"], first["stage"], first["layer"], first["quantity"]) == (0, "forward", 1, "Z")
+    assert first["ulps"] > first["budget_ulps"]
+    changed = [s for s in document["statuses"] if s["key"] == "Z[1] at step 0 (forward)"]
+    assert changed and changed[0]["old_ulps"] < changed[0]["new_ulps"]
+    assert main(["diff", str(tmp_path / "old.json"), str(tmp_path / "new.json")]) == 1
+    text = capsys.readouterr().out
+    assert "REGRESSED" in text and "Z[1] at step 0 (forward)" in text
+
+
+def test_the_noise_rule_needs_a_factor_and_a_floor():
+    assert not diff_moved(0.4, 0.9)  # below one ulp of E: last-bit noise
+    assert not diff_moved(2.0, 2.0 * DIFF_MOVED_FACTOR * 0.99)
+    assert diff_moved(DIFF_MOVED_FLOOR_ULPS, DIFF_MOVED_FLOOR_ULPS * DIFF_MOVED_FACTOR)
+    assert diff_moved(0.0, 1.5) and not diff_moved(3.0, 3.0)
+
+
+@pytest.mark.parametrize("content, message", [
+    ("{not json", "is not JSON (line 1"),
+    ('{"cases": []}', "is not an nn-parity report or baseline (it has no 'schema')"),
+    ('{"schema": "nn-parity/report/v2", "cases": []}', "schema 'nn-parity/report/v2' is not one parity diff reads"),
+], ids=["not-json", "no-schema", "old-schema"])
+def test_unreadable_input_is_one_line_and_exit_2(tmp_path, capsys, content, message):
+    (tmp_path / "bad.json").write_text(content)
+    assert main(["diff", str(tmp_path / "bad.json"), "certified"]) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+    assert main(["diff", str(tmp_path / "missing.json"), "certified"]) == 2
+    assert "no such file" in capsys.readouterr().err
+
+
+def test_the_certified_baseline_ships_covers_the_grid_and_is_small(capsys):
+    assert baseline.CERTIFIED.stat().st_size < 1_000_000
+    record = baseline.read("certified")
+    assert set(record["cases"]) == {case.name for case in GRID}
+    assert record["environment"]["torch"].startswith("2.13.0")
+    counts = [len(results) for case in record["cases"].values() for results in case["results"].values()]
+    assert sum(counts) > 20_000
+    assert main(["diff", "certified", "certified"]) == 0
+    assert "No change" in capsys.readouterr().out
+
+
+def test_a_missing_case_and_a_new_uninformative_comparison_are_regressions():
+    record = baseline.read("certified")
+    name = next(iter(record["cases"]))
+    fewer = {**record, "cases": {k: v for k, v in record["cases"].items() if k != name}}
+    assert diff.diff(record, fewer).regressions == [f"case {name} disappeared"]
+    case = json.loads(json.dumps(record["cases"][name]))
+    framework = next(iter(case["results"]))
+    key = next(iter(case["results"][framework]))
+    case["results"][framework][key][0] = "uninformative"
+    case["frameworks"][framework] = "uninformative"
+    changed = {**record, "cases": {**record["cases"], name: case}}
+    d = diff.diff(record, changed)
+    assert d.exit_code() == 1 and d.verdicts[0]["new"] == "uninformative"
+
+
+@pytest.mark.torch
+def test_report_with_a_baseline_runs_and_diffs_in_one_command(tmp_path, capsys):
+    pytest.importorskip("torch")
+    args = ["report", "--case", CASES[0], "--framework", "torch", "--format", "json"]
+    assert main([*args, "--out", str(tmp_path / "first")]) == 0
+    assert main(["baseline", str(tmp_path / "first" / "report.json"), "--out", str(tmp_path / "base.json")]) == 0
+    assert main([*args, "--out", str(tmp_path / "second"), "--baseline", str(tmp_path / "base.json")]) == 0
+    assert "No change" in capsys.readouterr().out
+
+
+@pytest.mark.torch
+@pytest.mark.keras
+def test_pytest_writes_one_merged_report_and_diffs_against_the_certified_baseline(tmp_path):
+    """The plugin, as CI runs it: xdist workers, one merged report equal to the report command's results."""
+    pytest.importorskip("torch")
+    pytest.importorskip("keras")
+    test = "tests/test_parity_grid.py::test_framework_matches_the_reference"
+    selected = [f"{test}[{name}-torch]" for name in CASES] + [f"{test}[{CASES[0]}-keras]"]
+    command = [sys.executable, "-m", "pytest", *selected, "-n", "2", "-q", "-p", "no:cacheprovider",
+               "--parity-report", str(tmp_path), "--parity-baseline", "certified",
+               "--junitxml", str(tmp_path / "junit.xml")]
+    run = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    assert "nn-parity report: 2 cases" in run.stdout and "**no regression**" in run.stdout
+    assert "0 verdict(s) changed, 0 quantity status(es) changed" in run.stdout  # threads differ: pytest runs 1
+    document = json.loads((tmp_path / "report.json").read_text())
+    assert [c["name"] for c in document["cases"]] == list(CASES)
+    assert list(document["cases"][0]["frameworks"]) == ["torch", "keras"]
+    direct = {name: run_case(get_case(name), ["torch", "keras"] if name == CASES[0] else ["torch"]) for name in CASES}
+    for case in document["cases"]:
+        expected = [(r.framework, r.step, r.stage, r.layer, r.quantity, r.status) for r in direct[case["name"]].results]
+        got = [(r["framework"], r["step"], r["stage"], r["layer"], r["quantity"], r["status"]) for r in case["results"]]
+        assert got == expected
+        np.testing.assert_array_equal([r["max_abs"] for r in case["results"]],
+                                      [r.max_abs for r in direct[case["name"]].results])
+    junit = (tmp_path / "junit.xml").read_text()
+    assert f"test_framework_matches_the_reference[{CASES[0]}-keras]" in junit
+
+
+def test_the_python_3_12_environment_declares_the_frameworks_ranges_without_torch():
+    """tox's latest-py312 lists the frameworks extra by hand (torch left out); it must not drift from pyproject."""
+    import configparser
+    import tomllib
+
+    declared = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]
+    tox = configparser.ConfigParser()
+    tox.read(ROOT / "tox.ini")
+    listed = [line.strip() for line in tox["testenv:latest-py312"]["deps"].splitlines() if line.strip()]
+    expected = [p for p in declared["frameworks"] if not p.startswith("torch")] + declared["report"]
+    assert listed == expected
