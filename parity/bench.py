@@ -12,7 +12,9 @@ and the median is reported (a median ignores the odd step delayed by the machine
 GFLOP/s counts the matrix products only: 2 m n[l] n[l-1] per layer forward, the same again for dW[l], and again
 for dA[l-1] except at the input layer, which no update needs. ``gemm_gflops`` is the machine's own measured rate
 for a large square matrix product in NumPy (all cores), the practical ceiling; efficiency = achieved / that.
-The targets (``TARGETS``) are checked here, in the benchmark, never in timed tests.
+The targets (``TARGETS``) are checked here, in the benchmark, never in timed tests. ``machine`` records the
+BLAS library, the kernel it chose and its threads, the variables that force a kernel, and the frameworks'
+oneDNN and MKL use, beside the GEMM rate measured.
 """
 
 from __future__ import annotations
@@ -80,6 +82,55 @@ def gemm_gflops(dtype: str, size: int = GEMM_SIZE, repeats: int = 5) -> float:
     return 2.0 * size**3 / best / 1e9
 
 
+KERNEL_VARIABLES = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS",
+                    "MKL_NUM_THREADS", "TF_ENABLE_ONEDNN_OPTS")
+
+
+def machine() -> dict:
+    """What the timings ran on: NumPy's BLAS with its kernel and threads (threadpoolctl), the environment
+    variables that choose a kernel, and the frameworks' own math libraries (oneDNN, MKL) where they are loaded.
+
+    ``OPENBLAS_CORETYPE`` forces OpenBLAS's kernel (this project's machines set it to Haswell for old OpenBLAS
+    builds): the benchmark reports the kernel OpenBLAS really chose, so a run with the variable set is never
+    mistaken for the processor's limit. Run ``env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python -m parity
+    bench`` to measure with the processor's own kernel; tests and CI leave the variables alone.
+    """
+    import os
+
+    info = {"environment": {name: os.environ.get(name) for name in KERNEL_VARIABLES}}
+    try:
+        import threadpoolctl
+
+        info["blas"] = [{k: pool.get(k) for k in ("internal_api", "version", "architecture", "num_threads",
+                                                   "threading_layer", "prefix")}
+                        for pool in threadpoolctl.threadpool_info()]
+    except ImportError:
+        info["blas"] = "threadpoolctl is not installed: the kernel and threads are not known"
+    if "torch" in sys.modules:
+        torch = sys.modules["torch"]
+        info["torch"] = {"threads": torch.get_num_threads(), "mkldnn (oneDNN)": torch.backends.mkldnn.is_available(),
+                         "mkl": torch.backends.mkl.is_available(),
+                         "blas": next((part.split("=", 1)[1] for part in torch.__config__.show().replace(",", " ")
+                                       .split() if part.startswith("BLAS_INFO=")), None)}
+    if "tensorflow" in sys.modules:
+        tf = sys.modules["tensorflow"]
+        info["tensorflow"] = {"oneDNN": os.environ.get("TF_ENABLE_ONEDNN_OPTS", "unset (on by default on x86)"),
+                              "intra_op_threads": tf.config.threading.get_intra_op_parallelism_threads()}
+    return info
+
+
+def kernel_line(info: dict) -> str:
+    """``OpenBLAS 0.3.31 (Haswell kernel, 2 threads; OPENBLAS_CORETYPE=Haswell)``: one line for the terminal."""
+    pools = info.get("blas")
+    if not isinstance(pools, list) or not pools:
+        return str(pools)
+    pool = pools[0]
+    forced = info["environment"].get("OPENBLAS_CORETYPE")
+    note = f"; OPENBLAS_CORETYPE={forced} forces it" if forced else "; the processor's own kernel"
+    return (f"{pool['internal_api']} {pool['version']} ({pool['architecture']} kernel, {pool['num_threads']} "
+            f"threads{note})")
+
+
 def _seconds(function) -> float:
     started = time.perf_counter()
     function()
@@ -140,6 +191,7 @@ def run(implementations=IMPLEMENTATIONS, dtypes=("float32", "float64"), networks
         except ImportError as error:
             skipped[name] = f"{error.name or family} is not installed"
     rates = {dtype: gemm_gflops(dtype) for dtype in dtypes}
+    print(f"BLAS: {kernel_line(machine())}", file=stream)
     print("GEMM rate (NumPy, " + ", ".join(f"{d} {r:.1f} GFLOP/s" for d, r in rates.items()) + ")", file=stream)
     timings: list[Timing] = []
     for network in networks:
@@ -160,7 +212,8 @@ def run(implementations=IMPLEMENTATIONS, dtypes=("float32", "float64"), networks
             for timing in group:
                 timing.ratio_to_torch = None if torch_ms is None else timing.ms_per_step / torch_ms
             timings += group
-    return {"schema": SCHEMA, "gemm_gflops": rates, "gemm_size": GEMM_SIZE, "warmup": warmup, "repeats": repeats,
+    return {"schema": SCHEMA, "machine": machine(), "gemm_gflops": rates, "gemm_size": GEMM_SIZE, "warmup": warmup,
+            "repeats": repeats,
             "skipped": skipped, "results": [asdict(t) for t in timings], "targets": targets(timings, rates)}
 
 

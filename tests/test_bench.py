@@ -153,6 +153,7 @@ def test_bench_json_holds_gemm_rates_and_one_record_per_network_m_dtype_implemen
     assert document["schema"] == "nn-parity/bench/v1"
     assert (document["repeats"], document["gemm_size"], document["skipped"]) == (1, bench.GEMM_SIZE, {})
     assert "suite" not in document and {"cpu", "blas", "numpy"} <= set(document["environment"])
+    assert document["machine"]["blas"][0]["architecture"] and "torch" in document["machine"]  # the kernel it ran
     rate = document["gemm_gflops"]
     assert set(rate) == {"float64"} and rate["float64"] > 0
     records = [(r["network"], r["m"], r["dtype"], r["implementation"]) for r in document["results"]]
@@ -177,3 +178,17 @@ def test_bench_json_holds_gemm_rates_and_one_record_per_network_m_dtype_implemen
 def test_bench_refuses_unknown_formats(capsys):
     assert main(["bench", "--format", "csv"]) == 2
     assert "unknown format 'csv'; bench writes json" in capsys.readouterr().err
+
+
+def test_the_benchmark_records_the_blas_kernel_and_whether_a_variable_forces_it(monkeypatch):
+    pytest.importorskip("threadpoolctl")
+    monkeypatch.delenv("OPENBLAS_CORETYPE", raising=False)
+    info = bench.machine()
+    pools = info["blas"]
+    assert pools and all(pool["internal_api"] and pool["num_threads"] >= 1 for pool in pools)
+    assert info["environment"]["OPENBLAS_CORETYPE"] is None
+    assert "the processor's own kernel" in bench.kernel_line(info)
+    monkeypatch.setenv("OPENBLAS_CORETYPE", "Haswell")
+    forced = bench.machine()
+    assert forced["environment"]["OPENBLAS_CORETYPE"] == "Haswell"
+    assert "OPENBLAS_CORETYPE=Haswell forces it" in bench.kernel_line(forced)

@@ -240,3 +240,14 @@ def test_a_learners_invalid_escape_does_not_stop_the_check(tmp_path):
     """pytest turns warnings into errors here; a learner's "\\d" warns at compile time and must not."""
     (tmp_path / "escape.py").write_text('PATTERN = "\\d+"\nLAYERS = [2, 1]\n')
     assert load_source(tmp_path / "escape.py").get("PATTERN") == "\\d+"
+
+
+def test_the_rounding_tolerance_is_used_only_where_zeros_would_fail():
+    """A quantity tiny against its error scale cannot be judged "rounding": zeros would pass as well."""
+    E = np.ones(4)
+    tiny = np.full(4, 1e-12)  # 4.5e3 ulps of E in float64: inside the 1e6-ulp rounding band
+    assert not checker._rounding(np.zeros(4), tiny, E, "float64")
+    assert not checker._rounding(tiny * 1.0001, tiny, E, "float64")
+    ordinary = np.full(4, 0.5)
+    assert checker._rounding(ordinary * (1 + 1e-13), ordinary, E, "float64")  # 450 ulps: a rewrite's rounding
+    assert not checker._rounding(ordinary * (1 + 1e-6), ordinary, E, "float64")  # 4.5e9 ulps: wrong math

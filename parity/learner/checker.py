@@ -215,9 +215,12 @@ def _stabilised_costs(case: Case, AL, Y):
             yield f"AL clipped to [{eps:g}, 1 - {eps:g}]", clipped
 
 
-def _rounding(result: Result, actual, expected, E, dtype) -> bool:
-    """Within the learner's rounding tolerance: LEARNER_ROUNDING_ULPS ulps of the quantity's largest error scale."""
+def _rounding(actual, expected, E, dtype) -> bool:
+    """Within the learner's rounding tolerance: LEARNER_ROUNDING_ULPS ulps of the quantity's largest error scale,
+    and only where that tolerance could have failed: zeros in place of the quantity must lie beyond it."""
     scale = np.full(np.shape(expected), float(np.max(E, initial=0.0)))
+    if measure(np.zeros(np.shape(expected)), expected, scale, dtype).ulps <= LEARNER_ROUNDING_ULPS:
+        return False  # so small against its error scale that zeros would pass: not judged as rounding
     return measure(actual, expected, scale, dtype).ulps <= LEARNER_ROUNDING_ULPS
 
 
@@ -229,7 +232,7 @@ def judge(case: Case, learner: Trace, textbook: Trace, textbook_E: dict, results
         if r.status != "fail" or r.note:  # a shape error stays a failure
             continue
         actual, expected, E = learner.values[r.key], textbook.values[r.key], textbook_E[r.key]
-        if _rounding(r, actual, expected, E, case.dtype):
+        if _rounding(actual, expected, E, case.dtype):
             r.status, r.explanation = "rounding", "differs from the reference by rounding only"
     for r in results:
         if r.status != "fail" or r.quantity not in ("dZ", "dA") or r.note:
@@ -238,7 +241,7 @@ def judge(case: Case, learner: Trace, textbook: Trace, textbook_E: dict, results
         layer_ok = all(by_key.get(Key(r.step, "backward", r.layer, q)) is not None
                        and by_key[Key(r.step, "backward", r.layer, q)].status in ("pass", "rounding")
                        for q in ("dW", "db"))
-        if layer_ok and _rounding(r, scaled, textbook.values[r.key], textbook_E[r.key], case.dtype):
+        if layer_ok and _rounding(scaled, textbook.values[r.key], textbook_E[r.key], case.dtype):
             r.status = "convention"
             r.explanation = (f"your {r.quantity}{r.layer} carries the 1/m (it is the course's per-example "
                              f"{r.quantity} divided by m); dW{r.layer} and db{r.layer} agree, so the math is right")
@@ -247,7 +250,7 @@ def judge(case: Case, learner: Trace, textbook: Trace, textbook_E: dict, results
             continue
         AL = textbook.values[Key(r.step, "forward", case.L, "A")]
         for name, J in _stabilised_costs(case, AL, learner.Y):
-            if _rounding(r, learner.values[r.key], np.asarray(J), textbook_E[r.key], case.dtype):
+            if _rounding(learner.values[r.key], np.asarray(J), textbook_E[r.key], case.dtype):
                 r.status = "note"
                 r.explanation = (f"your cost has a stabiliser inside its log ({name}): J differs from the "
                                  f"reference's by {r.max_abs:.3g}, harmless; the gradients do not depend on it")
@@ -267,7 +270,7 @@ def diagnose(case: Case, textbook: Trace, textbook_E: dict, learner: Trace, firs
         def unchanged(l):
             return all(np.array_equal(learner.values[Key(key.step, "update", l, q)], starts[f"{q}{l}"])
                        for q in ("W", "b") if Key(key.step, "update", l, q) in learner.values)
-        if pattern := mistakes.update_pattern(case, learner, key.step, unchanged):
+        if pattern := mistakes.update_pattern(case, unchanged):
             return MISTAKES[pattern]
     budget = parity_ulps(case.dtype)
     for mistake, candidate in mistakes.candidates(case, textbook, key).items():

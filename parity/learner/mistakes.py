@@ -223,12 +223,12 @@ def candidates(case: Case, textbook: Trace, key: Key) -> dict[str, np.ndarray]:
     return out
 
 
-def update_pattern(case: Case, learner: Trace, step: int, unchanged) -> str | None:
+def update_pattern(case: Case, unchanged) -> str | None:
     """The update mistakes that leave whole layers untouched, read from the set of layers whose W and b are
     returned exactly as they were (``unchanged(l)``)."""
     L = case.L
     still = {l for l in range(1, L + 1) if unchanged(l)}
-    if not still or 1 in still and L > 1 and still == set(range(1, L + 1)):
+    if not still or 1 in still:  # nothing skipped, or layer 1 too: not one of these two loop mistakes
         return None
     if still == set(range(2, L + 1)) and L > 2:
         return "update_returns_in_loop"
