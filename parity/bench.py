@@ -101,9 +101,15 @@ def machine() -> dict:
     try:
         import threadpoolctl
 
-        info["blas"] = [{k: pool.get(k) for k in ("internal_api", "version", "architecture", "num_threads",
-                                                   "threading_layer", "prefix")}
-                        for pool in threadpoolctl.threadpool_info()]
+        # Every BLAS loaded in the process (NumPy's first; torch and scikit-learn may bring their own), and the
+        # OpenMP runtimes beside them, which carry no kernel.
+        pools = [{k: pool.get(k) for k in ("user_api", "internal_api", "version", "architecture", "num_threads",
+                                           "threading_layer", "prefix", "filepath")}
+                 for pool in threadpoolctl.threadpool_info()]
+        blas = [pool for pool in pools if pool["user_api"] == "blas"]
+        blas.sort(key=lambda pool: "numpy" not in (pool["filepath"] or ""))
+        info["blas"] = blas
+        info["openmp"] = [pool for pool in pools if pool["user_api"] == "openmp"]
     except ImportError:
         info["blas"] = "threadpoolctl is not installed: the kernel and threads are not known"
     if "torch" in sys.modules:
@@ -123,8 +129,8 @@ def kernel_line(info: dict) -> str:
     """``OpenBLAS 0.3.31 (Haswell kernel, 2 threads; OPENBLAS_CORETYPE=Haswell)``: one line for the terminal."""
     pools = info.get("blas")
     if not isinstance(pools, list) or not pools:
-        return str(pools)
-    pool = pools[0]
+        return str(pools or "no BLAS found by threadpoolctl")
+    pool = pools[0]  # NumPy's
     forced = info["environment"].get("OPENBLAS_CORETYPE")
     note = f"; OPENBLAS_CORETYPE={forced} forces it" if forced else "; the processor's own kernel"
     return (f"{pool['internal_api']} {pool['version']} ({pool['architecture']} kernel, {pool['num_threads']} "

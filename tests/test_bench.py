@@ -185,7 +185,8 @@ def test_the_benchmark_records_the_blas_kernel_and_whether_a_variable_forces_it(
     monkeypatch.delenv("OPENBLAS_CORETYPE", raising=False)
     info = bench.machine()
     pools = info["blas"]
-    assert pools and all(pool["internal_api"] and pool["num_threads"] >= 1 for pool in pools)
+    assert pools and all(pool["user_api"] == "blas" and pool["num_threads"] >= 1 for pool in pools)
+    assert "numpy" in pools[0]["filepath"] and pools[0]["architecture"]  # NumPy's own BLAS comes first
     assert info["environment"]["OPENBLAS_CORETYPE"] is None
     assert "the processor's own kernel" in bench.kernel_line(info)
     monkeypatch.setenv("OPENBLAS_CORETYPE", "Haswell")
