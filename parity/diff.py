@@ -23,7 +23,6 @@ from parity.baseline import STATUS_NAMES, describe_key
 from parity.tolerance import diff_moved
 
 WORSE = ("fail", "uninformative")
-ORDER = ("pass", "explained", "uninformative", "fail")
 
 
 @dataclass

@@ -105,6 +105,20 @@ def test_the_certified_baseline_ships_covers_the_grid_and_is_small(capsys):
     assert "No change" in capsys.readouterr().out
 
 
+def test_a_worst_error_that_moves_beyond_noise_is_named_without_being_a_regression():
+    record = baseline.read("certified")
+    name = next(iter(record["cases"]))
+    case = json.loads(json.dumps(record["cases"][name]))
+    framework = next(iter(case["results"]))
+    key, (status, ulps) = next((k, v) for k, v in case["results"][framework].items()
+                               if v[0] == "p" and float(v[1]) >= DIFF_MOVED_FLOOR_ULPS)
+    case["results"][framework][key] = [status, float(ulps) * DIFF_MOVED_FACTOR * 1.5]
+    d = diff.diff(record, {**record, "cases": {**record["cases"], name: case}})
+    assert [(m["case"], m["framework"], m["key"]) for m in d.moved] == [(name, framework, baseline.describe_key(key))]
+    assert d.exit_code() == 0 and not d.statuses
+    assert baseline.describe_key(key) in diff.markdown(d, "old", "new")
+
+
 def test_a_missing_case_and_a_new_uninformative_comparison_are_regressions():
     record = baseline.read("certified")
     name = next(iter(record["cases"]))
@@ -170,3 +184,19 @@ def test_the_python_3_12_environment_declares_the_frameworks_ranges_without_torc
     listed = [line.strip() for line in tox["testenv:latest-py312"]["deps"].splitlines() if line.strip()]
     assert listed == [p for p in declared["frameworks"] if not p.startswith("torch")]
     assert tox["testenv:latest-py312"]["extras"].split() == ["report"]
+
+
+@pytest.mark.torch
+def test_pytest_fails_the_session_when_its_results_regressed_from_the_baseline(tmp_path):
+    """A baseline holding a case the grid no longer has: the case disappeared, so the session fails with the diff."""
+    pytest.importorskip("torch")
+    record = baseline.read("certified")
+    retired = json.loads(json.dumps(record["cases"][CASES[0]]))
+    baseline.write({**record, "cases": {**record["cases"], "retired-case-float32": retired}}, tmp_path / "old.json")
+    test = f"tests/test_parity_grid.py::test_framework_matches_the_reference[{CASES[0]}-torch]"
+    command = [sys.executable, "-m", "pytest", test, "-q", "-p", "no:cacheprovider", "-p", "no:randomly",
+               "--parity-baseline", str(tmp_path / "old.json")]
+    run = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert run.returncode == 1, run.stdout[-3000:] + run.stderr[-3000:]
+    assert "1 passed" in run.stdout and "REGRESSED" in run.stdout
+    assert "case retired-case-float32 disappeared" in run.stdout

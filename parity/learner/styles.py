@@ -55,7 +55,7 @@ class Architecture:
 
 
 class Style:
-    """One way of writing the network (a row of ``STYLES``); ``bind`` makes a ``Bound`` network of it."""
+    """One way of writing the network (a row of ``STYLES``), bound to the learner's functions."""
 
     name = ""
     title = ""
@@ -573,9 +573,9 @@ def detect(source: LearnerSource, overrides: dict[str, str]) -> tuple[type[Style
         style = ArraysStyle
     else:
         functions = ", ".join(sorted(source.functions())) or "none"
-        raise LearnerError(f"{source.path.name}: found no forward pass the checker knows (L_model_forward, "
-                           f"forward_propagation, forward_prop); name yours with --forward NAME (its functions: "
-                           f"{functions})")
+        known = ", ".join(dict.fromkeys(name for row in STYLES.values() for name in row.names["forward"]))
+        raise LearnerError(f"{source.path.name}: found no forward pass the checker knows ({known}); name yours "
+                           f"with --forward NAME (its functions: {functions})")
     functions = pick(style)
     if style is ArraysStyle and "forward" not in given:  # the arrays style's forward takes numbered arrays
         functions["forward"] = next(namespace[n] for n in ArraysStyle.names["forward"]
