@@ -273,10 +273,10 @@ def parity_overhead(case_name: str = "digits-784-10-10-relu-softmax-float32", re
 def suite_throughput() -> dict:
     """Cases and comparisons per second over the whole grid (no rendering)."""
     from parity.case import GRID
-    from parity.harness import run_case
+    from parity.harness import run_cases
 
     started = time.perf_counter()
-    comparisons = sum(len(run_case(case).results) for case in GRID)
+    comparisons = sum(len(outcome.results) for outcome in run_cases(GRID))
     seconds = time.perf_counter() - started
     return {"cases": len(GRID), "comparisons": comparisons, "seconds": seconds,
             "cases_per_second": len(GRID) / seconds, "comparisons_per_second": comparisons / seconds}

@@ -285,7 +285,7 @@ def run_check(args) -> int:
 def run_report(args) -> int:
     from parity.case import GRID, get_case
     from parity.environment import describe
-    from parity.harness import run_case, runtime_defaults
+    from parity.harness import run_cases, runtime_defaults
     from parity.report import build
     from parity.report.blocks import parity_blocks
     from parity.report.files import write_formats
@@ -312,14 +312,14 @@ def run_report(args) -> int:
         cases = _cases_for_data(cases, args.data)
     _check_writable(args.out)
     outcomes, started = [], time.perf_counter()
-    for i, case in enumerate(cases, start=1):
-        t0 = time.perf_counter()
-        outcome = run_case(case, frameworks)
+    t0 = started
+    for i, (case, outcome) in enumerate(zip(cases, run_cases(cases, frameworks), strict=True), start=1):
         outcomes.append(outcome)
         statuses = ", ".join(f"{fw} {_status(outcome, fw)}" for fw in frameworks if fw in outcome.dtypes)
         skipped = ", ".join(f"{fw} skipped ({why})" for fw, why in outcome.skipped.items())
         print(f"[{i:>3}/{len(cases)}] {case.name}: {', '.join(filter(None, [statuses, skipped]))} "
               f"({time.perf_counter() - t0:.2f} s)", file=sys.stderr, flush=True)
+        t0 = time.perf_counter()
     defaults = {}
     for framework in frameworks:
         try:

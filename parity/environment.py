@@ -63,6 +63,16 @@ def torch_device() -> str:
     return os.environ.get("NN_PARITY_TORCH_DEVICE", "cpu")
 
 
+def compilation_cache() -> str | None:
+    """Where JAX keeps its compiled programs: ``NN_PARITY_JAX_CACHE`` ("off" for none), by default
+    ``$XDG_CACHE_HOME/nn-parity/jax`` (``~/.cache/nn-parity/jax``)."""
+    folder = os.environ.get("NN_PARITY_JAX_CACHE")
+    if folder is None:
+        base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+        folder = os.path.join(base, "nn-parity", "jax")
+    return None if folder.lower() in ("", "off", "none", "0") else folder
+
+
 def require(name: str):
     """Import framework ``name`` ("tensorflow", "keras" or "torch") keeping the one fixed order.
 
@@ -95,6 +105,13 @@ def _load(name: str):
         # JAX is 32-bit unless x64 is on (float64 arrays are silently truncated); process-wide and sticky, so it
         # is set once, here. float32 runs stay float32: their arrays are float32 and Python scalars weakly typed.
         module.config.update("jax_enable_x64", True)
+        if first_time and (folder := compilation_cache()):
+            # XLA's compiled programs, kept on disk across processes (its key holds the program, the jax and
+            # jaxlib versions, the flags and the device, so a stale entry is never used). Compiling dominates
+            # JAX's time on this grid; with the cache a second run (pytest after the report, a rerun) skips it.
+            module.config.update("jax_compilation_cache_dir", folder)
+            module.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
+            module.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
     if first_time and _configured_threads is not None:
         if name == "torch":
             module.set_num_threads(_configured_threads)

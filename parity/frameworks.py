@@ -47,7 +47,7 @@ class Framework:
     keras_backend: str | None = None  # the KERAS_BACKEND its process needs; None: any process
     applies: Callable[[Case], bool] = field(default=lambda case: True)
     applies_text: str = "every case"
-    style: tuple = ("tab:gray", "-", "o")  # matplotlib (color, linestyle, marker)
+    style: tuple = ("#7f7f7f", "-", "circle")  # its lines in figures: (colour, dashes, marker)
 
 
 def _bce_on_sigmoid(case: Case) -> bool:
@@ -61,19 +61,19 @@ def _optax_losses(case: Case) -> bool:
 
 
 REGISTRY: dict[str, Framework] = {f.name: f for f in (
-    Framework("torch", "PyTorch", "torch", "torch", "torch", ("torch",), style=("tab:orange", "--", "s")),
+    Framework("torch", "PyTorch", "torch", "torch", "torch", ("torch",), style=("#ff7f0e", "--", "square")),
     Framework("torch-logits", "PyTorch (BCEWithLogitsLoss)", "torch", "torch", "torch", ("torch",),
               applies=_bce_on_sigmoid, applies_text="a sigmoid output trained with binary cross-entropy",
-              style=("tab:red", ":", "^")),
+              style=("#d62728", ":", "triangle")),
     Framework("keras", "Keras 3 (TensorFlow backend)", "keras", "keras", "keras", ("keras", "tensorflow"),
-              keras_backend="tensorflow", style=("tab:blue", "-.", "x")),
+              keras_backend="tensorflow", style=("#1f77b4", "-.", "cross")),
     Framework("keras-jax", "Keras 3 (JAX backend)", "keras", "keras", "keras", ("keras", "jax"),
-              keras_backend="jax", style=("tab:cyan", (0, (3, 1)), "v")),
+              keras_backend="jax", style=("#17becf", "4 1.5", "triangle")),
     Framework("keras-torch", "Keras 3 (PyTorch backend)", "keras", "keras", "keras", ("keras", "torch"),
-              keras_backend="torch", style=("tab:purple", (0, (1, 1)), "P")),
+              keras_backend="torch", style=("#9467bd", "1.5 1.5", "square")),
     Framework("jax", "JAX (with optax)", "jax", "jax", "jax", ("jax", "jaxlib", "optax"),
               applies=_optax_losses, applies_text="cross-entropy with its matching output (optax takes logits)",
-              style=("tab:green", (0, (5, 1, 1, 1)), "d")),
+              style=("#2ca02c", "7 1.5 1.5 1.5", "diamond")),
 )}
 
 FRAMEWORKS: tuple[str, ...] = tuple(REGISTRY)

@@ -1,7 +1,8 @@
 """Run one case in the reference and the frameworks, and compare: Case -> Traces -> Results.
 
-``run_case(case, frameworks)`` is the single entry point that tests, reports and the CLI call. A framework
-that is not installed is recorded in ``skipped`` with the reason, never an import crash.
+``run_case(case, frameworks)`` is the single entry point that tests, reports and the CLI call (``run_cases`` is
+the same over many cases, with the worker processes computing ahead). A framework that is not installed is
+recorded in ``skipped`` with the reason, never an import crash.
 
 The verdict is step-local: the reference runs free and records the state each step starts from; every framework
 (and every documented variant of the reference) runs each step from that same state, loaded into its own
@@ -78,6 +79,22 @@ def framework_trace(case: Case, framework: str, starts) -> Trace:
     return _module(framework).run(case, framework, starts)
 
 
+def framework_runs(case: Case, framework: str, starts, drift: bool) -> tuple:
+    """Everything of ``framework`` that ``run_case`` needs, computed in this process: (its defaults, why it is
+    skipped or None, its step-local trace, its free run or None). A worker runs this whole, in one request."""
+    try:
+        defaults = runtime_defaults(framework)
+    except ImportError as error:
+        return None, f"{error.name or framework} is not installed", None, None
+    if reason := defaults.get("unsupported_dtypes", {}).get(case.dtype):
+        return defaults, reason, None, None
+    actual = framework_trace(case, framework, starts)
+    free = None
+    if drift:
+        free = actual if case.steps == 1 else free_run(case, framework)  # one step: the same run
+    return defaults, None, actual, free
+
+
 def reference_trace(case: Case, variant, starts=None) -> tuple[Trace, dict]:
     """The reference's run of ``case`` in ``variant`` (free, or step-local from ``starts``), and the error scale
     E of each quantity."""
@@ -89,22 +106,49 @@ def reference_trace(case: Case, variant, starts=None) -> tuple[Trace, dict]:
 def run_case(case: Case, frameworks=FRAMEWORKS, drift: bool = True) -> CaseResult:
     """Run ``case`` in the reference and in each applicable framework; compare each with the reference,
     step-locally, and (unless ``drift=False``) measure each framework's free-running drift."""
-    result = CaseResult(case)
-    textbook, textbook_E = reference_trace(case, TEXTBOOK)
-    result.costs["reference"] = _costs(textbook, case)
+    return next(run_cases([case], frameworks, drift))
+
+
+def run_cases(cases, frameworks=FRAMEWORKS, drift: bool = True):
+    """``run_case`` of each of ``cases``, yielded in order as each is ready; the same results, faster.
+
+    The frameworks that run in a worker process (Keras on JAX and on PyTorch) are sent every case's request
+    before this process starts on its own frameworks, so the workers compute while it does: on two cores the
+    three processes share the machine instead of taking turns. An interrupted iteration cancels what the workers
+    have not started.
+    """
+    frameworks = tuple(frameworks)
     for framework in frameworks:
         _module(framework)  # an unknown name fails here, before anything runs
+    planned = []
+    try:
+        for case in cases:
+            textbook, textbook_E = reference_trace(case, TEXTBOOK)
+            remote = {framework: worker.submit(backend, "framework_runs", case, framework, textbook.starts, drift)
+                      for framework in frameworks if framework_applies(case, framework)
+                      and (backend := _elsewhere(framework))}
+            planned.append((case, textbook, textbook_E, remote))
+        for case, textbook, textbook_E, remote in planned:
+            yield _compared(case, frameworks, textbook, textbook_E, remote, drift)
+    finally:
+        for *_, remote in planned:
+            for future in remote.values():
+                future.cancel()
+
+
+def _compared(case: Case, frameworks, textbook: Trace, textbook_E: dict, remote: dict, drift: bool) -> CaseResult:
+    result = CaseResult(case)
+    result.costs["reference"] = _costs(textbook, case)
+    for framework in frameworks:
         if not framework_applies(case, framework):
             continue
-        try:
-            defaults = runtime_defaults(framework)
-        except ImportError as error:
-            result.skipped[framework] = f"{error.name or framework} is not installed"
+        if framework in remote:
+            defaults, skipped, actual, free = remote[framework].result()
+        else:
+            defaults, skipped, actual, free = framework_runs(case, framework, textbook.starts, drift)
+        if skipped:
+            result.skipped[framework] = skipped
             continue
-        if reason := defaults.get("unsupported_dtypes", {}).get(case.dtype):
-            result.skipped[framework] = reason
-            continue
-        actual = framework_trace(case, framework, textbook.starts)
         variant = conventions.variant_for(case, framework, defaults)
         variant_trace = variant_E = None
         if variant.conventions:
@@ -113,7 +157,6 @@ def run_case(case: Case, frameworks=FRAMEWORKS, drift: bool = True) -> CaseResul
         result.dtypes[framework] = actual.dtypes
         result.variants[framework] = list(variant.conventions)
         if drift:
-            free = actual if case.steps == 1 else free_run(case, framework)  # one step: the same run
             result.costs[framework] = _costs(free, case)
             result.drift[framework] = trajectory_drift(free, textbook, case)
     return result

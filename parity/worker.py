@@ -3,7 +3,9 @@
 Keras reads ``KERAS_BACKEND`` once, at import, so one process runs one backend. The main process runs Keras on
 TensorFlow; a framework whose registry row needs another backend (``keras-jax``, ``keras-torch``) is run by a
 worker: ``python -m parity.worker BACKEND THREADS``, started on first use and kept for the rest of the process
-(one per backend, so a pytest-xdist worker starts each at most once). It configures its environment first
+(one per backend, so a pytest-xdist worker starts each at most once). ``submit`` sends a request and returns a
+Future, so the harness can let a worker compute while this process runs its own frameworks; one thread per
+worker does all the talking, so requests never interleave. It configures its environment first
 (``parity.environment.configure(keras_backend=BACKEND)``), then answers requests on its standard input with the
 harness's own functions, run locally inside it. Requests and answers are pickled; the worker's own standard
 output is pointed at its standard error, so nothing a library prints can corrupt an answer.
@@ -20,6 +22,7 @@ import pickle
 import subprocess
 import sys
 import traceback
+from concurrent.futures import Future, ThreadPoolExecutor
 
 from parity import environment
 
@@ -52,8 +55,25 @@ def _stop(process: subprocess.Popen) -> None:
     process.stdout.close()
 
 
+_SENDERS: dict[str, ThreadPoolExecutor] = {}  # backend -> the one thread that talks to its worker, in order
+
+
+def submit(backend: str, function: str, *args) -> Future:
+    """Start ``function`` (a name in ``_operations``) on ``args`` in the worker for ``backend`` and return at
+    once: the Future's ``result()`` is ``call``'s answer (or raises its error). Requests to one worker run in
+    the order submitted, one at a time, while this process goes on with its own work."""
+    sender = _SENDERS.get(backend)
+    if sender is None:
+        sender = _SENDERS[backend] = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"keras-{backend}")
+    return sender.submit(_call, backend, function, *args)
+
+
 def call(backend: str, function: str, *args):
-    """``function`` (a name in ``OPERATIONS``) applied to ``args`` in the worker for ``backend``."""
+    """``function`` (a name in ``_operations``) applied to ``args`` in the worker for ``backend``."""
+    return submit(backend, function, *args).result()
+
+
+def _call(backend: str, function: str, *args):
     process = _WORKERS.get(backend)
     if process is None or process.poll() is not None:
         process = _WORKERS[backend] = _start(backend)
@@ -78,7 +98,8 @@ def _operations() -> dict:
     from parity import harness
 
     return {"runtime_defaults": harness.runtime_defaults, "framework_trace": harness.framework_trace,
-            "free_run": harness.free_run, "describe": environment.describe}
+            "free_run": harness.free_run, "framework_runs": harness.framework_runs,
+            "describe": environment.describe}
 
 
 def serve(backend: str, threads: int | None) -> None:

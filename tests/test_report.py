@@ -2,6 +2,7 @@
 
 import inspect
 import json
+from xml.etree import ElementTree
 
 import pytest
 
@@ -174,7 +175,6 @@ def test_two_runs_give_identical_documents(tmp_path):
 def test_markdown_and_html_reports_teach_and_are_self_contained(tmp_path):
     pytest.importorskip("torch")
     pytest.importorskip("keras")
-    pytest.importorskip("matplotlib")
     argv = ["report", "--case", "adam-8steps-float32", "--case", "edge-saturated-sigmoid-float64",
             "--format", "md,html", "--out", str(tmp_path)]
     assert main(argv) == 0
@@ -187,8 +187,13 @@ def test_markdown_and_html_reports_teach_and_are_self_contained(tmp_path):
     # defaults are read from the installed frameworks, not written in
     assert "its epsilon argument (default 1e-07) is epsilon_hat" in md and "default epsilon = 1e-08" in md
     figures = sorted(p.name for p in (tmp_path / "figures").iterdir())
-    assert figures == ["case-adam-8steps-float32-cost.png", "case-adam-8steps-float32-drift.png",
-                       "case-adam-8steps-float32-heatmap.png", "case-edge-saturated-sigmoid-float64-heatmap.png"]
+    assert figures == ["case-adam-8steps-float32-cost.svg", "case-adam-8steps-float32-drift.svg",
+                       "case-adam-8steps-float32-heatmap.svg", "case-edge-saturated-sigmoid-float64-heatmap.svg"]
+    for name in figures:  # each file is a well-formed SVG with its own copy of the stylesheet
+        svg = ElementTree.parse(tmp_path / "figures" / name).getroot()
+        namespace = "{http://www.w3.org/2000/svg}"
+        assert svg.tag == f"{namespace}svg" and svg.find(f"{namespace}style") is not None
     html = (tmp_path / "report.html").read_text()
-    assert html.count("data:image/png;base64,") == 4
+    assert html.count("<figure><svg ") == 4 and html.count("<style>") == 1  # inline, one shared stylesheet
+    assert "data:image" not in html
     assert "http://" not in html and "https://" not in html and "<script" not in html  # readable offline

@@ -10,8 +10,13 @@ JAX's own autodiff and updates from ``optax.sgd``/``optax.adam`` with ``optax.ap
   respect to those zeros is JAX's own cotangent of Z[l] and A[l], dJ/dZ[l] and dJ/dA[l]; no derivative is written
   by hand.
 - float64: ``parity.environment`` turns ``jax_enable_x64`` on when it imports jax; the dtypes really used are
-  recorded and asserted after the run. The run is eager (no ``jax.jit``): each operation is its own XLA
-  computation, with no fusion across operations.
+  recorded and asserted after the run.
+- The step is ``jax.jit``-compiled, as JAX programs are run: the forward pass, the loss, ``jax.value_and_grad``
+  and optax's update are one XLA computation, traced and compiled once per network (activations, loss,
+  optimizer and its hyperparameters) and shape, and shared by the step-local and the free runs. XLA may fuse
+  elementwise operations; it does not reassociate floating-point sums (no fast-math on CPU), so each value is
+  computed by the same formula as op by op. (Eager JAX compiles every operation of every new shape on its own:
+  the same numbers, about ten times the time on this grid.)
 
 Step-local runs load each step's start into optax's own state: ``optimizer.init(params)`` builds it and the
 reference's values replace its fields, ``TraceState.trace`` (sgd with momentum: trace = g + beta trace, update
@@ -105,6 +110,47 @@ def _optimizer(case: Case):
 _STATE_FIELDS = {"momentum": {"trace": "v"}, "adam": {"mu": "v", "nu": "s"}}
 
 
+def _network(case: Case) -> tuple:
+    """What the compiled step depends on besides shapes and dtypes: activations, loss, optimizer and its
+    hyperparameters."""
+    return (case.activations, case.loss, case.optimizer, case.learning_rate, case.beta, case.beta1, case.beta2,
+            case.epsilon)
+
+
+_COMPILED: dict[tuple, object] = {}  # _network(case) -> its jitted step (jax.jit keeps one per shape and dtype)
+
+
+def _compiled_step(case: Case):
+    """The jitted step of ``case``'s network: (params, opt_state, zeros_Z, zeros_A, x, y) -> (J, Zs, As,
+    parameter gradients, dJ/dZs, dJ/dAs, new params, new opt_state)."""
+    key = _network(case)
+    if key in _COMPILED:
+        return _COMPILED[key]
+    jax, _, optax = _modules()
+    activation_fns = [_activation(name) for name in case.activations]
+    cost = _cost(case)
+    optimizer = _optimizer(case)
+
+    def loss_fn(params, zeros_Z, zeros_A, x, y):
+        """J and (Zs, As): the network as a pure function, with a zero added to each Z[l] and A[l]."""
+        a, Zs, As = x, [], []
+        for l, g in enumerate(activation_fns, start=1):
+            z = a @ params[f"W{l}"] + params[f"b{l}"] + zeros_Z[l - 1]
+            a = g(z) + zeros_A[l - 1]
+            Zs.append(z)
+            As.append(a)
+        return cost(Zs[-1], As[-1], y), (Zs, As)
+
+    def step(params, opt_state, zeros_Z, zeros_A, x, y):
+        (J, (Zs, As)), (grads, dZs, dAs) = jax.value_and_grad(loss_fn, argnums=(0, 1, 2), has_aux=True)(
+            params, zeros_Z, zeros_A, x, y)
+        updates, new_state = optimizer.update(grads, opt_state, params)
+        return J, Zs, As, grads, dZs, dAs, optax.apply_updates(params, updates), new_state
+
+    _COMPILED[key] = jax.jit(step)
+    return _COMPILED[key]
+
+
 @dataclass
 class _Model:
     case: Case
@@ -112,26 +158,14 @@ class _Model:
     optimizer: object
     opt_state: object
 
-    def _loss(self, params, zeros_Z, zeros_A, x, y):
-        """J and (Zs, As): the network as a pure function, with a zero added to each Z[l] and A[l]."""
-        a, Zs, As = x, [], []
-        for l, name in enumerate(self.case.activations, start=1):
-            z = a @ params[f"W{l}"] + params[f"b{l}"] + zeros_Z[l - 1]
-            a = _activation(name)(z) + zeros_A[l - 1]
-            Zs.append(z)
-            As.append(a)
-        return _cost(self.case)(Zs[-1], As[-1], y), (Zs, As)
-
     def step(self, x, y):
-        """One forward, loss, gradient and optax update; returns (J, Zs, As, dJ/dZs, dJ/dAs, parameter
-        gradients), all from before the update."""
-        jax, jnp, optax = _modules()
+        """One forward, loss, gradient and optax update (one compiled computation); returns (J, Zs, As, dJ/dZs,
+        dJ/dAs, parameter gradients), all from before the update."""
+        _, jnp, _ = _modules()
         zeros_Z = [jnp.zeros((x.shape[0], n), x.dtype) for n in self.case.layer_dims[1:]]
         zeros_A = [jnp.zeros_like(z) for z in zeros_Z]
-        (J, (Zs, As)), (grads, dZs, dAs) = jax.value_and_grad(self._loss, argnums=(0, 1, 2), has_aux=True)(
-            self.params, zeros_Z, zeros_A, x, y)
-        updates, self.opt_state = self.optimizer.update(grads, self.opt_state, self.params)
-        self.params = optax.apply_updates(self.params, updates)
+        J, Zs, As, grads, dZs, dAs, self.params, self.opt_state = _compiled_step(self.case)(
+            self.params, self.opt_state, zeros_Z, zeros_A, x, y)
         return J, Zs, As, dZs, dAs, grads
 
     def reference_params(self) -> dict:

@@ -32,7 +32,7 @@ class Table:
 @dataclass
 class Figure:
     name: str
-    png: bytes
+    svg: str  # parity.report.figures' markup, without the shared stylesheet
     caption: str
 
 
@@ -215,13 +215,18 @@ def _case_blocks(case: dict, edges: dict, with_figures: bool) -> list:
             f"{fw} W, b {_g(max(v[-1] for k, v in series.items() if k != 'J'))}, J {_g(series['J'][-1])}"
             for fw, series in case["drift"].items()) + "."))
     shown_steps = sorted({0, case["steps"] - 1})
+    listed = [r for r in case["results"]
+              if r["step"] in shown_steps and (r["layer"] is None or r["status"] != "pass")]
     rows = [[r["framework"], str(r["step"]), r["stage"], "" if r["layer"] is None else str(r["layer"]),
              r["quantity"], _g(r["max_abs"]), _g(r["max_rel"]), _g(_ulps(r)), f"{r['budget_ulps']:g}",
              _g(r.get("tolerance_ratio")),
              r["status"] + (f" ({', '.join(r['conventions'])})" if r["conventions"] else "")]
-            for r in case["results"] if r["step"] in shown_steps]
-    if case["steps"] > 2:
-        blocks.append(Paragraph(f"Steps 0 and {case['steps'] - 1} below; report.json holds every step."))
+            for r in listed]
+    steps = "step 0" if case["steps"] == 1 else f"steps 0 and {case['steps'] - 1}"
+    blocks.append(Paragraph(
+        f"{len(case['results'])} comparisons. Below, at {steps}: the cost and every quantity that did not simply "
+        f"pass{' (none did not)' if all(r['layer'] is None for r in listed) else ''}. The heatmap above gives "
+        f"every layer's quantities; report.json holds every number of every step."))
     blocks.append(Table(["framework", "step", "stage", "layer", "quantity", "max abs", "max rel", "ulps",
                          "tolerance", "tolerance / value", "status"], rows))
     return blocks

@@ -1,12 +1,17 @@
-"""Figures for the reports, drawn from the report documents (never from recomputed numbers), as PNG bytes.
+"""Figures for the reports, drawn from the report documents (never from recomputed numbers), as SVG text.
 
-matplotlib is imported here only, with the non-interactive Agg backend, so reports render on machines with
-no display.
+Each figure is a few kilobytes of vector markup written here directly (no plotting library, no rasterising):
+the HTML report inlines it, the Markdown report links it as ``figures/NAME.svg``. Every figure uses the same
+small stylesheet (``STYLE``); the HTML page declares it once, a standalone file carries its own copy.
+
+Three kinds: the heatmap of each case's worst error per layer and quantity (its cells print the number, so the
+figure is also a table), and line charts of the cost and of the free-running drift (log scale) per step.
 """
 
 from __future__ import annotations
 
-import io
+import html
+import math
 
 import numpy as np
 
@@ -14,24 +19,41 @@ from parity.frameworks import REGISTRY
 from parity.trace import QUANTITIES, STAGES
 
 QUANTITY_ROWS = tuple(q for stage in STAGES for q in QUANTITIES[stage] if q not in ("J", "t"))  # per layer
-STYLES = {"reference": ("black", "-", "o"), **{name: row.style for name, row in REGISTRY.items()}}
+STYLES = {"reference": ("#000000", "", "circle"), **{name: row.style for name, row in REGISTRY.items()}}
+
+# The classes every figure uses; html.py puts it in the page once, standalone() in each file.
+STYLE = (".f text{font:10px sans-serif;fill:#222}.f .s{font-size:8px}.f .t{font-size:11px}.f .w,.f .w text{fill:#fff}"
+         ".f .ax{stroke:#444;fill:none}.f .g{stroke:#ddd}.f .ln{fill:none;stroke-width:1.5}")
+
+# viridis at 9 evenly spaced points (matplotlib's colormap data), interpolated linearly between them
+_VIRIDIS = ((68, 1, 84), (71, 44, 122), (59, 81, 139), (44, 113, 142), (33, 144, 141), (39, 173, 129),
+            (92, 200, 99), (170, 220, 50), (253, 231, 37))
 
 
-def _pyplot():
-    import matplotlib
+def _colour(fraction: float) -> str:
+    """viridis at ``fraction`` in [0, 1], as #rrggbb."""
+    x = min(max(fraction, 0.0), 1.0) * (len(_VIRIDIS) - 1)
+    i = min(int(x), len(_VIRIDIS) - 2)
+    t = x - i
+    return "#" + "".join(f"{round(a + (b - a) * t):02x}" for a, b in zip(_VIRIDIS[i], _VIRIDIS[i + 1], strict=True))
 
-    matplotlib.use("Agg", force=True)
-    import matplotlib.pyplot as plt
 
-    return plt
+def _text(x: float, y: float, text: str, anchor: str = "start", cls: str = "", extra: str = "") -> str:
+    cls_attr = f' class="{cls}"' if cls else ""
+    anchor_attr = f' text-anchor="{anchor}"' if anchor != "start" else ""
+    return f'<text x="{x:.1f}" y="{y:.1f}"{anchor_attr}{cls_attr}{extra}>{html.escape(text)}</text>'
 
 
-def _png(figure) -> bytes:
-    plt = _pyplot()
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=80, bbox_inches="tight", metadata={"Software": None})
-    plt.close(figure)
-    return buffer.getvalue()
+def _svg(width: float, height: float, body: list[str], title: str) -> str:
+    return (f'<svg class="f" width="{width:.0f}" height="{height:.0f}" '
+            f'viewBox="0 0 {width:.0f} {height:.0f}" role="img"><title>{html.escape(title)}</title>'
+            + "".join(body) + "</svg>")
+
+
+def standalone(svg: str) -> str:
+    """``svg`` as a file of its own: its namespace (HTML's inline SVG needs none) and the shared stylesheet."""
+    return svg.replace("<svg ", '<svg xmlns="http://www.w3.org/2000/svg" ', 1).replace(
+        "</title>", f"</title><style>{STYLE}</style>", 1)
 
 
 def _measured_ulps(result: dict) -> float:
@@ -40,87 +62,183 @@ def _measured_ulps(result: dict) -> float:
     return float(value) if not isinstance(value, str) else float("inf")
 
 
-def error_heatmap(case: dict) -> bytes:
-    """Worst error (over all steps) per layer and quantity, one panel per framework, log colour scale."""
-    plt = _pyplot()
+def _label(value: float) -> str:
+    if math.isinf(value):
+        return "inf"
+    return f"{value:.2g}".replace("e+0", "e").replace("e+", "e")
+
+
+_SHADES = 12  # the heatmap's colour classes .h0 .. .h11: viridis from 0.01 ulps to ten times the tolerance
+STYLE += "".join(f".f .h{k}{{fill:{_colour(k / (_SHADES - 1))}}}" for k in range(_SHADES))
+
+
+def error_heatmap(case: dict) -> str:
+    """Worst error (over all steps) per layer and quantity, one panel per framework, log colour scale in
+    ``_SHADES`` steps: from 0.01 ulps (dark) to ten times the tolerance (yellow); each cell prints its ulps, *
+    when a convention explains it. Cells of one shade are one path, so a figure stays a few kilobytes."""
     frameworks = list(case["frameworks"])
     L = len(case["layers"]) - 1
-    figure, axes = plt.subplots(1, len(frameworks), figsize=(1.2 + 1.1 * L * len(frameworks), 3.4), squeeze=False)
     budget = max((r["budget_ulps"] for r in case["results"]), default=16)
     rows = [q for q in QUANTITY_ROWS if any(r["quantity"] == q for r in case["results"])]
-    for axis, framework in zip(axes[0], frameworks, strict=True):
-        grid = np.full((len(rows), L), np.nan)
-        explained = np.zeros_like(grid, dtype=bool)
+    cell_w, cell_h, left, top, gap = 34, 15, 34, 30, 10
+    top_scale = math.log10(budget) + 1
+    body = [_text(4, 12, "worst error per layer and quantity, in ulps (* explained by a convention)", cls="t")]
+    shades: dict[int, list[str]] = {}
+    labels: dict[bool, list[str]] = {True: [], False: []}  # white text (dark cells), black text
+    for p, framework in enumerate(frameworks):
+        x0 = left + p * (L * cell_w + gap)
+        body.append(_text(x0 + L * cell_w / 2, top - 4, framework, "middle"))
+        worst: dict[tuple[int, int], float] = {}
+        explained: set[tuple[int, int]] = set()
         for r in case["results"]:
             if r["framework"] != framework or r["layer"] is None:
                 continue
-            i, j = rows.index(r["quantity"]), r["layer"] - 1
-            grid[i, j] = np.nanmax([grid[i, j], _measured_ulps(r)])
-            explained[i, j] |= r["status"] == "explained"
-        shown = np.log10(np.maximum(grid, 1e-2))
-        image = axis.imshow(shown, vmin=-2, vmax=np.log10(budget) + 1, cmap="viridis", aspect="auto")
-        for (i, j), value in np.ndenumerate(grid):
-            if not np.isnan(value):
-                label = f"{value:.2g}" + ("*" if explained[i, j] else "")
-                axis.text(j, i, label, ha="center", va="center", fontsize=7,
-                          color="white" if shown[i, j] < np.log10(budget) else "black")
-        axis.set_xticks(range(L), [f"l={l}" for l in range(1, L + 1)])
-        axis.set_yticks(range(len(rows)), rows)
-        axis.set_title(framework, fontsize=9)
-    figure.colorbar(image, ax=list(axes[0]), label=f"log10 ulps (tolerance {budget:g} ulps = {np.log10(budget):.1f})")
-    figure.suptitle("worst error per layer and quantity (* explained by a convention)", fontsize=9)
-    return _png(figure)
+            cell = (rows.index(r["quantity"]), r["layer"] - 1)
+            worst[cell] = max(worst.get(cell, -1.0), _measured_ulps(r))
+            if r["status"] == "explained":
+                explained.add(cell)
+        for (i, j), value in sorted(worst.items()):
+            shown = math.log10(max(value, 1e-2)) if not math.isinf(value) else top_scale
+            x, y = x0 + j * cell_w, top + i * cell_h
+            shade = round(min(max((shown + 2) / (top_scale + 2), 0.0), 1.0) * (_SHADES - 1))
+            shades.setdefault(shade, []).append(f"M{x} {y}h{cell_w}v{cell_h}h-{cell_w}z")
+            labels[shown < math.log10(budget)].append(
+                f'<text x="{x + cell_w // 2}" y="{y + 11}">{_label(value)}{"*" if (i, j) in explained else ""}</text>')
+        for j in range(L):
+            body.append(_text(x0 + (j + 0.5) * cell_w, top + len(rows) * cell_h + 11, f"l={j + 1}", "middle", "s"))
+    body += [f'<path class="h{k}" d="{"".join(cells)}"/>' for k, cells in sorted(shades.items())]
+    body += [f'<g class="s{" w" * white}" text-anchor="middle">{"".join(texts)}</g>'
+             for white, texts in labels.items() if texts]
+    for i, quantity in enumerate(rows):
+        body.append(_text(left - 3, top + i * cell_h + 11, quantity, "end", "s"))
+    width = left + len(frameworks) * (L * cell_w + gap) + 6
+    scale_y = top + len(rows) * cell_h + 20
+    body += [f'<path class="h{k}" d="M{left + k * 14} {scale_y}h14v8h-14z"/>' for k in range(_SHADES)]
+    body.append(_text(left + _SHADES * 14 + 4, scale_y + 8,
+                      f"0.01 .. {_label(10 * budget)} ulps; white text: under the tolerance, {budget:g}", cls="s"))
+    return _svg(max(width, 420), scale_y + 14, body, f"{case['name']}: worst error per layer and quantity")
 
 
-def cost_curves(costs: dict[str, list[float]], title: str, xlabel: str = "step") -> bytes:
+def _ticks(low: float, high: float, log: bool) -> list[float]:
+    if log:
+        return [10.0 ** e for e in range(math.floor(low), math.ceil(high) + 1)]
+    span = high - low
+    step = 10 ** math.floor(math.log10(span / 4)) if span > 0 else 1.0
+    for factor in (1, 2, 5, 10):
+        if span / (step * factor) <= 5:
+            step *= factor
+            break
+    start = math.floor(low / step) * step
+    return [start + k * step for k in range(int(round((high - start) / step)) + 1)]
+
+
+_DASHES = {"-": "", "--": "6 3", ":": "1.5 2", "-.": "6 2 1.5 2"}
+
+
+def _marker(shape: str, x: float, y: float, colour: str) -> str:
+    if shape == "square":
+        return f'<rect x="{x - 2.5:.1f}" y="{y - 2.5:.1f}" width="5" height="5" fill="none" stroke="{colour}"/>'
+    if shape == "triangle":
+        return f'<path d="M{x:.1f} {y - 3:.1f}l3 5.5h-6z" fill="none" stroke="{colour}"/>'
+    if shape == "diamond":
+        return f'<path d="M{x:.1f} {y - 3.5:.1f}l3 3.5l-3 3.5l-3-3.5z" fill="none" stroke="{colour}"/>'
+    if shape == "cross":
+        return f'<path d="M{x - 2.5:.1f} {y - 2.5:.1f}l5 5m0-5l-5 5" stroke="{colour}"/>'
+    return f'<circle cx="{x:.1f}" cy="{y:.1f}" r="2.5" fill="none" stroke="{colour}"/>'
+
+
+def _line_chart(series: list[tuple[str, list[float], list[float], tuple, str]], title: str, xlabel: str,
+                ylabel: str, log: bool = False, hline: tuple[float, str] | None = None) -> str:
+    """Lines (label, x, y, (colour, dashes, marker), extra dashes) on shared axes; ``log`` for a log y axis."""
+    width, height, left, right, top, bottom = 560, 230, 58, 170, 22, 36
+    xs = [x for _, x_values, _, _, _ in series for x in x_values]
+    ys = [y for _, _, y_values, _, _ in series for y in y_values if np.isfinite(y)]
+    if hline:
+        ys.append(hline[0])
+    if log:
+        ys = [math.log10(y) for y in ys if y > 0]
+    x_low, x_high = (min(xs), max(xs)) if xs else (0.0, 1.0)
+    y_low, y_high = (min(ys), max(ys)) if ys else (0.0, 1.0)
+    if x_high == x_low:
+        x_high = x_low + 1
+    if y_high == y_low:
+        widen = 1.0 if log else abs(y_low) * 0.05 + 1e-12
+        y_low, y_high = y_low - widen, y_high + widen
+    if log:
+        y_low, y_high = math.floor(y_low), math.ceil(y_high)
+    pad = 0.0 if log else (y_high - y_low) * 0.05
+    y_low, y_high = y_low - pad, y_high + pad
+    plot_w, plot_h = width - left - right, height - top - bottom
+
+    def px(x: float) -> float:
+        return left + (x - x_low) / (x_high - x_low) * plot_w
+
+    def py(y: float) -> float:
+        value = math.log10(y) if log else y
+        return top + (y_high - value) / (y_high - y_low) * plot_h
+
+    body = [_text(left, 14, title, cls="t"),
+            f'<rect class="ax" x="{left}" y="{top}" width="{plot_w}" height="{plot_h}"/>']
+    for tick in _ticks(y_low, y_high, log):
+        value = math.log10(tick) if log else tick
+        if y_low - 1e-9 <= value <= y_high + 1e-9:
+            y = py(tick)
+            body.append(f'<path class="g" d="M{left} {y:.1f}h{plot_w}"/>')
+            body.append(_text(left - 4, y + 3, f"1e{round(value)}" if log else f"{tick:.4g}", "end", "s"))
+    for tick in _ticks(x_low, x_high, False):
+        if x_low - 1e-9 <= tick <= x_high + 1e-9 and float(tick).is_integer():
+            body.append(_text(px(tick), top + plot_h + 12, f"{tick:g}", "middle", "s"))
+    body.append(_text(left + plot_w / 2, height - 6, xlabel, "middle"))
+    middle = top + plot_h / 2
+    body.append(_text(12, middle, ylabel, "middle", extra=f' transform="rotate(-90 12 {middle:.1f})"'))
+    if hline:
+        y = py(hline[0])
+        body.append(f'<path d="M{left} {y:.1f}h{plot_w}" stroke="#888"/>')
+        series = [*series, (hline[1], [], [], ("#888888", "-", ""), "")]
+    for k, (label, x_values, y_values, (colour, dashes, marker), extra) in enumerate(series):
+        dash = extra or _DASHES.get(dashes, dashes)
+        dash_attr = f' stroke-dasharray="{dash}"' if dash else ""
+        points = [(px(x), py(y)) for x, y in zip(x_values, y_values, strict=True)
+                  if np.isfinite(y) and (not log or y > 0)]
+        if points:
+            path = "M" + "L".join(f"{x:.1f} {y:.1f}" for x, y in points)
+            body.append(f'<path class="ln" d="{path}" stroke="{colour}"{dash_attr}/>')
+            if marker and len(points) <= 30:
+                body += [_marker(marker, x, y, colour) for x, y in points]
+        legend_y = top + 6 + k * 13
+        body.append(f'<path class="ln" d="M{width - right + 8} {legend_y}h22" stroke="{colour}"{dash_attr}/>')
+        body.append(_text(width - right + 34, legend_y + 3, label, cls="s"))
+    return _svg(width, max(height, top + 12 + len(series) * 13), body, title)
+
+
+def cost_curves(costs: dict[str, list[float]], title: str, xlabel: str = "step") -> str:
     """The cost J of every implementation at every step, overlaid (distinct line styles show agreement)."""
-    plt = _pyplot()
-    figure, axis = plt.subplots(figsize=(5.2, 3.0))
-    for name, values in costs.items():
-        colour, style, marker = STYLES.get(name, ("gray", "-", "."))
-        steps = np.arange(len(values))
-        axis.plot(steps, values, linestyle=style, color=colour, label=name,
-                  marker=marker if len(values) <= 30 else None, markersize=4, markerfacecolor="none")
-    axis.set_xlabel(xlabel)
-    axis.set_ylabel("cost J")
-    axis.set_title(title, fontsize=9)
-    axis.legend(fontsize=8)
-    return _png(figure)
+    series = [(name, list(range(len(values))), [float(v) for v in values], STYLES.get(name, ("#7f7f7f", "-", "")), "")
+              for name, values in costs.items()]
+    return _line_chart(series, title, xlabel, "cost J")
 
 
-def trajectory_drift(case: dict) -> bytes:
+def trajectory_drift(case: dict) -> str:
     """Each framework's free-running drift from the reference at each step, log scale: solid, the largest over
     the parameters W[l], b[l]; dotted, the cost J."""
-    plt = _pyplot()
-    figure, axis = plt.subplots(figsize=(5.2, 3.0))
-    tiny = np.finfo(np.dtype(case["dtype"])).eps / 100  # exact agreement, drawn just below the dtype's epsilon
-    for framework, series in case["drift"].items():
-        colour, style, marker = STYLES.get(framework, ("gray", "-", "."))
-        steps = np.arange(case["steps"])
-        params = np.max([np.asarray(v, dtype=float) for k, v in series.items() if k != "J"], axis=0)
-        axis.semilogy(steps, np.maximum(params, tiny), linestyle=style, color=colour, marker=marker, markersize=4,
-                      markerfacecolor="none", label=f"{framework}: W, b")
-        axis.semilogy(steps, np.maximum(np.asarray(series["J"], dtype=float), tiny), linestyle=":", color=colour,
-                      linewidth=1, label=f"{framework}: J")
-    axis.axhline(np.finfo(np.dtype(case["dtype"])).eps, color="gray", linewidth=1, label=f"eps ({case['dtype']})")
-    axis.set_xlabel("step")
-    axis.set_ylabel("relative drift from the reference")
-    axis.set_title("free-running trajectories: drift (a measurement, not a verdict)", fontsize=9)
-    axis.legend(fontsize=7)
-    return _png(figure)
+    eps = float(np.finfo(np.dtype(case["dtype"])).eps)
+    tiny = eps / 100  # exact agreement, drawn just below the dtype's epsilon
+    series = []
+    for framework, drift in case["drift"].items():
+        style = STYLES.get(framework, ("#7f7f7f", "-", ""))
+        steps = list(range(case["steps"]))
+        params = np.max([np.asarray(v, dtype=float) for k, v in drift.items() if k != "J"], axis=0)
+        series.append((f"{framework}: W, b", steps, [max(float(v), tiny) for v in params], style, ""))
+        series.append((f"{framework}: J", steps, [max(float(v), tiny) for v in drift["J"]], (style[0], "", ""),
+                       "1.5 2"))
+    return _line_chart(series, "free-running trajectories: drift (a measurement, not a verdict)", "step",
+                       "relative drift", log=True, hline=(eps, f"eps ({case['dtype']})"))
 
 
-def drift_curves(runs: dict, record_every: int) -> bytes:
+def drift_curves(runs: dict, record_every: int) -> str:
     """Relative parameter drift of each framework from the reference, log scale."""
-    plt = _pyplot()
-    figure, axis = plt.subplots(figsize=(5.2, 3.0))
-    for name, run in runs.items():
-        if run.get("drift"):
-            colour, style, marker = STYLES.get(name, ("gray", "-", "."))
-            axis.semilogy(run["drift_iterations"], np.maximum(np.asarray(run["drift"], dtype=float), 1e-17),
-                          linestyle=style, color=colour, label=name)
-    axis.set_xlabel(f"iteration (recorded every {record_every})")
-    axis.set_ylabel("max |P - P_ref| / max |P_ref|")
-    axis.set_title("parameter drift from the reference", fontsize=9)
-    axis.legend(fontsize=8)
-    return _png(figure)
+    series = [(name, list(run["drift_iterations"]), [max(float(v), 1e-17) for v in run["drift"]],
+               (STYLES.get(name, ("#7f7f7f", "-", ""))[0], STYLES.get(name, ("#7f7f7f", "-", ""))[1], ""), "")
+              for name, run in runs.items() if run.get("drift")]
+    return _line_chart(series, "parameter drift from the reference", f"iteration (recorded every {record_every})",
+                       "max |P - P_ref| / max |P_ref|", log=True)

@@ -42,8 +42,8 @@ def write_formats(document: dict, blocks_for, formats, out_dir: Path, stem: str,
         blocks = blocks_for(document)
         if "md" in formats:
             text, figure_files = markdown.render(blocks)
-            for relative, png in figure_files.items():
-                write_atomic(out_dir / relative, png)
+            for relative, svg in figure_files.items():
+                write_atomic(out_dir / relative, svg)
             write_atomic(out_dir / f"{stem}.md", text)
             written.append(out_dir / f"{stem}.md")
         if "html" in formats:

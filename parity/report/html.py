@@ -1,13 +1,13 @@
-"""Blocks as one self-contained HTML file: styles inline, figures embedded as data URIs, no external assets,
-readable offline."""
+"""Blocks as one self-contained HTML file: styles inline, figures inlined as SVG (sharing one stylesheet), no
+external assets, no scripts, readable offline."""
 
 from __future__ import annotations
 
-import base64
 import html
 import re
 
 from parity.report.blocks import Figure, Heading, Paragraph, Table
+from parity.report.figures import STYLE as FIGURE_STYLE
 
 STYLE = """
 body { font-family: system-ui, sans-serif; max-width: 75rem; margin: 2rem auto; padding: 0 1rem; color: #222; }
@@ -47,9 +47,7 @@ def render(blocks: list, title: str) -> str:
                            for row in block.rows)
             body.append(f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>")
         elif isinstance(block, Figure):
-            data = base64.b64encode(block.png).decode("ascii")
-            body.append(f'<figure><img alt="{html.escape(block.caption)}" src="data:image/png;base64,{data}">'
-                        f"<figcaption>{html.escape(block.caption)}</figcaption></figure>")
+            body.append(f"<figure>{block.svg}<figcaption>{html.escape(block.caption)}</figcaption></figure>")
     return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-            f"<title>{html.escape(title)}</title><style>{STYLE}</style></head><body>\n"
+            f"<title>{html.escape(title)}</title><style>{STYLE}{FIGURE_STYLE}</style></head><body>\n"
             + "\n".join(body) + "\n</body></html>\n")
