@@ -100,8 +100,10 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--format", type=_name_list, default=["human"],
                        help="human (default) or json on the terminal; with --out, any of md,html,json as files")
     check.add_argument("--out", type=Path, default=None, help="write check.md/.html/.json here (see --format)")
-    bench = commands.add_parser("bench", help="time a training step in the reference, PyTorch and Keras")
-    bench.add_argument("--format", type=_name_list, default=[], help="json: also write bench.json into --out")
+    bench = commands.add_parser("bench", help="time a training step in the reference, PyTorch, Keras and JAX")
+    bench.add_argument("--format", type=_name_list, default=[],
+                       help="json, md (comma-separated): also write bench.json, bench.md (the README's table) "
+                            "into --out")
     bench.add_argument("--out", type=Path, default=Path("parity-bench"), help="output directory for bench.json")
     bench.add_argument("--repeats", type=int, default=15, help="timed steps per measurement (median reported)")
     bench.add_argument("--dtype", choices=["float32", "float64"], help="only this dtype")
@@ -231,9 +233,9 @@ def run_bench(args) -> int:
     from parity.environment import describe
     from parity.report.files import write_atomic
 
-    unknown = [f for f in args.format if f != "json"]
+    unknown = [f for f in args.format if f not in ("json", "md")]
     if unknown:
-        raise ValueError(f"unknown format {unknown[0]!r}; bench writes json")
+        raise ValueError(f"unknown format {unknown[0]!r}; bench writes json and md")
     if args.repeats < 1:
         raise ValueError(f"--repeats must be a positive integer, got {args.repeats}")
     if args.format:
@@ -262,9 +264,13 @@ def run_bench(args) -> int:
               f"({suite['cases_per_second']:.1f} cases/s, {suite['comparisons_per_second']:.0f} comparisons/s)")
     for target in document["targets"]:
         print(f"target {'met' if target['met'] else 'MISSED'}: {target['target']}: {target['detail']}")
-    if args.format:
+    if "json" in args.format:
         path = args.out / "bench.json"
         write_atomic(path, json.dumps(document, indent=1, allow_nan=False) + "\n")
+        print(f"wrote {path}")
+    if "md" in args.format:  # the README's table, regenerated from these figures
+        path = args.out / "bench.md"
+        write_atomic(path, bench.markdown_table(document))
         print(f"wrote {path}")
     return 0
 
