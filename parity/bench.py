@@ -291,7 +291,7 @@ def markdown_table(document: dict) -> str:
                 continue
             cell = f"{r['ms_per_step']:.3g}"
             if name == "reference":
-                cell += f" ({r['gflops']:.0f} GFLOP/s, {100 * r['efficiency']:.0f}%)"
+                cell += f" ({r['gflops']:.3g} GFLOP/s, {100 * r['efficiency']:.2g}%)"
             cells.append(f"**{cell}**" if r["ms_per_step"] == fastest else cell)
         lines.append(f"| {network} | {m} | {dtype} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
