@@ -56,7 +56,7 @@ BATCH_SIZES = (1, 2, 3, 5, 8, 16, 32, 64, 128, 256)
 STEPS = range(1, 5)
 INPUT_SCALES = (1.0, 0.01, 0.1, 10.0, 100.0)  # X ~ N(0, scale^2)
 # "zeros" is left out: it warns by design and makes every gradient below the last layer exactly 0.
-INITS = ("xavier", *(name for name in reference.SCHEMES if name not in ("xavier", "zeros")))
+INITS = ("xavier", "he", "glorot", "normal")  # the normal laws (fixed, so a seed keeps drawing the same cases)
 # About one case in five gets one of the edges that apply to it (parity.case.EDGES).
 EDGE_ODDS = 4
 

@@ -35,6 +35,8 @@ EQUIVALENT_FORMS_ULPS = 10
 
 # Sample standard deviation of N = 250,000 normal draws: its relative standard error is 1/sqrt(2N) = 0.14%,
 # so 1% is a 7-sigma bound (never a false alarm) that still tells He's sqrt(2/n) from Xavier's sqrt(1/n).
+# Of uniform draws (kurtosis 9/5): sqrt((9/5 - 1) / (4N)) = 0.09%, so 1% is an 11-sigma bound there, and still
+# tells He's uniform bound sqrt(6/n) from PyTorch's 1/sqrt(n) (a factor sqrt(6) in the std).
 SAMPLE_STD_RELATIVE = 0.01
 
 # Parity between implementations (parity.compare). An error is measured in ulps of the computation's

@@ -9,32 +9,53 @@ Imports numpy only. Every function keeps the float dtype it is given and never c
 
 from reference._validate import domain_checks
 from reference.activations import ACTIVATIONS, get_activation
+from reference.batchnorm import (
+                                 BatchNormCache,
+                                 batchnorm_backward,
+                                 batchnorm_forward,
+                                 batchnorm_inference,
+                                 update_running,
+)
+from reference.dropout import dropout_backward, dropout_forward
+from reference.dropout import mask as dropout_mask
 from reference.gradcheck import gradient_check, numerical_gradients
 from reference.initialization import SCHEMES, init_params
+from reference.initialization import variance as init_variance
 from reference.losses import LOSSES, cost, loss_gradient, output_gradient
 from reference.network import LayerCache, backward, forward, layer_backward, layer_forward, linear_backward
 from reference.optimizers import SGD, Adam, Momentum, update
+from reference.regularization import l2_cost, l2_gradients
 from reference.training import History, Step, accuracy, iterate, predict, train
 
 __all__ = [
     "ACTIVATIONS",
-    "LOSSES",
-    "SCHEMES",
-    "SGD",
     "Adam",
+    "BatchNormCache",
     "History",
-    "Step",
+    "LOSSES",
     "LayerCache",
     "Momentum",
+    "SCHEMES",
+    "SGD",
+    "Step",
     "accuracy",
     "backward",
+    "batchnorm_backward",
+    "batchnorm_forward",
+    "batchnorm_inference",
     "cost",
     "domain_checks",
+    "dropout_backward",
+    "dropout_forward",
+    "dropout_mask",
     "forward",
     "get_activation",
     "gradient_check",
     "init_params",
+    "init_variance",
     "iterate",
+    "l2_cost",
+    "l2_gradients",
     "layer_backward",
     "layer_forward",
     "linear_backward",
@@ -44,4 +65,5 @@ __all__ = [
     "predict",
     "train",
     "update",
+    "update_running",
 ]

@@ -1,11 +1,19 @@
 """Seeded initial parameters: W[l] of shape (n[l], n[l-1]) and b[l] of shape (n[l], 1), b[l] = 0.
 
 Schemes (n[l-1] is the layer's fan-in, n[l] its fan-out):
-    "he"      W[l] ~ N(0, 2 / n[l-1])               for ReLU-family layers
-    "xavier"  W[l] ~ N(0, 1 / n[l-1])               the course's Xavier, for tanh layers
-    "glorot"  W[l] ~ N(0, 2 / (n[l-1] + n[l]))      Glorot and Bengio's normal form
-    "normal"  W[l] ~ 0.01 N(0, 1)                   the course's small random start
-    "zeros"   W[l] = 0                              every unit stays identical: a warning says so
+    "he"              W[l] ~ N(0, 2 / n[l-1])                  for ReLU-family layers
+    "xavier"          W[l] ~ N(0, 1 / n[l-1])                  the course's Xavier, for tanh layers
+    "glorot"          W[l] ~ N(0, 2 / (n[l-1] + n[l]))         Glorot and Bengio's normal form
+    "normal"          W[l] ~ 0.01 N(0, 1)                      the course's small random start
+    "zeros"           W[l] = 0                                 every unit stays identical: a warning says so
+    "he_uniform"      W[l] ~ U(-r, r), r = sqrt(6 / n[l-1])    the uniform law of He's variance, 2 / n[l-1]
+    "glorot_uniform"  W[l] ~ U(-r, r), r = sqrt(6 / (n[l-1] + n[l]))   Keras's Dense default (glorot_uniform)
+    "torch_default"   W[l] ~ U(-r, r), r = 1 / sqrt(n[l-1])    PyTorch's nn.Linear default: kaiming_uniform_
+                      with a = sqrt(5), gain sqrt(2 / (1 + a^2)) = sqrt(1/3), r = gain sqrt(3 / n[l-1]);
+                      and b[l] ~ U(-1 / sqrt(n[l-1]), 1 / sqrt(n[l-1])), PyTorch's bias default
+
+A uniform law on (-r, r) has variance r^2 / 3, so "he_uniform" has He's variance and "glorot_uniform"
+Glorot's; "torch_default" has variance 1 / (3 n[l-1]), a sixth of He's.
 
 Values are drawn in float64 from ``numpy.random.default_rng(seed)`` and then rounded to ``dtype``, so the
 float32 and float64 networks of one seed start from the same numbers (to float32 rounding).
@@ -14,18 +22,42 @@ float32 and float64 networks of one seed start from the same numbers (to float32
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 
 from reference._validate import FLOAT_DTYPES
 
-SCHEMES = {
-    "he": lambda n_prev, n: np.sqrt(2 / n_prev),
-    "xavier": lambda n_prev, n: np.sqrt(1 / n_prev),
-    "glorot": lambda n_prev, n: np.sqrt(2 / (n_prev + n)),
-    "normal": lambda n_prev, n: 0.01,
-    "zeros": lambda n_prev, n: 0.0,
+
+@dataclass(frozen=True)
+class Scheme:
+    """One initialisation law: W[l] = scale(n[l-1], n[l]) times a standard normal draw, or a uniform draw on
+    (-scale, scale); ``bias`` the bound of a uniform b[l] (None: b[l] = 0)."""
+
+    distribution: str  # "normal" or "uniform"
+    scale: Callable[[int, int], float]  # the normal's standard deviation, or the uniform's bound r
+    bias: Callable[[int, int], float] | None = None
+
+
+SCHEMES: dict[str, Scheme] = {
+    "he": Scheme("normal", lambda n_prev, n: np.sqrt(2 / n_prev)),
+    "xavier": Scheme("normal", lambda n_prev, n: np.sqrt(1 / n_prev)),
+    "glorot": Scheme("normal", lambda n_prev, n: np.sqrt(2 / (n_prev + n))),
+    "normal": Scheme("normal", lambda n_prev, n: 0.01),
+    "zeros": Scheme("normal", lambda n_prev, n: 0.0),
+    "he_uniform": Scheme("uniform", lambda n_prev, n: np.sqrt(6 / n_prev)),
+    "glorot_uniform": Scheme("uniform", lambda n_prev, n: np.sqrt(6 / (n_prev + n))),
+    "torch_default": Scheme("uniform", lambda n_prev, n: 1 / np.sqrt(n_prev),
+                            bias=lambda n_prev, n: 1 / np.sqrt(n_prev)),
 }
+
+
+def variance(scheme: str, n_prev: int, n: int) -> float:
+    """The variance of each W[l] entry under ``scheme``: scale^2 for a normal law, r^2 / 3 for U(-r, r)."""
+    law = SCHEMES[scheme]
+    scale = float(law.scale(n_prev, n))
+    return scale**2 if law.distribution == "normal" else scale**2 / 3
 
 
 def init_params(layer_dims, scheme: str = "he", seed: int = 0, dtype="float64") -> dict[str, np.ndarray]:
@@ -47,9 +79,18 @@ def init_params(layer_dims, scheme: str = "he", seed: int = 0, dtype="float64") 
     params = {}
     for l in range(1, len(layer_dims)):
         n_prev, n = layer_dims[l - 1], layer_dims[l]
-        W = rng.standard_normal((n, n_prev)) * SCHEMES[scheme](n_prev, n)
+        law = SCHEMES[scheme]
+        if law.distribution == "normal":
+            W = rng.standard_normal((n, n_prev)) * law.scale(n_prev, n)
+        else:
+            r = law.scale(n_prev, n)
+            W = rng.uniform(-r, r, (n, n_prev))
         params[f"W{l}"] = W.astype(dtype)
-        params[f"b{l}"] = np.zeros((n, 1), dtype=dtype)
+        if law.bias is None:
+            params[f"b{l}"] = np.zeros((n, 1), dtype=dtype)
+        else:
+            r = law.bias(n_prev, n)
+            params[f"b{l}"] = rng.uniform(-r, r, (n, 1)).astype(dtype)
     return params
 
 
