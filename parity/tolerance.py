@@ -39,6 +39,14 @@ EQUIVALENT_FORMS_ULPS = 10
 # tells He's uniform bound sqrt(6/n) from PyTorch's 1/sqrt(n) (a factor sqrt(6) in the std).
 SAMPLE_STD_RELATIVE = 0.01
 
+# The course's regularisation functions (parity.learner.techniques), compared normwise: max |learner - reference|
+# / max |reference| per quantity, in float64. Every value is a sum of at most 5 products (the 4-5-3-1 network,
+# m = 8) or a mean over 8 columns, so two correct orderings differ by a few eps normwise (1e-15); 1e-10 leaves
+# five orders of magnitude for other correct forms (np.mean against a sum times 1/m, A > 0 against Z > 0 as the
+# ReLU mask). Each classic slip moves a quantity by 25% (1/keep_prob = 1.25) or more, and zeros in place of a
+# quantity score 1.
+TECHNIQUE_NORMWISE = 1e-10
+
 # Parity between implementations (parity.compare). An error is measured in ulps of the computation's
 # error scale E (parity.error_scale): |framework - reference| / (eps * E), elementwise, E being the same computation
 # carried out on absolute values with the error inflow of every input added. First-order error analysis bounds

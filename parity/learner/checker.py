@@ -24,6 +24,7 @@ Each quantity gets one of
 from __future__ import annotations
 
 import copy
+import sys
 import types
 import warnings
 from dataclasses import dataclass, field
@@ -45,7 +46,7 @@ from parity.learner.source import (
     load_source,
     name_error_message,
 )
-from parity.learner.styles import Architecture, Style, detect
+from parity.learner.styles import ROLES, Architecture, Style, detect
 from parity.tolerance import LEARNER_ROUNDING_ULPS, parity_ulps
 from parity.trace import Key, Trace, computation_order
 
@@ -435,11 +436,37 @@ def describe_quantity(result: Result) -> str:
 
 
 def run(args) -> int:
-    from parity.learner import render
+    """``parity check FILE``: the course's regularisation functions if the file defines any
+    (``parity.learner.techniques``), then its network if it has one; 1 if anything is wrong."""
+    import json
 
+    from parity.learner import render, techniques
+
+    source = load_source(args.module)
+    overrides = {role: getattr(args, role) for role in ROLES if getattr(args, role, None)}
+    with source.importable():
+        found = techniques.check(source.namespace, _caller(source))
+        network = True
+        if found:
+            try:
+                detect(source, overrides)
+            except LearnerError:
+                network = False
+    code = 0
+    if found:
+        if "json" in args.format and args.out is None:
+            print(json.dumps({"schema": "nn-parity/check-techniques/v1", "techniques": techniques.as_json(found)},
+                             indent=1, allow_nan=False))
+        else:
+            print(techniques.human(found))
+        code = 0 if all(r.passed for r in found) else 1
+        if not network:
+            print(f"{args.module} defines no forward/backward/update functions of a whole network: only its "
+                  "regularisation functions were checked", file=sys.stderr)
+            return code
     outcome = check(args.module, forward=args.forward, backward=args.backward, update=args.update,
                     cost=args.cost, init=args.init, layers=args.layers, activations=args.activations,
                     loss=args.loss, learning_rate=args.learning_rate, steps=args.steps, m=args.m,
                     frameworks=() if args.frameworks == ["none"] else tuple(args.frameworks))
-    return render.emit(outcome, args.format, args.out)
+    return max(code, render.emit(outcome, args.format, args.out))
 
