@@ -22,6 +22,7 @@ from reference.gradcheck import gradient_check, numerical_gradients
 from reference.initialization import SCHEMES, init_params
 from reference.initialization import variance as init_variance
 from reference.losses import LOSSES, cost, loss_gradient, output_gradient
+from reference.minibatch import mini_batches, permutation
 from reference.network import LayerCache, backward, forward, layer_backward, layer_forward, linear_backward
 from reference.optimizers import SGD, Adam, Momentum, update
 from reference.regularization import l2_cost, l2_gradients
@@ -60,8 +61,10 @@ __all__ = [
     "layer_forward",
     "linear_backward",
     "loss_gradient",
+    "mini_batches",
     "numerical_gradients",
     "output_gradient",
+    "permutation",
     "predict",
     "train",
     "update",

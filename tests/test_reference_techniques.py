@@ -223,3 +223,26 @@ def test_torch_default_draws_the_bias_too_and_the_normal_laws_keep_their_draws()
     rng = np.random.default_rng(3)
     np.testing.assert_array_equal(reference.init_params([5, 4], "he", seed=3)["W1"],
                                   rng.standard_normal((4, 5)) * np.sqrt(2 / 5))
+
+
+# ------------------------------------------------------------------------------------------ mini-batches
+
+
+def test_mini_batches_follow_the_given_order_and_keep_the_remainder_last():
+    X = np.arange(14.0).reshape(2, 7)  # column j is (j, 7 + j)
+    Y = np.arange(7.0).reshape(1, 7)
+    order = reference.permutation(7, seed=5)
+    batches = reference.mini_batches(X, Y, 3, order)
+    assert [b[0].shape[1] for b in batches] == [3, 3, 1]  # ceil(7 / 3) batches, the last one the remainder
+    np.testing.assert_array_equal(np.concatenate([b[1] for b in batches], axis=1)[0], order)  # every column once
+    np.testing.assert_array_equal(batches[0][0], X[:, order[:3]])
+    np.testing.assert_array_equal(reference.mini_batches(X, Y, 7)[0][0], X)  # no order: as given
+    np.testing.assert_array_equal(order, reference.permutation(7, seed=5))  # seeded
+
+
+def test_mini_batches_refuse_an_order_that_is_not_a_permutation():
+    X, Y = np.zeros((2, 4)), np.zeros((1, 4))
+    with pytest.raises(ValueError, match=r"order must be a permutation of 0..3 \(every column once\)"):
+        reference.mini_batches(X, Y, 2, [0, 1, 1, 3])
+    with pytest.raises(ValueError, match=r"batch_size must be a positive integer, got 0"):
+        reference.mini_batches(X, Y, 0)
