@@ -47,6 +47,26 @@ SAMPLE_STD_RELATIVE = 0.01
 # quantity score 1.
 TECHNIQUE_NORMWISE = 1e-10
 
+# One framework optimizer step with weight decay against the reference (tests/test_witness_weight_decay.py), float64,
+# elementwise: W_new = W - lr (g + wd W), where the autograd gradient g agrees with the reference's to the grid's
+# parity bound (16 ulps of its error scale, about |g|) and the update adds three roundings, so each element is
+# within 64 eps (|W| + lr (|g| + wd |W|)). A decay of the wrong factor or sign moves W by lr wd |W| (4e-3 |W| there).
+WEIGHT_DECAY_STEP_ULPS = 64
+
+# Batch normalisation in a framework's own layer against the reference's (tests/test_witness_batchnorm.py), float64,
+# normwise (max |difference| / max |reference|) per quantity: each value is a short chain (under 20 roundings: a
+# mean and a variance of m = 8 columns, a square root, a division, the backward's two row means) on values within a
+# factor 10 of one another, so 20 eps x 10 = 4e-14; 1e-12 is 25 times that. The conventions it tells apart move a
+# value far more: PyTorch's momentum 0.1 against Keras's 0.99 (the running mean 10x), the unbiased variance (8/7),
+# epsilon 1e-5 against 1e-3 (1e-4 relative at unit variance).
+BATCHNORM_NORMWISE = 1e-12
+
+# A framework's dropout layer against the reference's inverted dropout with the same mask, elementwise relative, in
+# ulps: the reference computes A D / keep_prob (one correctly rounded division), a framework may multiply by a
+# rounded 1 / keep_prob instead (two roundings), so the two are within 2 ulps of each other. A missing scale is
+# 1/keep_prob - 1 = 25% at keep_prob = 0.8; a different mask changes whole elements.
+DROPOUT_SCALE_ULPS = 2
+
 # Parity between implementations (parity.compare). An error is measured in ulps of the computation's
 # error scale E (parity.error_scale): |framework - reference| / (eps * E), elementwise, E being the same computation
 # carried out on absolute values with the error inflow of every input added. First-order error analysis bounds

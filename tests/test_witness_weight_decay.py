@@ -14,9 +14,9 @@ sqrt(v_hat)), decoupled decay does not; the reference computes both, and the mea
 Adam and AdamW is the predicted one. Biases: the course decays W only, torch's ``weight_decay`` decays every
 parameter it is given, so the tests give it the weights alone (a second parameter group for the biases).
 
-Tolerance: one step from identical weights, W_new = W - lr (g + wd W): the autograd gradient g agrees with the
-reference's to the grid's parity bound (16 ulps of its error scale) and the update adds three roundings, so each
-element is within 64 eps (|W| + lr (|g| + wd |W|)). A decay with the wrong factor or sign moves W by lr wd |W|,
+Tolerance (``WEIGHT_DECAY_STEP_ULPS``): one step from identical weights, W_new = W - lr (g + wd W): the autograd
+gradient g agrees with the reference's to the grid's parity bound (16 ulps of its error scale) and the update adds
+three roundings, so each element is within 64 eps (|W| + lr (|g| + wd |W|)). A decay with the wrong factor or sign moves W by lr wd |W|,
 about 4e-3 |W| here, eleven orders of magnitude above the bound.
 """
 
@@ -24,6 +24,7 @@ import numpy as np
 import pytest
 
 import reference
+from parity.tolerance import WEIGHT_DECAY_STEP_ULPS
 
 LAYERS, ACTIVATIONS, LOSS = [3, 4, 2], ["tanh", "sigmoid"], "binary_crossentropy"
 # Keras keeps its optimizers' hyperparameters in float32 even in float64 (the keras-float32-hyperparameters
@@ -32,7 +33,6 @@ LAYERS, ACTIVATIONS, LOSS = [3, 4, 2], ["tanh", "sigmoid"], "binary_crossentropy
 M, LAMBD, LR = 16, 0.5, 0.125
 WD = LAMBD / M  # the weight decay that equals the course's L2 term
 EPS = np.finfo(np.float64).eps
-ROUNDING_ALLOWANCE = 64  # see the module docstring
 
 
 def _problem(seed=0):
@@ -51,7 +51,7 @@ def _grads(params, X, Y):
 
 
 def _bound(params, grads, lr):
-    return {k: ROUNDING_ALLOWANCE * EPS * (np.abs(P) + lr * (np.abs(grads[f"d{k}"]) + WD * np.abs(P)))
+    return {k: WEIGHT_DECAY_STEP_ULPS * EPS * (np.abs(P) + lr * (np.abs(grads[f"d{k}"]) + WD * np.abs(P)))
             for k, P in params.items()}
 
 
