@@ -16,8 +16,8 @@ parameter it is given, so the tests give it the weights alone (a second paramete
 
 Tolerance (``WEIGHT_DECAY_STEP_ULPS``): one step from identical weights, W_new = W - lr (g + wd W): the autograd
 gradient g agrees with the reference's to the grid's parity bound (16 ulps of its error scale) and the update adds
-three roundings, so each element is within 64 eps (|W| + lr (|g| + wd |W|)). A decay with the wrong factor or sign moves W by lr wd |W|,
-about 4e-3 |W| here, eleven orders of magnitude above the bound.
+three roundings, so each element is within 64 eps (|W| + lr (|g| + wd |W|)). A decay with the wrong factor or sign
+moves W by lr wd |W|, about 4e-3 |W| here, eleven orders of magnitude above the bound.
 """
 
 import numpy as np
