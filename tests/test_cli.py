@@ -31,14 +31,16 @@ def test_quickstart_has_exactly_two_commands_set_up_then_tests():
 
 
 def test_the_quickstart_main_job_runs_as_written_on_two_cases(tmp_path):
-    """Runs the part of the first Quickstart command after its install step, exactly as written, in a fresh
-    process, on two cases (``--case``); ``.ci/run`` runs the command itself, on the whole grid."""
+    """Runs the part of the first Quickstart command after its install step, as written, in a fresh process, on
+    two cases (``--case``) and the frameworks of the main process (``--framework``: the Keras workers are
+    exercised by tests/test_keras_backends.py); ``.ci/run`` runs the command itself, on the whole grid."""
     pytest.importorskip("torch")
     pytest.importorskip("keras")
     job = quickstart_commands()[0].split("&&", 1)[1].strip()
     assert job == "python -m parity report"
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    cases = ["--case", "planar-2-4-1-tanh-sigmoid-float32", "--case", "adam-8steps-float32"]
+    cases = ["--case", "planar-2-4-1-tanh-sigmoid-float32", "--case", "adam-8steps-float32",
+             "--framework", "torch,torch-logits,keras,jax"]
     result = subprocess.run([sys.executable, *job.split()[1:], *cases], cwd=tmp_path, env=env, capture_output=True,
                             text=True, timeout=900)
     assert result.returncode == 0, result.stderr[-3000:]
