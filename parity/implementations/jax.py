@@ -15,9 +15,8 @@ JAX's own autodiff and updates from ``optax.sgd``/``optax.adam`` with ``optax.ap
   and optax's update are one XLA computation, traced and compiled once per network (activations, loss,
   optimizer and its hyperparameters) and shape, and shared by the step-local and the free runs. XLA may fuse
   operations and order a reduction its own way, so values can differ from op-by-op (eager) execution in the last
-  bits: on this grid 996 of JAX's 4,968 quantities moved when the step was first jitted, each by under 1 ulp of
-  its error scale, all within tolerance (JAX's worst quantity stayed 7.5 ulps). Eager JAX compiles
-  every operation of every new shape on its own, about ten times the time on this grid.
+  bits, within the same tolerance. Eager JAX compiles every operation of every new shape on its own, which is
+  what made it the slowest witness.
 
 Step-local runs load each step's start into optax's own state: ``optimizer.init(params)`` builds it and the
 reference's values replace its fields, ``TraceState.trace`` (sgd with momentum: trace = g + beta trace, update

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 import reference
+from parity.compare import measure
 from parity.tolerance import TECHNIQUE_NORMWISE
 
 LAYERS = (4, 5, 3, 1)  # the network every technique is checked on (the course's is 2-20-3-1; any works)
@@ -62,17 +63,14 @@ class TechniqueResult:
 
 
 def normwise(actual, expected) -> tuple[float, float, float]:
-    """(max |a - e| / max |e| (max |a - e| where e is all zeros), a and e at the largest difference)."""
-    actual, expected = np.asarray(actual, dtype=np.float64), np.asarray(expected, dtype=np.float64)
-    if actual.shape != expected.shape:
+    """(max |a - e| / max |e|, a and e at the largest difference): ``parity.compare.measure``'s max_rel (with a
+    unit error scale, its worst element is the largest difference); inf for a wrong shape or a non-finite value."""
+    expected = np.asarray(expected, dtype=np.float64)
+    m = measure(actual, expected, np.ones_like(expected), "float64")
+    if m.shape_error:
         return float("inf"), float("nan"), float("nan")
-    difference = np.abs(actual - expected)
-    if not np.isfinite(difference).all():
-        return float("inf"), float("nan"), float("nan")
-    at = np.unravel_index(np.argmax(difference), difference.shape) if difference.size else ()
-    scale = float(np.max(np.abs(expected), initial=0.0))
-    largest = float(np.max(difference, initial=0.0))
-    return (largest / scale if scale > 0 else largest), float(actual[at]), float(expected[at])
+    at = tuple(m.worst_index)
+    return m.max_rel, float(np.asarray(actual, dtype=np.float64)[at]), float(expected[at])
 
 
 def _inputs():

@@ -238,7 +238,7 @@ def trajectory_drift(case: dict) -> str:
 def drift_curves(runs: dict, record_every: int) -> str:
     """Relative parameter drift of each framework from the reference, log scale."""
     series = [(name, list(run["drift_iterations"]), [max(float(v), 1e-17) for v in run["drift"]],
-               (STYLES.get(name, ("#7f7f7f", "-", ""))[0], STYLES.get(name, ("#7f7f7f", "-", ""))[1], ""), "")
+               (*STYLES.get(name, ("#7f7f7f", "-", ""))[:2], ""), "")  # no markers: hundreds of points
               for name, run in runs.items() if run.get("drift")]
     return _line_chart(series, "parameter drift from the reference", f"iteration (recorded every {record_every})",
                        "max |P - P_ref| / max |P_ref|", log=True)
