@@ -56,6 +56,11 @@ class Case:
     beta1: float = 0.9
     beta2: float = 0.999
     epsilon: float = 1e-8
+    # L2 regularisation (the course's lambd; 0: none): J gains (lambd / 2m) sum_l ||W[l]||^2 and dW[l] gains
+    # (lambd / m) W[l], biases untouched (reference.regularization). Each framework is given it in its own way:
+    # torch's and optax's coupled weight decay lambd / m on the weights (the l2-as-weight-decay convention),
+    # Keras's kernel_regularizer L2(lambd / 2m).
+    lambd: float = 0.0
 
     def __post_init__(self):
         if len(self.activations) != len(self.layer_dims) - 1:
@@ -67,6 +72,8 @@ class Case:
         for name in ("beta", "beta1", "beta2"):
             if not 0 <= getattr(self, name) < 1:
                 raise ValueError(f"case {self.name}: {name} must be in [0, 1), got {getattr(self, name)}")
+        if not (np.isfinite(self.lambd) and self.lambd >= 0):
+            raise ValueError(f"case {self.name}: lambd must be a finite number >= 0, got {self.lambd}")
         if not self.epsilon > 0:
             raise ValueError(f"case {self.name}: epsilon must be positive, got {self.epsilon}")
         if not (np.isfinite(self.input_scale) and self.input_scale > 0):
@@ -180,6 +187,15 @@ def _grid() -> list[Case]:
                 optimizer=optimizer, learning_rate=rate, steps=steps, m=20)
     add("adam-relu-sigmoid-20steps", (4, 8, 1), ("relu", "sigmoid"), "binary_crossentropy", optimizer="adam",
         learning_rate=0.01, steps=20, m=32, init="he")
+    # L2 regularisation: the course's network (two ReLU layers, a sigmoid output, lambd = 0.7, learning rate
+    # 0.3), and each optimizer, where the decay term (lambd / m) W is about as large as the loss's gradient.
+    add("l2-course-20-3-1", (2, 20, 3, 1), ("relu", "relu", "sigmoid"), "binary_crossentropy", learning_rate=0.3,
+        steps=5, m=64, init="he", lambd=0.7)
+    for optimizer, rate, steps in (("sgd", 0.1, 1), ("momentum", 0.05, 4), ("adam", 0.01, 1)):
+        add(f"l2-{optimizer}-{steps}steps", (3, 5, 2), ("tanh", "softmax"), "categorical_crossentropy",
+            optimizer=optimizer, learning_rate=rate, steps=steps, m=20, lambd=0.7)
+    add("l2-adam-6steps", (4, 8, 1), ("relu", "sigmoid"), "binary_crossentropy", optimizer="adam",
+        learning_rate=0.01, steps=6, m=32, init="he", lambd=0.7)
     # Edge cases, on purpose.
     add("edge-relu-zero-preactivation", (3, 4, 1), ("relu", "sigmoid"), "binary_crossentropy",
         edge="zero_preactivation", init="he")

@@ -46,6 +46,10 @@ class Variant:
     # splits a tie's gradient between the two arguments)
     probability_clip: float | None = None
     probability_clip_tie: float = 1.0
+    # where the case's L2 term lives: "cost" (the course: in J, and (lambd / m) W in dW) or "optimizer" (coupled
+    # weight decay lambd / m: J and dW without it, the step taken with dW + (lambd / m) W)
+    l2: str = "cost"
+    l2_lambd: float | None = None  # the lambd the L2 term is computed with; None: the case's, as given
     conventions: tuple[str, ...] = ()
 
 
@@ -164,20 +168,25 @@ CONVENTIONS: list[Convention] = [
         "Keras rounds Python-float hyper-parameters through float32, even in float64",
         KERAS,
         lambda case, fw, d: case.optimizer in ("momentum", "adam") or (
-            case.dtype == "float64" and any(a.startswith("leaky_relu") for a in case.activations)),
+            case.dtype == "float64" and (case.lambd > 0 or any(a.startswith("leaky_relu") for a in case.activations))),
         lambda v, case, d: replace(
             v,
             momentum_beta=_float32(case.beta),
             adam_bias_correction_betas=(_float32(case.beta1), _float32(case.beta2)),
             leaky_slope_float32=True,
+            # L2(l2)'s l2 = lambd / 2m, as float32: the lambd that gives that l2 exactly
+            l2_lambd=2 * case.m * _float32(case.lambd / (2 * case.m)) if case.lambd else None,
         ),
         "Keras casts the momentum and Adam's beta_1, beta_2 (for the bias corrections beta^t) with ops.cast, "
         "which first makes a float32 constant: 0.9 becomes 0.8999999761581421 in a float64 run. The moment "
         "updates use 1 - beta in Python floats and stay exact; the learning rate is a float64 variable and exact. "
         "LeakyReLU's slope reaches TensorFlow's LeakyRelu kernel as a 32-bit float attribute, so a slope of 0.2 "
-        "is 0.20000000298023224 in float64 too. In float32 runs the same rounding matters where it is amplified: "
-        "Keras forms 1 - beta_2^t from the float32 beta_2 (1 - 0.999 becomes 0.00099998713, 1.3e-5 relative "
-        "below 0.001) where torch uses Python doubles, which moves Keras's Adam steps by about 6e-6 relative.",
+        "is 0.20000000298023224 in float64 too. keras.regularizers.L2 computes ops.cast(l2, x.dtype) sum(x^2), so "
+        "its l2 is rounded the same way: lambd / 2m = 0.7 / 40 = 0.0175 becomes 0.017500000074505806, and a float64 "
+        "run's L2 term and its (lambd / m) W are 4e-9 relative above the course's. In float32 runs the same "
+        "rounding matters where it is amplified: Keras forms 1 - beta_2^t from the float32 beta_2 (1 - 0.999 "
+        "becomes 0.00099998713, 1.3e-5 relative below 0.001) where torch uses Python doubles, which moves "
+        "Keras's Adam steps by about 6e-6 relative.",
     ),
     Convention(
         "keras-adam-epsilon-hat",
@@ -191,6 +200,25 @@ CONVENTIONS: list[Convention] = [
         "Algorithm 1: lr m_hat / (sqrt(v_hat) + epsilon), default epsilon = {torch[adam_epsilon]}. Every "
         "implementation is given the case's epsilon, so they agree only when epsilon_hat = epsilon "
         "sqrt(1 - beta_2^t); the difference matters most where gradients are small compared with epsilon.",
+    ),
+    Convention(
+        "l2-as-weight-decay",
+        "torch and optax take L2 regularisation as weight decay inside the optimizer step",
+        ("torch", "torch-logits", "jax"),
+        lambda case, fw, d: case.lambd > 0,
+        lambda v, case, d: replace(v, l2="optimizer"),
+        "The course regularises the cost: J + (lambd / 2m) sum ||W||^2, so dW gains (lambd / m) W. torch.optim.SGD "
+        "and Adam(weight_decay=wd) instead add wd p to each parameter's gradient inside optimizer.step() (g <- g + "
+        "wd p, before momentum or Adam's moments: 'coupled' weight decay), and optax.add_decayed_weights(wd), "
+        "chained before optax.sgd or optax.adam, adds wd p to the gradient the same way. With wd = lambd / m and "
+        "the biases left out (a second torch parameter group with weight_decay 0; an optax mask of the kernels), "
+        "every update is the course's: the W and b after the step, and the optimizer's state, agree to rounding. "
+        "But the loss torch and optax report is the data loss alone, smaller by (lambd / 2m) sum ||W||^2, and "
+        "weight.grad and JAX's gradient are the data gradient, without (lambd / m) W: J and dW differ from the "
+        "course's by exactly those terms. Keras's Dense(kernel_regularizer=L2(l2)) puts l2 sum W^2 into the loss "
+        "(Model.compute_loss adds model.losses), so with l2 = lambd / 2m its J and dW are the course's. (torch's "
+        "AdamW, Keras's optimizers' weight_decay and optax.adamw are 'decoupled': they shrink W outside Adam's "
+        "normalisation, which is not the course's L2 for Adam.)",
     ),
     Convention(
         "leaky-relu-default-slope",

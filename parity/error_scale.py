@@ -31,6 +31,10 @@ values:
               where g's own uncertainty is as large as g, |du/dg| E(g) gives way to u evaluated at g +- budget eps E(g).
               The state is compared too: E(v_dW) is E(v') for momentum and E(m') for Adam, E(s_dW) is E(v'), and
               t is an exact count, E(t) = 0.
+    L2        the course's term in the cost: E(J) += (lambd/m) sum_l sum W[l]^2 (twice the term: its squares' and
+              its sum's roundings), E(dW) += (lambd/m) |W| + |dW| (the term, and the addition's rounding); as
+              coupled weight decay, J and dW have no L2 part and the step is taken with g = dW + (lambd/m) W,
+              E(g) = E(dW) + (lambd/m) |W| + |g|.
 """
 
 from __future__ import annotations
@@ -180,6 +184,9 @@ def error_scales(case: Case, variant: Variant, trace: Trace, activations: list[s
             E[Key(s, "cost", None, "J")] = ((dZ_L * E[Key(s, "forward", L, "Z")]).sum() / m
                                             + V[Key(s, "cost", None, "J")]
                                             + _loss_terms(case.loss, A_loss, np.abs(Y), Z_L, tiny) / m)
+            l2_in_cost = case.lambd > 0 and variant.l2 == "cost"
+            if l2_in_cost:  # its term (lambd / 2m) sum W^2, twice: the squares' and the sum's roundings
+                E[Key(s, "cost", None, "J")] += case.lambd / m * sum((P[f"W{l}"] ** 2).sum() for l in range(1, L + 1))
             floor = conventions.TORCH_BCE_GRAD_FLOOR if variant.bce_guard == "torch" else 0.0
             E_dA = _loss_gradient_error(case.loss, A_abs[L], np.abs(Y), E_A[L], floor)
             if clip is not None:
@@ -201,22 +208,29 @@ def error_scales(case: Case, variant: Variant, trace: Trace, activations: list[s
                 E[Key(s, "backward", l, "dZ")] = E_dZ
                 E[Key(s, "backward", l, "dW")] = (E_dZ @ A_abs[l - 1].T + dZ @ E_A[l - 1].T
                                                   + dZ @ A_abs[l - 1].T) / m
+                if l2_in_cost:  # + (lambd / m) W: the term's rounding and the sum's
+                    E[Key(s, "backward", l, "dW")] += case.lambd / m * P[f"W{l}"] + V[Key(s, "backward", l, "dW")]
                 E[Key(s, "backward", l, "db")] = (E_dZ + dZ).sum(axis=1, keepdims=True) / m
                 E_dA = P[f"W{l}"].T @ E_dZ + P[f"W{l}"].T @ dZ
             for l in range(1, L + 1):
                 for name in ("W", "b"):
                     grad = Key(s, "backward", l, f"d{name}")
-                    E.update(_update(case, variant, Key(s, "update", l, name), start, trace.values, E[grad], V))
+                    g, E_g = np.asarray(trace.values[grad], dtype=np.float64), E[grad]
+                    if name == "W" and case.lambd > 0 and variant.l2 == "optimizer":
+                        # coupled weight decay: the step's gradient is dW + (lambd / m) W, formed in the optimizer
+                        g = g + case.lambd / m * np.asarray(start.params[f"W{l}"], dtype=np.float64)
+                        E_g = E_g + case.lambd / m * P[f"W{l}"] + np.abs(g)
+                    E.update(_update(case, variant, Key(s, "update", l, name), start, trace.values, g, E_g, V))
             if Key(s, "update", None, "t") in trace.values:
                 E[Key(s, "update", None, "t")] = np.zeros(())
     return E
 
 
-def _update(case: Case, variant: Variant, key: Key, start, values, E_g, V) -> dict[Key, np.ndarray]:
-    """E of one parameter P after its step (``key``), and of its optimizer state, from the gradient g = dP, E(g),
-    the trace's ``values`` and their magnitudes ``V``; ``start`` is the state the step began from."""
+def _update(case: Case, variant: Variant, key: Key, start, values, g, E_g, V) -> dict[Key, np.ndarray]:
+    """E of one parameter P after its step (``key``), and of its optimizer state, from the gradient g the step is
+    taken with (dP, plus a coupled weight decay's term), E(g), the trace's ``values`` and their magnitudes ``V``;
+    ``start`` is the state the step began from."""
     lr, s, l, name = case.learning_rate, key.step, key.layer, key.quantity
-    g = np.asarray(values[Key(s, "backward", l, f"d{name}")], dtype=np.float64)
     v_key, s_key = Key(s, "update", l, f"v_d{name}"), Key(s, "update", l, f"s_d{name}")
     if case.optimizer == "sgd":
         return {key: lr * (E_g + np.abs(g)) + V[key]}

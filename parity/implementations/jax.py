@@ -59,6 +59,7 @@ def runtime_defaults(framework: str) -> dict:
         "adam_beta_1": adam["b1"].default,
         "adam_beta_2": adam["b2"].default,
         "sgd_nesterov": inspect.signature(optax.sgd).parameters["nesterov"].default,
+        "adamw_weight_decay": inspect.signature(optax.adamw).parameters["weight_decay"].default,
     }
 
 
@@ -103,7 +104,28 @@ def _cost(case: Case):
 
 
 def _optimizer(case: Case):
-    return lookup(OPTIMIZERS, case.optimizer, "optimizer", "jax")(_modules()[2], case)
+    """optax's optimizer for the case; with L2 regularisation, ``optax.add_decayed_weights(lambd / m)`` on the
+    kernels (a mask leaves the biases out) chained before it: the gradient gains (lambd / m) W before momentum or
+    Adam sees it, coupled weight decay (the l2-as-weight-decay convention)."""
+    optax = _modules()[2]
+    base = lookup(OPTIMIZERS, case.optimizer, "optimizer", "jax")(optax, case)
+    if not case.lambd:
+        return base
+    kernels = lambda params: {name: name.startswith("W") for name in params}  # noqa: E731
+    return optax.chain(optax.add_decayed_weights(case.lambd / case.m, mask=kernels), base)
+
+
+def _states(state, kinds, replace=None):
+    """The optimizer states of ``kinds`` inside optax's nested state tuples (a chain's, a mask's), in order; with
+    ``replace`` (a function of such a state), the whole state rebuilt with each of them replaced."""
+    if isinstance(state, kinds):
+        return replace(state) if replace else [state]
+    if not isinstance(state, tuple):
+        return state if replace else []
+    children = [_states(child, kinds, replace) for child in state]
+    if not replace:
+        return [found for child in children for found in child]
+    return type(state)(*children) if hasattr(state, "_fields") else type(state)(children)
 
 
 # optax's state fields, in the course's names (reference.optimizers): v_dP, s_dP.
@@ -114,7 +136,7 @@ def _network(case: Case) -> tuple:
     """What the compiled step depends on besides shapes and dtypes: activations, loss, optimizer and its
     hyperparameters."""
     return (case.activations, case.loss, case.optimizer, case.learning_rate, case.beta, case.beta1, case.beta2,
-            case.epsilon)
+            case.epsilon, case.lambd / case.m)
 
 
 _COMPILED: dict[tuple, object] = {}  # _network(case) -> its jitted step (jax.jit keeps one per shape and dtype)
@@ -173,12 +195,15 @@ class _Model:
         return {name: layout.parameter_from_framework(name, np.asarray(p), "jax").copy()
                 for name, p in self.params.items()}
 
-    def _fields(self):
-        """optax's state object for this optimizer (TraceState, ScaleByAdamState) and its index in the chain."""
+    @staticmethod
+    def _kinds() -> tuple:
         optax = _modules()[2]
-        kinds = (optax.TraceState, optax.ScaleByAdamState)
-        found = [(i, s) for i, s in enumerate(self.opt_state) if isinstance(s, kinds)]
-        return found[0] if found else (None, None)
+        return optax.TraceState, optax.ScaleByAdamState
+
+    def _fields(self):
+        """optax's state object for this optimizer (TraceState, ScaleByAdamState), wherever the chain holds it."""
+        found = _states(self.opt_state, self._kinds())
+        return found[0] if found else None
 
     def load(self, start: Start) -> None:
         """Set the parameters and optax's state to ``start`` (the reference's state before a step)."""
@@ -187,7 +212,7 @@ class _Model:
         self.params = {name: jnp.asarray(layout.parameter_to_framework(name, start.params[name], "jax"), dtype)
                        for name in self.params}
         self.opt_state = self.optimizer.init(self.params)
-        index, state = self._fields()
+        state = self._fields()
         if state is None:
             return
         changes = {}
@@ -200,13 +225,11 @@ class _Model:
             changes[field] = tree
         if "count" in state._fields:  # a NamedTuple: hasattr would find tuple.count
             changes["count"] = jnp.asarray(start.t, dtype=state.count.dtype)
-        chain = list(self.opt_state)
-        chain[index] = state._replace(**changes)
-        self.opt_state = type(self.opt_state)(chain)
+        self.opt_state = _states(self.opt_state, self._kinds(), lambda found: found._replace(**changes))
 
     def state(self) -> tuple[dict, int | None]:
         """optax's state after a step, in the course's names and the reference layout, and Adam's t (count)."""
-        _, state = self._fields()
+        state = self._fields()
         out = {}
         if state is None:
             return out, None

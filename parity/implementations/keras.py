@@ -59,7 +59,7 @@ def runtime_defaults(framework: str = "keras") -> dict:
     """The defaults the comparison relies on, read from the installed Keras and its backend."""
     _check_backend(framework)
     backend_module, keras = _modules()
-    adam = keras.optimizers.Adam()
+    adam, dense = keras.optimizers.Adam(), keras.layers.Dense(1)
     return {
         "version": keras.__version__,
         "backend_version": str(backend_module.__version__),
@@ -71,6 +71,12 @@ def runtime_defaults(framework: str = "keras") -> dict:
         "epsilon": keras.config.epsilon(),
         "sgd_learning_rate": float(keras.optimizers.SGD().learning_rate.numpy()),
         "unsupported_dtypes": _unsupported_dtypes(keras),
+        "l2_default": keras.regularizers.L2().l2,
+        "adamw_weight_decay": keras.optimizers.AdamW().weight_decay,
+        "batchnorm_momentum": keras.layers.BatchNormalization().momentum,
+        "batchnorm_epsilon": keras.layers.BatchNormalization().epsilon,
+        "dense_kernel_initializer": type(dense.kernel_initializer).__name__,
+        "dense_bias_initializer": type(dense.bias_initializer).__name__,
     }
 
 
@@ -169,7 +175,7 @@ class _Model:
         tf, _ = _modules()
         with tf.GradientTape() as tape:
             values = self.model(x, training=True)
-            J = self.loss_fn(y, values[-1])
+            J = self.total_loss(y, values[-1])
         targets = (list(values) if value_grads else []) + self.variables
         grads = tape.gradient(J, targets)
         n = len(values) if value_grads else 0
@@ -182,7 +188,7 @@ class _Model:
         if value_grads:
             for value in values:
                 value.retain_grad()
-        J = self.loss_fn(y, values[-1])
+        J = self.total_loss(y, values[-1])
         J.backward()
         grads = [value.grad for value in values] if value_grads else []
         return J.detach(), [value.detach() for value in values], grads, [v.value.grad for v in self.variables]
@@ -198,7 +204,7 @@ class _Model:
                 for layer, zero in zip(layers, zeros, strict=True):
                     a = layer(a) + zero  # Dense gives Z[l], the activation layer A[l]; + 0.0 is exact
                     outputs.append(a)
-                return self.loss_fn(y, a), outputs
+                return self.total_loss(y, a), outputs
 
         widths = []
         for layer in layers:  # Dense layers set the width, activation layers keep it
@@ -208,6 +214,13 @@ class _Model:
             self._jax_gradients = jax.jit(jax.value_and_grad(cost, argnums=(0, 1), has_aux=True))
         (J, values), (variable_grads, grads) = self._jax_gradients([v.value for v in variables], zeros)
         return J, values, grads if value_grads else [], variable_grads
+
+    def total_loss(self, y, output):
+        """The loss Keras trains on, as ``Model.compute_loss`` forms it: the loss object's value, plus each of
+        ``model.losses`` (a kernel_regularizer's penalty, evaluated on the variables' current values) summed."""
+        _, keras = _modules()
+        losses = [self.loss_fn(y, output)] + [keras.ops.sum(penalty) for penalty in self.model.losses]
+        return losses[0] if len(losses) == 1 else keras.ops.sum(losses)
 
     def _apply(self, grads) -> None:
         _, keras = _modules()
@@ -262,12 +275,17 @@ class _Model:
         return out, int(self.optimizer.iterations.numpy()) if case.optimizer == "adam" else None
 
 
+def _regularizer(case: Case):
+    """The course's L2 term as Keras's ``L2(l2)``, whose penalty is l2 sum W^2: l2 = lambd / 2m (None: none)."""
+    return _modules()[1].regularizers.L2(case.lambd / (2 * case.m)) if case.lambd else None
+
+
 def _build(case: Case, params: dict) -> _Model:
     _, keras = _modules()
     inputs = keras.Input(shape=(case.layer_dims[0],), dtype=case.dtype)
     a, outputs, dense_layers = inputs, [], []
     for l in range(1, case.L + 1):
-        dense = keras.layers.Dense(case.layer_dims[l], dtype=case.dtype)
+        dense = keras.layers.Dense(case.layer_dims[l], dtype=case.dtype, kernel_regularizer=_regularizer(case))
         z = dense(a)
         a = _activation_layer(case.activations[l - 1], case.dtype)(z)
         outputs += [z, a]
@@ -361,7 +379,7 @@ def stepper(case: Case, params: dict, X, Y, compiled: bool = False):
     def graph_step():
         with tf.GradientTape() as tape:
             values = model.model(x, training=True)
-            J = model.loss_fn(y, values[-1])
+            J = model.total_loss(y, values[-1])
         model.optimizer.apply(tape.gradient(J, model.variables), model.variables)
         return J
 

@@ -92,12 +92,18 @@ def run(case: Case, variant: Variant = TEXTBOOK, starts: list[Start] | None = No
             with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
                 dAL = reference.loss_gradient(AL, Y, case.loss)
             grads = reference.backward(AL, Y, caches, activations, case.loss)
+        # L2 regularisation: the course's is part of J and dW; coupled weight decay (variant.l2 == "optimizer")
+        # leaves both to the data loss and adds (lambd / m) W to the gradient the step is taken with
+        lambd = case.lambd if variant.l2_lambd is None else variant.l2_lambd
+        regularised = reference.l2_gradients(grads, params, lambd, case.m) if lambd else grads
+        if lambd and variant.l2 == "cost":
+            J, grads = J + reference.l2_cost(params, lambd, case.m), regularised
         trace.record(s, "cost", None, "J", J)
         for l in range(L, 0, -1):
             trace.record(s, "backward", l, "dA", dAL if l == L else grads[f"dA{l}"])
             for q in ("dZ", "dW", "db"):
                 trace.record(s, "backward", l, q, grads[f"{q}{l}"])
-        params = reference.update(params, grads, optimizer)
+        params = reference.update(params, regularised, optimizer)
         for l in range(1, L + 1):
             trace.record(s, "update", l, "W", params[f"W{l}"])
             trace.record(s, "update", l, "b", params[f"b{l}"])

@@ -42,7 +42,21 @@ def runtime_defaults(framework: str) -> dict:
         "adam_beta_1": adam["betas"].default[0],
         "adam_beta_2": adam["betas"].default[1],
         "sgd_learning_rate": inspect.signature(torch.optim.SGD).parameters["lr"].default,
+        "sgd_weight_decay": inspect.signature(torch.optim.SGD).parameters["weight_decay"].default,
+        "adamw_weight_decay": inspect.signature(torch.optim.AdamW).parameters["weight_decay"].default,
+        "dropout_p": inspect.signature(torch.nn.Dropout).parameters["p"].default,
+        "batchnorm_momentum": inspect.signature(torch.nn.BatchNorm1d).parameters["momentum"].default,
+        "batchnorm_epsilon": inspect.signature(torch.nn.BatchNorm1d).parameters["eps"].default,
+        "linear_init": _linear_init(torch),
     }
+
+
+def _linear_init(torch) -> str:
+    """How ``nn.Linear.reset_parameters`` draws W, read from its source."""
+    source = inspect.getsource(torch.nn.Linear.reset_parameters)
+    if "kaiming_uniform_(self.weight, a=math.sqrt(5))" in source:
+        return "kaiming_uniform_(weight, a=sqrt(5)) and a bias bound 1/sqrt(fan_in)"
+    return "changed from kaiming_uniform_(a=sqrt(5)): see torch.nn.Linear.reset_parameters"
 
 
 # The reference's vocabulary in torch's parts (parity.frameworks: COVERAGE). Each entry builds the part.
@@ -62,6 +76,7 @@ LOSSES = {
     "categorical_crossentropy": lambda nn, framework: (nn.CrossEntropyLoss(), True),
     "mse": lambda nn, framework: (nn.MSELoss(), False),
 }
+# ``parameters``: parameter groups, the weights with the case's weight decay (``_parameter_groups``)
 OPTIMIZERS = {
     "sgd": lambda optim, parameters, case: optim.SGD(parameters, lr=case.learning_rate),
     "momentum": lambda optim, parameters, case: optim.SGD(parameters, lr=case.learning_rate, momentum=case.beta),
@@ -83,8 +98,17 @@ def _loss(case: Case, framework: str):
     return lookup(LOSSES, case.loss, "loss", framework)(_torch().nn, framework)
 
 
-def _optimizer(case: Case, parameters):
-    return lookup(OPTIMIZERS, case.optimizer, "optimizer", "torch")(_torch().optim, parameters, case)
+def _parameter_groups(case: Case, linears) -> list[dict]:
+    """torch.optim parameter groups: the weights, with the course's L2 as coupled weight decay lambd / m (the
+    optimizer adds wd W to each weight's gradient: the l2-as-weight-decay convention), and the biases, which the
+    course does not regularise, with none."""
+    return [{"params": [linear.weight for linear in linears], "weight_decay": case.lambd / case.m},
+            {"params": [linear.bias for linear in linears], "weight_decay": 0.0}]
+
+
+def _optimizer(case: Case, linears):
+    return lookup(OPTIMIZERS, case.optimizer, "optimizer", "torch")(_torch().optim, _parameter_groups(case, linears),
+                                                                    case)
 
 
 @dataclass
@@ -177,7 +201,7 @@ def _build(case: Case, params: dict, framework: str) -> _Model:
         linears.append(linear)
         activations.append(_activation_module(case.activations[l - 1]))
     loss_fn, takes_logits = _loss(case, framework)
-    optimizer = _optimizer(case, [p for linear in linears for p in linear.parameters()])
+    optimizer = _optimizer(case, linears)
     return _Model(linears, activations, loss_fn, takes_logits, optimizer)
 
 

@@ -90,6 +90,7 @@ def parity_blocks(document: dict, with_figures: bool = True) -> list:
     blocks += [Heading(2, "Case x framework"), _matrix_table(document),
                Heading(2, "Summary"), _summary_table(document)]
     blocks += _reading_blocks(budget)
+    blocks += _technique_blocks(document)
     blocks += _explained_blocks(document)
     blocks.append(Heading(2, "Cases"))
     for case in document["cases"]:
@@ -154,6 +155,22 @@ def _reading_blocks(budget: float) -> list:
     ]
 
 
+def _technique_blocks(document: dict) -> list:
+    """A chapter per technique of the course's second part: the course's equation, each framework's API and
+    defaults (read at run time), and why the numbers match or by how much they do not."""
+    blocks: list = [Heading(2, "Techniques: regularisation, dropout, mini-batches, batch normalisation, "
+                               "initialisation"),
+                    Paragraph("Each chapter gives the course's equation, how each framework spells the technique "
+                              "and its defaults (read from the installed frameworks), and why their numbers match "
+                              "the course's or by how much they do not.")]
+    for name, equation, texts, why in teaching.technique_rows(document.get("defaults", {})):
+        blocks += [Heading(3, name), Paragraph(f"The course: {equation}"),
+                   Table(["framework", "API and defaults"], [[label, text] for label, text in
+                                                             zip(teaching.COLUMNS.values(), texts, strict=True)]),
+                   Paragraph(f"Why: {why}")]
+    return blocks
+
+
 def _explained_blocks(document: dict) -> list:
     seen: dict[str, list[tuple[dict, dict]]] = {}
     for case in document["cases"]:
@@ -193,6 +210,8 @@ def _case_blocks(case: dict, edges: dict, with_figures: bool) -> list:
     description = (f"{'-'.join(map(str, case['layers']))} network, activations {', '.join(case['activations'])}, "
                    f"{case['loss']}, {case['optimizer']} (learning rate {case['learning_rate']}), {case['dtype']}, "
                    f"{case['steps']} step{'s' if case['steps'] > 1 else ''}, m = {case['m']}.")
+    if case.get("lambd"):
+        description += f" L2 regularisation, lambd = {case['lambd']:g}."
     if edge:
         description += f" Edge case: {edge}."
     blocks: list = [Heading(3, name, anchor(name)), Paragraph(description)]

@@ -11,7 +11,7 @@
                  worst_headroom: {dtype: fraction of the step-local tolerance used},
                  worst_drift: {dtype: {optimizer: largest relative drift of any free-running trajectory}}},
      "cases": [{name, layers, activations, loss, optimizer, learning_rate, dtype, steps, m, edge, data, init,
-                input_scale, beta, beta1, beta2, epsilon,
+                input_scale, beta, beta1, beta2, epsilon, lambd,
                 frameworks: {framework: {status, dtypes, conventions}}, skipped: {framework: reason},
                 costs: {implementation: [J at each step, run free]},
                 drift: {framework: {quantity ("J", "W[1]", "b[1]", ...): [relative drift at each step]}},

@@ -169,6 +169,15 @@ DEFAULT_NAMES = {
     "sgd_learning_rate": "SGD default learning rate",
     "epsilon": "Keras fuzz factor (probability clipping)",
     "backend": "Keras backend",
+    "sgd_weight_decay": "SGD weight decay",
+    "adamw_weight_decay": "AdamW weight decay (decoupled)",
+    "l2_default": "L2 regularizer factor",
+    "dropout_p": "Dropout drop probability",
+    "batchnorm_momentum": "BatchNorm momentum",
+    "batchnorm_epsilon": "BatchNorm epsilon",
+    "linear_init": "Linear layer initialiser",
+    "dense_kernel_initializer": "Dense kernel initialiser",
+    "dense_bias_initializer": "Dense bias initialiser",
 }
 
 
@@ -183,3 +192,108 @@ def defaults_rows(defaults: dict) -> tuple[list[str], list[list[str]]]:
 
 def _show(value) -> str:
     return "n/a" if value is None else repr(value)
+
+
+# The course's second part, one chapter per technique: its equation, each framework's API and defaults (the
+# defaults table beside it is read at run time), and why the numbers match or by how much they do not. Where the
+# grid runs the technique, the explained-divergence section gives the measured and predicted sizes.
+TECHNIQUES = {
+    "L2 regularisation": {
+        "equation": "J_reg = J + (lambd / 2m) sum_l ||W[l]||_F^2, so dW[l] gains (lambd / m) W[l]; biases, dZ and "
+                    "dA are unchanged (reference/regularization.py). In the grid: the cases named l2-*.",
+        "torch": "torch.optim.SGD and Adam(weight_decay=wd) add wd p to the gradient inside step() ('coupled'), "
+                 "for every parameter of the group: the biases need a group of their own with weight_decay 0. "
+                 "The loss and .grad never contain the term. torch.optim.AdamW is 'decoupled': p <- p (1 - lr wd) "
+                 "before the Adam step (default weight_decay {torch[adamw_weight_decay]}).",
+        "keras": "Dense(kernel_regularizer=keras.regularizers.L2(l2)) adds l2 sum W^2 to model.losses, which "
+                 "Model.compute_loss adds to the loss: l2 = lambd / 2m is the course's J and dW (L2's default l2 "
+                 "is {keras[l2_default]}). Every Keras optimizer's weight_decay is decoupled, W <- W - lr wd W "
+                 "before the step (AdamW's default {keras[adamw_weight_decay]}); biases are excluded only through "
+                 "optimizer.exclude_from_weight_decay.",
+        "jax": "optax.add_decayed_weights(wd, mask) adds wd p to the updates: chained before optax.sgd or "
+               "optax.adam it is coupled, the course's L2 with wd = lambd / m; after scale_by_adam, as inside "
+               "optax.adamw (default weight_decay {jax[adamw_weight_decay]}), it is decoupled.",
+        "why": "Coupled weight decay lambd / m on the weights is the course's update for SGD, momentum and Adam: "
+               "W and b after each step agree to rounding. What torch and optax report differs by exactly the "
+               "course's terms, J by (lambd / 2m) sum ||W||^2 and dW by (lambd / m) W (the l2-as-weight-decay "
+               "convention, predicted and measured below); Keras's J and dW are the course's, with l2 rounded "
+               "through float32 in float64 runs. For SGD coupled and decoupled decay are the same map, "
+               "W - lr (dW + wd W), so wd = lambd / m makes AdamW-style decay equal too; for Adam they are not: "
+               "coupled decay is divided by sqrt(v_hat) + epsilon with the gradient, decoupled decay is not "
+               "(tests/test_witness_weight_decay.py measures torch's Adam against AdamW).",
+    },
+    "Dropout": {
+        "equation": "inverted dropout with a mask D (D_ij = 1 with probability keep_prob): A[l] <- A[l] * D[l] / "
+                    "keep_prob, and in the backward pass dA[l] <- dA[l] * D[l] / keep_prob; at inference, nothing "
+                    "(reference/dropout.py takes D as an argument: the mask is data).",
+        "torch": "nn.Dropout(p) with p = 1 - keep_prob, the probability of dropping (default "
+                 "{torch[dropout_p]}); it scales the kept units by 1 / (1 - p) in train() mode and is the identity "
+                 "in eval() mode. Its mask comes from torch's generator and is not an argument.",
+        "keras": "keras.layers.Dropout(rate) with rate = 1 - keep_prob, active when called with training=True, "
+                 "kept units scaled by 1 / (1 - rate); its mask comes from a SeedGenerator.",
+        "jax": "No layer in JAX itself (flax.linen.Dropout is not installed here): a mask from "
+               "jax.random.bernoulli times a / keep_prob is the same formula.",
+        "why": "Every framework scales at training time, so the forward and backward passes agree with the "
+               "course's to an ulp or two given the same mask; the mask enters as data read back from the layer "
+               "(its output's non-zeros on inputs with none), since no framework takes one "
+               "(tests/test_witness_dropout.py). The course's classic slips, the mask left out of the backward pass "
+               "or the 1 / keep_prob forgotten, change the numbers by a factor, which `parity check` diagnoses.",
+    },
+    "Mini-batches": {
+        "equation": "shuffle the m columns of X and Y with one permutation, then cut them into batches of "
+                    "mini_batch_size columns, the last one smaller (reference/minibatch.py); each batch's cost "
+                    "and gradients average over its own size.",
+        "torch": "torch.utils.data.DataLoader(dataset, batch_size, shuffle=True) draws its own permutation from "
+                 "torch's generator; DataLoader(dataset, batch_size, sampler=permutation) takes the course's, and "
+                 "drop_last=False (the default) keeps the smaller last batch.",
+        "keras": "model.fit(batch_size=..., shuffle=True) shuffles with its own seed; a tf.data pipeline "
+                 "Dataset.from_tensor_slices(permutation).batch(B).map(gather) takes the course's order.",
+        "jax": "No loader: jnp.take(x, indices, axis=0) with the permutation's slices, batch by batch.",
+        "why": "A mini-batch is a choice of columns, so fed the same permutation each framework's batches are "
+               "bitwise the course's (tests/test_witness_minibatch.py), and each batch's step is a full-batch "
+               "step on fewer columns, which the grid checks. Left to their own shuffling the frameworks draw "
+               "other orders, and trajectories differ from the first batch on.",
+    },
+    "Batch normalisation": {
+        "equation": "Z_norm = (Z - mu) / sqrt(sigma^2 + epsilon) with the batch mean and biased variance per "
+                    "unit, Z_tilde = gamma Z_norm + beta; running mean and variance for inference: running <- decay "
+                    "running + (1 - decay) batch (reference/batchnorm.py, with its backward pass).",
+        "torch": "nn.BatchNorm1d(n, momentum, eps): running <- (1 - momentum) running + momentum batch, so "
+                 "torch's momentum (default {torch[batchnorm_momentum]}) is 1 - decay; epsilon "
+                 "{torch[batchnorm_epsilon]}; the running variance is the unbiased m / (m - 1) sigma^2.",
+        "keras": "keras.layers.BatchNormalization(momentum, epsilon): moving <- momentum moving + (1 - momentum) "
+                 "batch, so Keras's momentum (default {keras[batchnorm_momentum]}) is the decay itself; epsilon "
+                 "{keras[batchnorm_epsilon]}; the moving variance is the biased sigma^2.",
+        "jax": "flax.linen.BatchNorm (momentum 0.99, epsilon 1e-5) is not installed here; the formula in jnp is "
+               "the course's.",
+        "why": "With the same epsilon and the decay translated (torch's momentum 0.1 is Keras's 0.99 seen from "
+               "the other side: 1 - 0.1 = 0.9, not 0.99), both normalise the batch with its biased variance and "
+               "agree with the reference's forward and backward passes to about 1e-15 relative in float64; the "
+               "running variance then differs by exactly m / (m - 1) between them "
+               "(tests/test_witness_batchnorm.py).",
+    },
+    "Initialisation": {
+        "equation": "He: W ~ N(0, 2 / n[l-1]); Xavier/Glorot: N(0, 1 / n[l-1]) in the course, N(0, 2 / (n[l-1] + "
+                    "n[l])) in Glorot and Bengio; uniform forms U(-r, r) with the same variance, r = sqrt(3 var) "
+                    "(reference/initialization.py).",
+        "torch": "nn.Linear's reset_parameters: {torch[linear_init]}, i.e. U(-1/sqrt(n[l-1]), 1/sqrt(n[l-1])) "
+                 "for W and b alike (variance 1 / (3 n[l-1])), not He or Xavier.",
+        "keras": "Dense's kernel_initializer defaults to {keras[dense_kernel_initializer]} (U(-r, r), r = "
+                 "sqrt(6 / (n[l-1] + n[l]))) and its bias_initializer to {keras[dense_bias_initializer]}.",
+        "jax": "jax.nn.initializers (glorot_uniform, he_normal, ...) and flax's Dense default lecun_normal: "
+               "chosen by the program, no layer here.",
+        "why": "The grid starts every framework from the reference's weights, so initialisation never enters a "
+               "comparison; the defaults themselves are checked statistically, a sample standard deviation within "
+               "1% of the law's over 250,000 draws (tests/test_witness_initialisers.py): torch's and Keras's "
+               "default laws differ by a factor sqrt(3) in standard deviation for a square layer.",
+    },
+}
+
+
+def technique_rows(defaults: dict) -> list[tuple[str, str, list[str], str]]:
+    """(technique, equation, the text of each COLUMNS family, why), with the installed defaults filled in."""
+    from parity.conventions import _Frameworks
+
+    values = _Frameworks(defaults)
+    return [(name, chapter["equation"], [chapter[family].format_map(values) for family in COLUMNS],
+             chapter["why"]) for name, chapter in TECHNIQUES.items()]

@@ -1,0 +1,151 @@
+"""L2 regularisation in the grid: each framework's own mechanism, its explained divergence with the predicted and
+measured sizes, and planted bugs of the L2 kind caught at the step, stage, layer and quantity where they start.
+
+torch (parameter groups, ``weight_decay = lambd / m`` on the weights) and optax (``add_decayed_weights`` on the
+kernels, chained before the optimizer) report J and dW without the L2 term, which the ``l2-as-weight-decay``
+convention predicts exactly; Keras (``kernel_regularizer=L2(lambd / 2m)``, its loss plus ``model.losses``) reports the
+course's J and dW.
+"""
+
+import numpy as np
+import pytest
+
+import reference
+import reference.regularization
+from parity.case import CASES, batch, initial_params
+from parity.harness import run_case
+from parity.implementations import keras as keras_implementation
+from parity.implementations import reference as reference_implementation
+from parity.implementations import torch as torch_implementation
+from parity.trace import Key
+
+L2_CASES = [name for name in CASES if name.startswith("l2-")]
+SGD = CASES["l2-sgd-1steps-float64"]  # (3, 5, 2), tanh, softmax: two layers, so "layer 1" and "layer L" differ
+
+
+def _first(case, framework):
+    pytest.importorskip({"jax": "jax", "keras": "keras"}.get(framework, "torch"))
+    outcome = run_case(case, [framework])
+    assert not outcome.passed, "the planted bug went unnoticed"
+    d = outcome.first_divergence
+    return d, (d.step, d.stage, d.layer, d.quantity)
+
+
+def test_the_grid_has_l2_cases_alone_and_with_each_optimizer_in_both_dtypes():
+    cases = [CASES[name] for name in L2_CASES]
+    assert {c.optimizer for c in cases} == {"sgd", "momentum", "adam"}
+    assert {c.dtype for c in cases} == {"float32", "float64"}
+    assert {c.steps > 1 for c in cases} == {True, False}
+    assert all(c.lambd > 0 for c in cases)
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("name", ["l2-sgd-1steps-float64", "l2-momentum-4steps-float32", "l2-adam-1steps-float64"])
+def test_torch_weight_decay_is_explained_in_J_and_dW_by_exactly_the_L2_term(name):
+    pytest.importorskip("torch")
+    case = CASES[name]
+    outcome = run_case(case, ["torch"])
+    assert outcome.passed
+    assert "l2-as-weight-decay" in outcome.variants["torch"]
+    explained = {(r.stage, r.quantity) for r in outcome.results if r.status == "explained"}
+    assert explained == {("cost", "J"), ("backward", "dW")}
+    assert all(r.status == "pass" for r in outcome.results if r.stage == "update")  # the same step
+    # the predicted size is the course's term: (lambd / 2m) sum ||W||^2 in J at step 0
+    params = initial_params(case)
+    J0 = next(r for r in outcome.results if (r.step, r.quantity) == (0, "J"))
+    term = reference.l2_cost(params, case.lambd, case.m)
+    assert J0.predicted_max_abs == pytest.approx(term, rel=1e-6)
+    assert J0.max_abs == pytest.approx(term, rel=1e-4)  # measured: torch's J is the data loss alone
+
+
+@pytest.mark.keras
+def test_keras_kernel_regularizer_gives_the_courses_J_and_dW():
+    pytest.importorskip("keras")
+    outcome = run_case(CASES["l2-sgd-1steps-float32"], ["keras"])
+    assert outcome.passed
+    assert all(r.status == "pass" for r in outcome.results), [r for r in outcome.results if r.status != "pass"]
+
+
+@pytest.mark.jax
+def test_optax_add_decayed_weights_is_explained_like_torchs():
+    pytest.importorskip("jax")
+    outcome = run_case(CASES["l2-adam-1steps-float32"], ["jax"])
+    assert outcome.passed
+    assert {(r.stage, r.quantity) for r in outcome.results if r.status == "explained"} == {
+        ("cost", "J"), ("backward", "dW")}
+
+
+# Planted bugs. In the reference: the course's classic slip, the L2 gradient without its 1/m. Keras follows the
+# course, so its first divergence is the output layer's dW; torch takes the L2 term in its optimizer, so its J
+# and dW still agree (explained) and the first divergence is the first weight it updates.
+def _without_one_over_m(grads, params, lambd, m):
+    return reference.regularization.l2_gradients(grads, params, lambd * m, m)
+
+
+@pytest.mark.keras
+def test_l2_gradient_without_one_over_m_is_caught_at_keras_output_dW(monkeypatch):
+    monkeypatch.setattr(reference, "l2_gradients", _without_one_over_m)
+    _, where = _first(SGD, "keras")
+    assert where == (0, "backward", SGD.L, "dW")
+
+
+@pytest.mark.torch
+def test_l2_gradient_without_one_over_m_is_caught_at_torchs_first_updated_weight(monkeypatch):
+    monkeypatch.setattr(reference, "l2_gradients", _without_one_over_m)
+    _, where = _first(SGD, "torch")
+    assert where == (0, "update", 1, "W")
+
+
+@pytest.mark.torch
+def test_torch_decaying_the_biases_too_is_caught_at_the_first_bias(monkeypatch):
+    """One parameter group for everything, torch's default: weight decay reaches the biases, which the course does
+    not regularise."""
+    monkeypatch.setattr(torch_implementation, "_parameter_groups", lambda case, linears: [
+        {"params": [p for linear in linears for p in linear.parameters()], "weight_decay": case.lambd / case.m}])
+    divergence, where = _first(SGD, "torch")
+    assert where == (0, "update", 1, "b")
+    assert divergence.status == "fail"
+
+
+@pytest.mark.keras
+def test_keras_regularizer_without_the_half_is_caught_at_J(monkeypatch):
+    """L2(lambd / m): the penalty twice the course's, so J is the first number that differs."""
+    monkeypatch.setattr(keras_implementation, "_regularizer",
+                        lambda case: keras_implementation._modules()[1].regularizers.L2(case.lambd / case.m))
+    _, where = _first(SGD, "keras")
+    assert where == (0, "cost", None, "J")
+
+
+@pytest.mark.jax
+def test_optax_weight_decay_after_adam_is_decoupled_and_caught_at_the_first_weight(monkeypatch):
+    """add_decayed_weights chained *after* optax.adam is decoupled decay (W - lr (u + wd W)): for Adam that is not
+    the course's L2, and the first weight updated shows it."""
+    from parity.implementations import jax as jax_implementation
+
+    optax = pytest.importorskip("optax")
+    case = CASES["l2-adam-1steps-float64"]
+
+    def decoupled(case):
+        mask = lambda params: {name: name.startswith("W") for name in params}  # noqa: E731
+        return optax.chain(optax.scale_by_adam(case.beta1, case.beta2, case.epsilon),
+                           optax.add_decayed_weights(case.lambd / case.m, mask=mask),
+                           optax.scale(-case.learning_rate))
+
+    monkeypatch.setattr(jax_implementation, "_optimizer", decoupled)
+    monkeypatch.setattr(jax_implementation, "_COMPILED", {})
+    _, where = _first(case, "jax")
+    assert where == (0, "update", 1, "W")
+
+
+def test_the_l2_term_is_the_courses_in_the_reference_trace():
+    """The textbook reference's J and dW at step 0 are the data loss's plus the course's terms."""
+    case = SGD
+    trace = reference_implementation.run(case)
+    params, (X, Y) = initial_params(case), batch(case)
+    AL, caches = reference.forward(params, X, list(case.activations))
+    grads = reference.backward(AL, Y, caches, list(case.activations), case.loss)
+    J = reference.cost(AL, Y, case.loss) + reference.l2_cost(params, case.lambd, case.m)
+    assert trace.values[Key(0, "cost", None, "J")] == pytest.approx(J, rel=1e-15)
+    for l in (1, 2):
+        expected = grads[f"dW{l}"] + case.lambd / case.m * params[f"W{l}"]
+        np.testing.assert_allclose(trace.values[Key(0, "backward", l, "dW")], expected, rtol=1e-14)
