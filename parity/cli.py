@@ -15,6 +15,7 @@ failed comparison exits 1, and so does a fuzz run with a failed case or a framew
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from dataclasses import replace
@@ -23,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 import reference
-from parity import data
+from parity import data, environment
 from parity.case import OPTIMIZERS
 from parity.environment import configure
 from parity.frameworks import FRAMEWORKS, check_names
@@ -154,6 +155,9 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--format", type=_name_list, default=None,
                        help=f"write the trajectories as {', '.join(FORMATS)} (default: all three when --out is given)")
     train.add_argument("--out", type=Path, default=None, help="output directory for the formats")
+    for command in commands.choices.values():
+        command.add_argument("--verbose", action="store_true",
+                             help="show the frameworks' own start-up log lines (held back by default)")
     return parser
 
 
@@ -470,6 +474,8 @@ def _check_writable(out: Path) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.verbose:
+        os.environ[environment.VERBOSE] = "1"  # read at each framework's import, here and in the workers
     configure()
     try:
         return {"report": run_report, "train": run_train, "check": run_check, "bench": run_bench,

@@ -13,8 +13,10 @@ first. Importing Keras imports its backend's library first, so the order above h
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
+import tempfile
 
 _configured_threads: int | None = None
 
@@ -96,11 +98,50 @@ def require(name: str):
     return _load(name)
 
 
+VERBOSE = "NN_PARITY_VERBOSE"  # set (to anything but "" or "0"): the frameworks' own start-up lines are shown
+
+
+def verbose() -> bool:
+    return os.environ.get(VERBOSE, "") not in ("", "0")
+
+
+@contextlib.contextmanager
+def _start_up_lines_held_back():
+    """Hold back what native code writes to file descriptor 2 while a framework imports, unless ``verbose()``.
+
+    TensorFlow's C++ start-up lines (absl's 'All log messages before absl::InitializeLog()', oneDNN's 'custom
+    operations are on', the CPU-feature guard) are written before its logging reads ``TF_CPP_MIN_LOG_LEVEL``, so
+    that variable cannot silence them. What the import wrote is shown after all if the import fails, so nothing
+    that explains a failure is lost. oneDNN's use is recorded in every report's environment instead.
+    """
+    if verbose():
+        yield
+        return
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as held:
+        os.dup2(held.fileno(), 2)
+        try:
+            yield
+        except BaseException:
+            os.dup2(saved, 2)
+            held.seek(0)
+            sys.stderr.write(held.read().decode(errors="replace"))
+            raise
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+
+
 def _load(name: str):
     import importlib
 
     first_time = name not in sys.modules
-    module = importlib.import_module(name)
+    if first_time and name == "tensorflow":
+        with _start_up_lines_held_back():
+            module = importlib.import_module(name)
+    else:
+        module = importlib.import_module(name)
     if name == "jax":
         # JAX is 32-bit unless x64 is on (float64 arrays are silently truncated); process-wide and sticky, so it
         # is set once, here. float32 runs stay float32: their arrays are float32 and Python scalars weakly typed.

@@ -49,6 +49,9 @@ def test_the_quickstart_main_job_runs_as_written_on_two_cases(tmp_path):
     out = tmp_path / "parity-report"
     assert {p.name for p in out.iterdir()} >= {"report.md", "report.html", "report.json", "figures"}
     assert re.search(r"^\[\s*1/2\] planar-2-4-1-tanh-sigmoid-float32: torch pass", result.stderr, re.M)
+    # quiet start-up: none of TensorFlow's native start-up lines (absl, oneDNN, the CPU-feature guard)
+    for line in ("absl::InitializeLog", "oneDNN custom operations", "cpu_feature_guard", "I0000"):
+        assert line not in result.stderr, result.stderr[:2000]
 
 
 def test_ci_runs_the_quickstart_main_job_on_the_whole_grid():

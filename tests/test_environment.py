@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from parity import environment
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -110,3 +112,28 @@ def test_a_missing_framework_is_skipped_with_a_reason_not_a_crash(tmp_path):
     document = json.loads((tmp_path / "report.json").read_text())
     assert document["summary"]["skipped"]["torch"] == "torch is not installed"
     assert set(document["cases"][0]["frameworks"]) == {"keras", "jax"}  # the other frameworks still ran
+
+
+def _native_write(text: str) -> None:
+    os.write(2, text.encode())  # as C++ code writes: to file descriptor 2, past sys.stderr
+
+
+def test_native_start_up_lines_are_held_back_unless_verbose(capfd, monkeypatch):
+    monkeypatch.delenv(environment.VERBOSE, raising=False)
+    with environment._start_up_lines_held_back():
+        _native_write("I0000 port.cc:153] oneDNN custom operations are on\n")
+    assert "oneDNN" not in capfd.readouterr().err
+    monkeypatch.setenv(environment.VERBOSE, "1")
+    with environment._start_up_lines_held_back():
+        _native_write("I0000 port.cc:153] oneDNN custom operations are on\n")
+    assert "oneDNN custom operations are on" in capfd.readouterr().err
+
+
+def test_held_back_lines_are_shown_when_the_import_fails(capfd, monkeypatch):
+    monkeypatch.delenv(environment.VERBOSE, raising=False)
+    with pytest.raises(ImportError), environment._start_up_lines_held_back():
+        _native_write("libtensorflow_framework.so.2: cannot open shared object file\n")
+        raise ImportError("tensorflow")
+    assert "cannot open shared object file" in capfd.readouterr().err
+    _native_write("after\n")  # file descriptor 2 is the terminal's again
+    assert capfd.readouterr().err == "after\n"
