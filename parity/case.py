@@ -61,6 +61,9 @@ class Case:
     # torch's and optax's coupled weight decay lambd / m on the weights (the l2-as-weight-decay convention),
     # Keras's kernel_regularizer L2(lambd / 2m).
     lambd: float = 0.0
+    # Inverted dropout on every hidden layer (the course's keep_prob; 1.0: none): A[l] <- g(Z[l]) D[l] / keep_prob
+    # with the masks ``dropout_masks(case, step)``, the same data in every implementation.
+    keep_prob: float = 1.0
 
     def __post_init__(self):
         if len(self.activations) != len(self.layer_dims) - 1:
@@ -74,6 +77,10 @@ class Case:
                 raise ValueError(f"case {self.name}: {name} must be in [0, 1), got {getattr(self, name)}")
         if not (np.isfinite(self.lambd) and self.lambd >= 0):
             raise ValueError(f"case {self.name}: lambd must be a finite number >= 0, got {self.lambd}")
+        if not (np.isfinite(self.keep_prob) and 0 < self.keep_prob <= 1):
+            raise ValueError(f"case {self.name}: keep_prob must be in (0, 1], got {self.keep_prob}")
+        if self.keep_prob < 1 and self.L < 2:
+            raise ValueError(f"case {self.name}: dropout needs a hidden layer; {self.layer_dims} has none")
         if not self.epsilon > 0:
             raise ValueError(f"case {self.name}: epsilon must be positive, got {self.epsilon}")
         if not (np.isfinite(self.input_scale) and self.input_scale > 0):
@@ -116,6 +123,22 @@ def initial_params(case: Case) -> dict[str, np.ndarray]:
     elif case.edge == "probability_clip":
         params[f"b{L}"][:] = -16.0
     return {k: v.astype(case.dtype) for k, v in params.items()}
+
+
+def dropout_masks(case: Case, step: int) -> dict[int, np.ndarray]:
+    """{l: D[l]} for every hidden layer at ``step``: the course's 0/1 masks (``reference.dropout_mask``), drawn
+    anew each step, seeded by the case's name without its dtype, the step and the layer; {} without dropout."""
+    if case.keep_prob == 1:
+        return {}
+    stem = case.name.removesuffix(f"-{case.dtype}")
+    return {l: reference.dropout_mask((case.layer_dims[l], case.m), case.keep_prob,
+                                      seed=zlib.crc32(f"{stem}|dropout|{step}|{l}".encode()), dtype=case.dtype)
+            for l in range(1, case.L)}
+
+
+def dropout_for(case: Case, step: int) -> reference.Dropout | None:
+    """The reference's ``Dropout`` for ``step`` (None without dropout)."""
+    return reference.Dropout(case.keep_prob, dropout_masks(case, step)) if case.keep_prob < 1 else None
 
 
 def batch(case: Case) -> tuple[np.ndarray, np.ndarray]:
@@ -196,6 +219,15 @@ def _grid() -> list[Case]:
             optimizer=optimizer, learning_rate=rate, steps=steps, m=20, lambd=0.7)
     add("l2-adam-6steps", (4, 8, 1), ("relu", "sigmoid"), "binary_crossentropy", optimizer="adam",
         learning_rate=0.01, steps=6, m=32, init="he", lambd=0.7)
+    # Inverted dropout on the hidden layers, with masks that are data: the course's network (keep_prob 0.86), each
+    # optimizer, and dropout with L2 together.
+    add("dropout-course-20-3-1", (2, 20, 3, 1), ("relu", "relu", "sigmoid"), "binary_crossentropy",
+        learning_rate=0.3, steps=4, m=64, init="he", keep_prob=0.86)
+    for optimizer, rate, steps in (("sgd", 0.1, 3), ("momentum", 0.05, 3), ("adam", 0.01, 3)):
+        add(f"dropout-{optimizer}-{steps}steps", (4, 8, 6, 3), ("tanh", "sigmoid", "softmax"),
+            "categorical_crossentropy", optimizer=optimizer, learning_rate=rate, steps=steps, m=24, keep_prob=0.8)
+    add("dropout-l2-adam-3steps", (4, 8, 1), ("relu", "sigmoid"), "binary_crossentropy", optimizer="adam",
+        learning_rate=0.01, steps=3, m=32, init="he", keep_prob=0.75, lambd=0.7)
     # Edge cases, on purpose.
     add("edge-relu-zero-preactivation", (3, 4, 1), ("relu", "sigmoid"), "binary_crossentropy",
         edge="zero_preactivation", init="he")

@@ -31,6 +31,8 @@ values:
               where g's own uncertainty is as large as g, |du/dg| E(g) gives way to u evaluated at g +- budget eps E(g).
               The state is compared too: E(v_dW) is E(v') for momentum and E(m') for Adam, E(s_dW) is E(v'), and
               t is an exact count, E(t) = 0.
+    dropout   a hidden layer's A = g(Z) D / keep_prob: E(A) = (D / keep_prob) (E of g(Z), as above) + |A|; its
+              backward pushes dA D / keep_prob through g', with E = (D / keep_prob) E(dA) + |dA D / keep_prob|
     L2        the course's term in the cost: E(J) += (lambd/m) sum_l sum W[l]^2 (twice the term: its squares' and
               its sum's roundings), E(dW) += (lambd/m) |W| + |dW| (the term, and the addition's rounding); as
               coupled weight decay, J and dW have no L2 part and the step is taken with g = dW + (lambd/m) W,
@@ -41,8 +43,9 @@ from __future__ import annotations
 
 import numpy as np
 
+import reference
 from parity import conventions
-from parity.case import Case
+from parity.case import Case, dropout_masks
 from parity.conventions import Variant
 from parity.tolerance import parity_ulps, underflow_floor
 from parity.trace import Key, Trace
@@ -170,13 +173,20 @@ def error_scales(case: Case, variant: Variant, trace: Trace, activations: list[s
         for s, start in enumerate(trace.starts):
             P = {k: np.abs(np.asarray(v, dtype=np.float64)) for k, v in start.params.items()}  # |W|, |b| now
             A_abs, E_A = {0: np.abs(X)}, {0: np.zeros_like(X)}
+            G_abs = {}  # |g(Z[l])|: A[l] before dropout (A[l] itself where nothing is dropped)
+            scales = {l: D / case.keep_prob for l, D in dropout_masks(case, s).items()}  # D[l] / keep_prob
             for l in range(1, L + 1):
                 Z, A = trace.values[Key(s, "forward", l, "Z")], trace.values[Key(s, "forward", l, "A")]
                 E_Z = P[f"W{l}"] @ E_A[l - 1] + P[f"W{l}"] @ A_abs[l - 1] + P[f"b{l}"]
                 E[Key(s, "forward", l, "Z")] = E_Z
+                Z = np.asarray(Z, np.float64)
                 A_abs[l] = np.abs(np.asarray(A, dtype=np.float64))
-                E[Key(s, "forward", l, "A")] = E_A[l] = _activation_forward(
-                    activations[l - 1], np.asarray(Z, np.float64), A_abs[l], E_Z) + underflow
+                G_abs[l] = np.abs(reference.get_activation(activations[l - 1]).forward(Z)) if l in scales \
+                    else A_abs[l]
+                E_A[l] = _activation_forward(activations[l - 1], Z, G_abs[l], E_Z) + underflow
+                if l in scales:  # dropout: g(Z) D / keep_prob, scaled errors and one rounding of the scaling
+                    E_A[l] = scales[l] * E_A[l] + A_abs[l]
+                E[Key(s, "forward", l, "A")] = E_A[l]
             dZ_L = V[Key(s, "backward", L, "dZ")]
             Z_L = np.asarray(trace.values[Key(s, "forward", L, "Z")])
             clip = variant.probability_clip
@@ -194,12 +204,15 @@ def error_scales(case: Case, variant: Variant, trace: Trace, activations: list[s
                 E_dA = _clipped_gradient_error(case.loss, A_abs[L], np.abs(Y), E_A[L], E_dA, dA_L)
             chained = floor > 0 or clip is not None  # dZ[L] = dA[L] g'(Z[L]), not the fused c (A - Y)
             for l in range(L, 0, -1):
-                Z, A = np.asarray(trace.values[Key(s, "forward", l, "Z")], np.float64), A_abs[l]
+                Z, A = np.asarray(trace.values[Key(s, "forward", l, "Z")], np.float64), G_abs[l]
                 E[Key(s, "backward", l, "dA")] = E_dA
                 dZ = V[Key(s, "backward", l, "dZ")]
                 if l < L or (activations[-1], case.loss) not in _FUSED_LIKE or chained:
-                    dA = V[Key(s, "backward", l, "dA")]
-                    E_dZ = _activation_backward(activations[l - 1], Z, A, dA, E_dA, E[Key(s, "forward", l, "Z")])
+                    dA, E_dA_g = V[Key(s, "backward", l, "dA")], E_dA
+                    if l in scales:  # dropout: dA D / keep_prob reaches g', with one rounding of the scaling
+                        dA = scales[l] * dA
+                        E_dA_g = scales[l] * E_dA + dA
+                    E_dZ = _activation_backward(activations[l - 1], Z, A, dA, E_dA_g, E[Key(s, "forward", l, "Z")])
                     E_dZ = E_dZ + np.abs(dA) * underflow  # g'(Z) near underflow, scaled by dA
                 if l == L and (activations[-1], case.loss) in _FUSED_LIKE and clip is None:
                     fused = (E_A[L] + A + np.abs(Y)) * _FUSED_SCALE[case.loss](Y.shape[0])

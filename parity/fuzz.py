@@ -56,6 +56,7 @@ BATCH_SIZES = (1, 2, 3, 5, 8, 16, 32, 64, 128, 256)
 STEPS = range(1, 5)
 INPUT_SCALES = (1.0, 0.01, 0.1, 10.0, 100.0)  # X ~ N(0, scale^2)
 LAMBDAS = (0.0, 0.0, 0.1, 0.7, 5.0)  # L2 regularisation: none, half the time
+KEEP_PROBS = (1.0, 1.0, 0.8, 0.5)  # dropout on the hidden layers (a network with one): none, half the time
 # "zeros" is left out: it warns by design and makes every gradient below the last layer exactly 0.
 INITS = ("xavier", "he", "glorot", "normal")  # the normal laws (fixed, so a seed keeps drawing the same cases)
 # About one case in five gets one of the edges that apply to it (parity.case.EDGES).
@@ -116,6 +117,7 @@ def draw_case(choose: Choose, stem: str) -> Case:
         edge=choose("edge", (None,) * (EDGE_ODDS * len(edges)) + edges) if edges else None,
         input_scale=choose("input scale", INPUT_SCALES),
         lambd=choose("lambd", LAMBDAS),
+        keep_prob=choose("keep_prob", KEEP_PROBS) if L > 1 else 1.0,
     )
 
 
@@ -253,7 +255,7 @@ def reductions(case: Case) -> list[Case]:
     if (acts[-1], case.loss) != (output, loss):
         change(activations=tuple(acts[:-1] + [output]), loss=loss)
     for name, space in (("input_scale", INPUT_SCALES), ("init", INITS), ("learning_rate", LEARNING_RATES),
-                        ("lambd", LAMBDAS)):
+                        ("lambd", LAMBDAS), ("keep_prob", KEEP_PROBS)):
         for simpler in _simpler(getattr(case, name), space):
             change(**{name: simpler})
     valid = []
@@ -349,7 +351,7 @@ def case_from_json(text: str) -> Case:
             raise ValueError(f"--replay: {name} must be a list, got {values[name]!r}")
         values[name] = tuple(values[name])
     kinds = {"m": int, "steps": int, "learning_rate": (int, float), "input_scale": (int, float),
-             "lambd": (int, float)}
+             "lambd": (int, float), "keep_prob": (int, float)}
     for name, kind in kinds.items():
         if name in values and (isinstance(values[name], bool) or not isinstance(values[name], kind)):
             raise ValueError(f"--replay: {name} must be a number, got {values[name]!r}")
@@ -462,6 +464,7 @@ def shape(case: Case) -> str:
     extras += [f"input scale {case.input_scale:g}"] if case.input_scale != 1.0 else []
     extras += [f"init {case.init}"] if case.init != "xavier" else []
     extras += [f"lambd {case.lambd:g}"] if case.lambd else []
+    extras += [f"keep_prob {case.keep_prob:g}"] if case.keep_prob < 1 else []
     return (f"{'-'.join(map(str, case.layer_dims))} {'/'.join(case.activations)} {case.loss}, {case.optimizer} "
             f"lr {case.learning_rate:g}, {case.dtype}, m {case.m}, {case.steps} step{'s' * (case.steps > 1)}"
             + "".join(f", {e}" for e in extras))

@@ -16,7 +16,7 @@ from reference.batchnorm import (
                                  batchnorm_inference,
                                  update_running,
 )
-from reference.dropout import dropout_backward, dropout_forward
+from reference.dropout import Dropout, dropout_backward, dropout_forward
 from reference.dropout import mask as dropout_mask
 from reference.gradcheck import gradient_check, numerical_gradients
 from reference.initialization import SCHEMES, init_params
@@ -32,6 +32,7 @@ __all__ = [
     "ACTIVATIONS",
     "Adam",
     "BatchNormCache",
+    "Dropout",
     "History",
     "LOSSES",
     "LayerCache",

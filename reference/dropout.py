@@ -21,6 +21,7 @@ use p = rate = 1 - keep_prob.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -55,3 +56,26 @@ def dropout_backward(dA: np.ndarray, D: np.ndarray, keep_prob: float) -> np.ndar
     """dA * D / keep_prob: the gradient through the same mask and scale as the forward pass."""
     _check(dA, D, keep_prob, "dA")
     return dA * np.asarray(D, dtype=dA.dtype) / dA.dtype.type(keep_prob)
+
+
+@dataclass(frozen=True)
+class Dropout:
+    """Dropout for one forward and backward pass: ``masks[l]`` is hidden layer l's D[l] (n[l], m), applied to A[l]
+    after g[l] (the output layer is never dropped). ``reference.forward(..., dropout=...)`` caches the dropped
+    A[l], which layer l + 1 reads; ``reference.backward(..., dropout=...)`` returns dA[l] = W[l+1]^T dZ[l+1], the
+    gradient of that dropped A[l], and pushes dA[l] * D[l] / keep_prob through g[l]'."""
+
+    keep_prob: float
+    masks: dict[int, np.ndarray] = field(default_factory=dict)
+
+    def __post_init__(self):
+        for l, D in self.masks.items():
+            if isinstance(l, bool) or not isinstance(l, (int, np.integer)) or l < 1:
+                raise ValueError(f"dropout masks are keyed by the layer l = 1, 2, ...; got {l!r}")
+            _check(D, D, self.keep_prob, "D")
+
+    def check(self, L: int) -> None:
+        """Refuse a mask on the output layer or beyond it (L layers)."""
+        wrong = sorted(l for l in self.masks if l >= L)
+        if wrong:
+            raise ValueError(f"dropout masks only hidden layers 1..{L - 1}; got a mask for layer {wrong[0]} of {L}")

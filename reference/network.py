@@ -9,6 +9,8 @@ Backward, for l = L..1, from the per-example dA[L] (see ``reference.losses``):
     db[l]   = (1/m) sum_columns dZ[l]      (n[l], 1)      ...and here
     dA[l-1] = W[l]^T dZ[l]                 (n[l-1], m)
 At the output, sigmoid + BCE and softmax + CCE use the fused dZ[L] (AL - Y, see ``losses.output_gradient``).
+With dropout (``dropout=Dropout(keep_prob, masks)``, reference/dropout.py), a hidden layer's A[l] is the dropped
+g[l](Z[l]) * D[l] / keep_prob, and its dZ[l] = (dA[l] * D[l] / keep_prob) * g[l]'(Z[l]).
 
 An autograd framework's Z.grad is dZ/m and its weight.grad is dW itself: the 1/m is in both, applied early
 by autograd (in the mean of the loss) and late here.
@@ -27,6 +29,7 @@ import numpy as np
 from reference import losses
 from reference._validate import as_array, float_dtype_of
 from reference.activations import get_activation
+from reference.dropout import Dropout, dropout_backward, dropout_forward
 
 
 @dataclass
@@ -127,30 +130,36 @@ def check_network(params: dict, X, activations) -> tuple[int, np.ndarray]:
     return L, X
 
 
-def forward(params: dict, X, activations) -> tuple[np.ndarray, list[LayerCache]]:
-    """(AL, caches): A[L] and one ``LayerCache`` per layer, l = 1..L."""
+def forward(params: dict, X, activations, *, dropout: Dropout | None = None) -> tuple[np.ndarray, list[LayerCache]]:
+    """(AL, caches): A[L] and one ``LayerCache`` per layer, l = 1..L; ``dropout`` drops hidden layers' A[l]."""
     L, X = check_network(params, X, activations)
-    return propagate(params, X, activations)
+    if dropout is not None:
+        dropout.check(L)
+    return propagate(params, X, activations, dropout=dropout)
 
 
-def propagate(params: dict, X: np.ndarray, activations) -> tuple[np.ndarray, list[LayerCache]]:
+def propagate(params: dict, X: np.ndarray, activations, *, dropout: Dropout | None = None
+              ) -> tuple[np.ndarray, list[LayerCache]]:
     """``forward`` without its checks, for loops that have checked their inputs once."""
     A, caches = X, []
     for l, name in enumerate(activations, start=1):
         W, b, A_prev = params[f"W{l}"], params[f"b{l}"], A
         A, Z = _layer_forward(A_prev, W, b, get_activation(name))
+        if dropout is not None and l in dropout.masks:
+            A = dropout_forward(A, dropout.masks[l], dropout.keep_prob)
         caches.append(LayerCache(A_prev, W, b, Z))
     return A, caches
 
 
 def backward(AL: np.ndarray, Y, caches: list[LayerCache], activations, loss: str, *, dAL=None,
-             input_gradient: bool = True) -> dict[str, np.ndarray]:
+             input_gradient: bool = True, dropout: Dropout | None = None) -> dict[str, np.ndarray]:
     """Gradients {"dZ{l}", "dW{l}", "dA{l-1}", "db{l}"} for l = L..1.
 
     dZ[L] is the fused output gradient when the output activation and loss have one (``losses.output_gradient``),
     otherwise dA[L] = ``loss_gradient`` pushed through g[L]'. A given ``dAL`` (per example, shape of AL) is
     pushed through g[L]' instead: the way to backpropagate a loss of your own, or a framework's guarded one.
-    ``input_gradient=False`` leaves out dA0, which a training step does not need.
+    ``input_gradient=False`` leaves out dA0, which a training step does not need. ``dropout``: the same masks
+    as the forward pass (reference/dropout.py), so each dropped unit sends no gradient back through g'.
     """
     L = len(caches)
     if len(activations) != L:
@@ -158,10 +167,13 @@ def backward(AL: np.ndarray, Y, caches: list[LayerCache], activations, loss: str
     AL, Y = losses.validate(AL, Y, loss)
     if dAL is not None and np.shape(dAL) != np.shape(AL):
         raise ValueError(f"dAL has shape {np.shape(dAL)} but AL has shape {np.shape(AL)}")
-    return backpropagate(AL, Y, caches, activations, loss, dAL=dAL, input_gradient=input_gradient)
+    if dropout is not None:
+        dropout.check(L)
+    return backpropagate(AL, Y, caches, activations, loss, dAL=dAL, input_gradient=input_gradient, dropout=dropout)
 
 
-def backpropagate(AL, Y, caches, activations, loss: str, *, dAL=None, input_gradient: bool = True) -> dict:
+def backpropagate(AL, Y, caches, activations, loss: str, *, dAL=None, input_gradient: bool = True,
+                  dropout: Dropout | None = None) -> dict:
     """``backward`` without its checks, for loops that have checked their inputs once."""
     L = len(caches)
     output = get_activation(activations[-1])
@@ -174,7 +186,10 @@ def backpropagate(AL, Y, caches, activations, loss: str, *, dAL=None, input_grad
     for l in range(L, 0, -1):
         cache = caches[l - 1]
         if l < L:
-            dZ = get_activation(activations[l - 1]).backward(grads[f"dA{l}"], cache.Z)
+            dA = grads[f"dA{l}"]
+            if dropout is not None and l in dropout.masks:
+                dA = dropout_backward(dA, dropout.masks[l], dropout.keep_prob)
+            dZ = get_activation(activations[l - 1]).backward(dA, cache.Z)
         grads[f"dZ{l}"] = dZ
         W = cache.W if (l > 1 or input_gradient) else None
         dA_prev, grads[f"dW{l}"], grads[f"db{l}"] = linear_backward(dZ, cache.A_prev, W)

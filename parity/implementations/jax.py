@@ -33,7 +33,7 @@ from importlib import metadata
 import numpy as np
 
 from parity import layout
-from parity.case import Case, batch, initial_params
+from parity.case import Case, batch, dropout_masks, initial_params
 from parity.environment import require
 from parity.frameworks import framework_applies, lookup, split_activation
 from parity.trace import Start, Trace
@@ -136,15 +136,17 @@ def _network(case: Case) -> tuple:
     """What the compiled step depends on besides shapes and dtypes: activations, loss, optimizer and its
     hyperparameters."""
     return (case.activations, case.loss, case.optimizer, case.learning_rate, case.beta, case.beta1, case.beta2,
-            case.epsilon, case.lambd / case.m)
+            case.epsilon, case.lambd / case.m, case.keep_prob)
 
 
 _COMPILED: dict[tuple, object] = {}  # _network(case) -> its jitted step (jax.jit keeps one per shape and dtype)
 
 
 def _compiled_step(case: Case):
-    """The jitted step of ``case``'s network: (params, opt_state, zeros_Z, zeros_A, x, y) -> (J, Zs, As,
-    parameter gradients, dJ/dZs, dJ/dAs, new params, new opt_state)."""
+    """The jitted step of ``case``'s network: (params, opt_state, zeros_Z, zeros_A, x, y, masks) -> (J, Zs, As,
+    parameter gradients, dJ/dZs, dJ/dAs, new params, new opt_state); ``masks``: {"D1": ...}, the hidden layers'
+    dropout masks (rows as samples), arguments like the batch, so every step's own masks reach the one program."""
+    keep_prob = case.keep_prob
     key = _network(case)
     if key in _COMPILED:
         return _COMPILED[key]
@@ -153,19 +155,22 @@ def _compiled_step(case: Case):
     cost = _cost(case)
     optimizer = _optimizer(case)
 
-    def loss_fn(params, zeros_Z, zeros_A, x, y):
+    def loss_fn(params, zeros_Z, zeros_A, x, y, masks):
         """J and (Zs, As): the network as a pure function, with a zero added to each Z[l] and A[l]."""
         a, Zs, As = x, [], []
         for l, g in enumerate(activation_fns, start=1):
             z = a @ params[f"W{l}"] + params[f"b{l}"] + zeros_Z[l - 1]
-            a = g(z) + zeros_A[l - 1]
+            a = g(z)
+            if f"D{l}" in masks:  # inverted dropout as flax's Dropout computes it: select(mask, a / keep_prob, 0)
+                a = jax.lax.select(masks[f"D{l}"] != 0, a / keep_prob, jax.numpy.zeros_like(a))
+            a = a + zeros_A[l - 1]
             Zs.append(z)
             As.append(a)
         return cost(Zs[-1], As[-1], y), (Zs, As)
 
-    def step(params, opt_state, zeros_Z, zeros_A, x, y):
+    def step(params, opt_state, zeros_Z, zeros_A, x, y, masks):
         (J, (Zs, As)), (grads, dZs, dAs) = jax.value_and_grad(loss_fn, argnums=(0, 1, 2), has_aux=True)(
-            params, zeros_Z, zeros_A, x, y)
+            params, zeros_Z, zeros_A, x, y, masks)
         updates, new_state = optimizer.update(grads, opt_state, params)
         return J, Zs, As, grads, dZs, dAs, optax.apply_updates(params, updates), new_state
 
@@ -180,14 +185,16 @@ class _Model:
     optimizer: object
     opt_state: object
 
-    def step(self, x, y):
-        """One forward, loss, gradient and optax update (one compiled computation); returns (J, Zs, As, dJ/dZs,
-        dJ/dAs, parameter gradients), all from before the update."""
+    def step(self, x, y, step: int = 0):
+        """One forward, loss, gradient and optax update (one compiled computation) with ``step``'s dropout masks;
+        returns (J, Zs, As, dJ/dZs, dJ/dAs, parameter gradients), all from before the update."""
         _, jnp, _ = _modules()
         zeros_Z = [jnp.zeros((x.shape[0], n), x.dtype) for n in self.case.layer_dims[1:]]
         zeros_A = [jnp.zeros_like(z) for z in zeros_Z]
+        masks = {f"D{l}": jnp.asarray(layout.batch_to_framework(D), x.dtype)
+                 for l, D in dropout_masks(self.case, step).items()}
         J, Zs, As, grads, dZs, dAs, self.params, self.opt_state = _compiled_step(self.case)(
-            self.params, self.opt_state, zeros_Z, zeros_A, x, y)
+            self.params, self.opt_state, zeros_Z, zeros_A, x, y, masks)
         return J, Zs, As, dZs, dAs, grads
 
     def reference_params(self) -> dict:
@@ -269,7 +276,7 @@ def run(case: Case, framework: str = "jax", starts: list[Start] | None = None) -
     for s in range(case.steps):
         if starts:
             model.load(starts[s])
-        J, Zs, As, dZs, dAs, grads = model.step(x, y)
+        J, Zs, As, dZs, dAs, grads = model.step(x, y, s)
         for l in range(1, L + 1):
             trace.record(s, "forward", l, "Z", layout.batch_from_framework(Zs[l - 1]))
             trace.record(s, "forward", l, "A", layout.batch_from_framework(As[l - 1]))
@@ -298,6 +305,8 @@ def iterate(case: Case, params: dict, X, Y, framework: str = "jax"):
     """Endless training from ``params`` on (X, Y): yields (cost, AL in the reference layout, params getter)."""
     model = _build(case, params)
     x, y = _batch(X, Y, case.dtype)
+    step = 0
     while True:
-        J, _, As, _, _, _ = model.step(x, y)
+        J, _, As, _, _, _ = model.step(x, y, step)
+        step += 1
         yield float(J), layout.batch_from_framework(As[-1]), model.reference_params

@@ -34,7 +34,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from parity import layout
-from parity.case import Case, batch, initial_params
+from parity.case import Case, batch, dropout_masks, initial_params
 from parity.environment import require
 from parity.frameworks import lookup, split_activation
 from parity.trace import Start, Trace
@@ -150,13 +150,52 @@ def _optimizer(case: Case):
     return lookup(OPTIMIZERS, case.optimizer, "optimizer", "keras")(_modules()[1], case)
 
 
+def _shared_mask_dropout(keras):
+    """A Keras layer for inverted dropout with the shared mask, in the form of Keras's own ``Dropout``.
+
+    ``keras.layers.Dropout(rate)`` calls ``keras.random.dropout``, which on TensorFlow is
+    ``tf.nn.experimental.stateless_dropout``: x * (1 / (1 - rate)) times a 0/1 keep mask from a seed generator.
+    The mask cannot be given, so this layer keeps the shared mask D in a non-trainable variable (assigned before
+    every step, and passed to the compiled JAX function like any variable) and computes x * (1 / keep_prob) * D;
+    the backend's autodiff differentiates it as it does Dropout's (tests/test_witness_dropout.py checks Dropout
+    itself against this formula)."""
+
+    class SharedMaskDropout(keras.layers.Layer):
+        def __init__(self, keep_prob: float, m: int, **kwargs):
+            super().__init__(**kwargs)
+            self.keep_prob, self.m = keep_prob, m
+
+        def build(self, input_shape):
+            self.mask = self.add_weight(shape=(self.m, input_shape[-1]), initializer="ones", trainable=False,
+                                        name="dropout_mask")
+
+        def call(self, inputs):
+            return inputs * (1.0 / self.keep_prob) * self.mask
+
+        def compute_output_shape(self, input_shape):
+            return input_shape  # the batch dimension is the mask's m once data flows
+
+    return SharedMaskDropout
+
+
 @dataclass
 class _Model:
     model: object
     dense_layers: list
     loss_fn: object
     optimizer: object
+    activation_layers: list = None  # layer l's activation layer, after its Dense
+    dropout_layers: dict = None  # {l: hidden layer l's SharedMaskDropout}, after its activation
     _jax_gradients: object = None  # keras-jax: the compiled gradient function, built on the first step
+
+    def set_masks(self, case: Case, step: int) -> None:
+        """Assign the step's shared dropout masks (rows as samples) to the dropout layers' variables."""
+        for l, D in dropout_masks(case, step).items():
+            self.dropout_layers[l].mask.assign(layout.batch_to_framework(D))
+
+    @property
+    def mask_variables(self) -> list:
+        return [layer.mask for _, layer in sorted((self.dropout_layers or {}).items())]
 
     @property
     def variables(self) -> list:
@@ -195,24 +234,27 @@ class _Model:
 
     def _gradients_jax(self, x, y, value_grads):
         jax, keras = require("jax"), require("keras")
-        variables = self.variables
-        layers = [layer for layer in self.model.layers if not isinstance(layer, keras.layers.InputLayer)]
+        variables, masks = self.variables, self.mask_variables
 
-        def cost(values, zeros):
-            with keras.StatelessScope(state_mapping=list(zip(variables, values, strict=True))):
+        def cost(values, zeros, mask_values):
+            mapping = list(zip(variables + masks, values + mask_values, strict=True))
+            with keras.StatelessScope(state_mapping=mapping):
                 a, outputs = x, []
-                for layer, zero in zip(layers, zeros, strict=True):
-                    a = layer(a) + zero  # Dense gives Z[l], the activation layer A[l]; + 0.0 is exact
-                    outputs.append(a)
+                layers = zip(self.dense_layers, self.activation_layers, strict=True)
+                for l, (dense, activation) in enumerate(layers, start=1):
+                    z = dense(a) + zeros[2 * l - 2]  # Z[l]; + 0.0 is exact, and its gradient is dJ/dZ[l]
+                    a = activation(z)
+                    if l in self.dropout_layers:
+                        a = self.dropout_layers[l](a)
+                    a = a + zeros[2 * l - 1]  # A[l], after dropout where there is dropout
+                    outputs += [z, a]
                 return self.total_loss(y, a), outputs
 
-        widths = []
-        for layer in layers:  # Dense layers set the width, activation layers keep it
-            widths.append(layer.units if isinstance(layer, keras.layers.Dense) else widths[-1])
-        zeros = [jax.numpy.zeros((x.shape[0], width), x.dtype) for width in widths]
+        zeros = [jax.numpy.zeros((x.shape[0], dense.units), x.dtype) for dense in self.dense_layers for _ in "za"]
         if self._jax_gradients is None:  # traced and compiled once per model, as Keras's own JAX train step is
             self._jax_gradients = jax.jit(jax.value_and_grad(cost, argnums=(0, 1), has_aux=True))
-        (J, values), (variable_grads, grads) = self._jax_gradients([v.value for v in variables], zeros)
+        (J, values), (variable_grads, grads) = self._jax_gradients([v.value for v in variables], zeros,
+                                                                   [v.value for v in masks])
         return J, values, grads if value_grads else [], variable_grads
 
     def total_loss(self, y, output):
@@ -283,18 +325,23 @@ def _regularizer(case: Case):
 def _build(case: Case, params: dict) -> _Model:
     _, keras = _modules()
     inputs = keras.Input(shape=(case.layer_dims[0],), dtype=case.dtype)
-    a, outputs, dense_layers = inputs, [], []
+    a, outputs, dense_layers, activation_layers, dropout_layers = inputs, [], [], [], {}
     for l in range(1, case.L + 1):
         dense = keras.layers.Dense(case.layer_dims[l], dtype=case.dtype, kernel_regularizer=_regularizer(case))
+        activation = _activation_layer(case.activations[l - 1], case.dtype)
         z = dense(a)
-        a = _activation_layer(case.activations[l - 1], case.dtype)(z)
+        a = activation(z)
+        if case.keep_prob < 1 and l < case.L:  # inverted dropout on the hidden layers, with the shared masks
+            dropout_layers[l] = _shared_mask_dropout(keras)(case.keep_prob, case.m, dtype=case.dtype)
+            a = dropout_layers[l](a)
         outputs += [z, a]
         dense_layers.append(dense)
+        activation_layers.append(activation)
     model = keras.Model(inputs, outputs)
     for l, dense in enumerate(dense_layers, start=1):
         dense.kernel.assign(layout.keras_kernel(params[f"W{l}"]))
         dense.bias.assign(layout.framework_bias(params[f"b{l}"]))
-    return _Model(model, dense_layers, _loss(case), _optimizer(case))
+    return _Model(model, dense_layers, _loss(case), _optimizer(case), activation_layers, dropout_layers)
 
 
 def _tensors(X, Y):
@@ -318,6 +365,7 @@ def run(case: Case, framework: str = "keras", starts: list[Start] | None = None)
         for s in range(case.steps):
             if starts:
                 model.load(starts[s], case)
+            model.set_masks(case, s)
             J, values, value_grads, variable_grads = model.step(x, y, value_grads=True)
             values = [_to_numpy(v) for v in values]
             value_grads = [None if g is None else _to_numpy(g) for g in value_grads]
@@ -354,9 +402,12 @@ def iterate(case: Case, params: dict, X, Y, framework: str = "keras"):
     with floatx(case.dtype):
         model = _build(case, params)
         x, y = _tensors(X, Y)
+    step = 0
     while True:
         with floatx(case.dtype):
+            model.set_masks(case, step)
             J, values, _, _ = model.step(x, y)
+        step += 1
         yield float(_to_numpy(J)), layout.batch_from_framework(_to_numpy(values[-1])), model.params
 
 

@@ -11,7 +11,7 @@ import numpy as np
 
 import reference
 from parity import conventions, layout
-from parity.case import Case, batch, initial_params
+from parity.case import Case, batch, dropout_for, initial_params
 from parity.conventions import TEXTBOOK, Variant
 from parity.trace import Start, Trace
 
@@ -72,26 +72,27 @@ def run(case: Case, variant: Variant = TEXTBOOK, starts: list[Start] | None = No
             params = starts[s].params
             load_state(optimizer, case, starts[s])
         trace.starts.append(Start(params, optimizer_state(optimizer, case), optimizer.t))
-        AL, caches = reference.forward(params, X, activations)
+        masks = dropout_for(case, s)
+        AL, caches = reference.forward(params, X, activations, dropout=masks)
         for l in range(1, L + 1):
             trace.record(s, "forward", l, "Z", caches[l - 1].Z)
             trace.record(s, "forward", l, "A", caches[l].A_prev if l < L else AL)
         if variant.bce_guard == "torch":
             J = conventions.torch_bce_cost(AL, Y)
             dAL = conventions.torch_bce_gradient(AL, Y)
-            grads = reference.backward(AL, Y, caches, activations, case.loss, dAL=dAL)
+            grads = reference.backward(AL, Y, caches, activations, case.loss, dAL=dAL, dropout=masks)
         elif variant.probability_clip is not None:
             J = conventions.keras_clipped_cost(AL, Y, case.loss, variant.probability_clip)
             dAL = conventions.keras_clipped_gradient(AL, Y, case.loss, variant.probability_clip,
                                                      variant.probability_clip_tie)
-            grads = reference.backward(AL, Y, caches, activations, case.loss, dAL=dAL)
+            grads = reference.backward(AL, Y, caches, activations, case.loss, dAL=dAL, dropout=masks)
         else:
             J = reference.cost(AL, Y, case.loss)
             # dA[L] on its own (the backward pass may use the fused dZ[L] instead); at a saturated output it
             # can overflow, which is what the frameworks' unfused paths meet too.
             with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
                 dAL = reference.loss_gradient(AL, Y, case.loss)
-            grads = reference.backward(AL, Y, caches, activations, case.loss)
+            grads = reference.backward(AL, Y, caches, activations, case.loss, dropout=masks)
         # L2 regularisation: the course's is part of J and dW; coupled weight decay (variant.l2 == "optimizer")
         # leaves both to the data loss and adds (lambd / m) W to the gradient the step is taken with
         lambd = case.lambd if variant.l2_lambd is None else variant.l2_lambd

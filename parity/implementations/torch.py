@@ -18,7 +18,7 @@ import inspect
 from dataclasses import dataclass
 
 from parity import layout
-from parity.case import Case, batch, initial_params
+from parity.case import Case, batch, dropout_masks, initial_params
 from parity.environment import require, torch_device
 from parity.frameworks import lookup, split_activation
 from parity.trace import Start, Trace
@@ -118,13 +118,17 @@ class _Model:
     loss_fn: object
     takes_logits: bool
     optimizer: object
+    keep_prob: float = 1.0
 
-    def forward(self, x, keep_grads: bool = False):
-        """Z[l] and A[l] for l = 1..L, as (m, n) tensors; ``keep_grads`` retains their .grad."""
+    def forward(self, x, keep_grads: bool = False, masks: dict | None = None):
+        """Z[l] and A[l] for l = 1..L, as (m, n) tensors; ``keep_grads`` retains their .grad; ``masks``: layer l's
+        dropout mask D[l], as a (m, n[l]) tensor, applied after its activation (``_dropped``)."""
         a, Zs, As = x, [], []
-        for linear, g in zip(self.linears, self.activations, strict=True):
+        for l, (linear, g) in enumerate(zip(self.linears, self.activations, strict=True), start=1):
             z = linear(a)
             a = g(z)
+            if masks and l in masks:
+                a = _dropped(a, masks[l], self.keep_prob)
             if keep_grads:
                 z.retain_grad()
                 a.retain_grad()
@@ -132,10 +136,10 @@ class _Model:
             As.append(a)
         return Zs, As
 
-    def step(self, x, y, keep_grads: bool = False):
+    def step(self, x, y, keep_grads: bool = False, masks: dict | None = None):
         """One forward, loss, backward, optimizer step; returns (J, Zs, As) from before the update."""
         self.optimizer.zero_grad()
-        Zs, As = self.forward(x, keep_grads)
+        Zs, As = self.forward(x, keep_grads, masks)
         J = self.loss_fn(Zs[-1] if self.takes_logits else As[-1], y)
         J.backward()
         self.optimizer.step()
@@ -189,6 +193,19 @@ class _Model:
         return out, t
 
 
+def _dropped(a, D, keep_prob: float):
+    """Inverted dropout with the shared mask, in the form of torch's own: ``nn.Dropout(p)`` computes input *
+    noise with noise = bernoulli(1 - p) / (1 - p) (aten's ``_dropout_impl``); its mask comes from torch's generator
+    and cannot be given, so here the noise is the shared mask D / keep_prob, and autograd differentiates the
+    product as it does nn.Dropout's (tests/test_witness_dropout.py checks nn.Dropout itself against this formula)."""
+    return a * D.div(keep_prob)
+
+
+def _masks(case: Case, step: int) -> dict:
+    """The step's shared dropout masks as (m, n[l]) tensors."""
+    return {l: _tensor(D) for l, D in dropout_masks(case, step).items()}
+
+
 def _build(case: Case, params: dict, framework: str) -> _Model:
     torch = _torch()
     dtype = {"float32": torch.float32, "float64": torch.float64}[case.dtype]
@@ -202,7 +219,7 @@ def _build(case: Case, params: dict, framework: str) -> _Model:
         activations.append(_activation_module(case.activations[l - 1]))
     loss_fn, takes_logits = _loss(case, framework)
     optimizer = _optimizer(case, linears)
-    return _Model(linears, activations, loss_fn, takes_logits, optimizer)
+    return _Model(linears, activations, loss_fn, takes_logits, optimizer, case.keep_prob)
 
 
 def _tensor(array):
@@ -231,7 +248,7 @@ def run(case: Case, framework: str = "torch", starts: list[Start] | None = None)
         if starts:
             model.load(starts[s], case.optimizer)
         # gradients are read after optimizer.step(): SGD and Adam leave .grad as it was
-        J, Zs, As = model.step(x, y, keep_grads=True)
+        J, Zs, As = model.step(x, y, keep_grads=True, masks=_masks(case, s))
         linears = model.linears
         for l in range(1, L + 1):
             trace.record(s, "forward", l, "Z", layout.batch_from_framework(_np(Zs[l - 1])))
@@ -261,6 +278,8 @@ def iterate(case: Case, params: dict, X, Y, framework: str = "torch"):
     """Endless training from ``params`` on (X, Y): yields (cost, AL in the reference layout, params getter)."""
     model = _build(case, params, framework)
     x, y = _tensor(X), _tensor(Y)
+    step = 0
     while True:
-        J, _, As = model.step(x, y)
+        J, _, As = model.step(x, y, masks=_masks(case, step))
+        step += 1
         yield J.item(), layout.batch_from_framework(_np(As[-1])), model.params

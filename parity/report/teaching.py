@@ -223,21 +223,29 @@ TECHNIQUES = {
                "(tests/test_witness_weight_decay.py measures torch's Adam against AdamW).",
     },
     "Dropout": {
-        "equation": "inverted dropout with a mask D (D_ij = 1 with probability keep_prob): A[l] <- A[l] * D[l] / "
-                    "keep_prob, and in the backward pass dA[l] <- dA[l] * D[l] / keep_prob; at inference, nothing "
-                    "(reference/dropout.py takes D as an argument: the mask is data).",
-        "torch": "nn.Dropout(p) with p = 1 - keep_prob, the probability of dropping (default "
-                 "{torch[dropout_p]}); it scales the kept units by 1 / (1 - p) in train() mode and is the identity "
-                 "in eval() mode. Its mask comes from torch's generator and is not an argument.",
-        "keras": "keras.layers.Dropout(rate) with rate = 1 - keep_prob, active when called with training=True, "
-                 "kept units scaled by 1 / (1 - rate); its mask comes from a SeedGenerator.",
-        "jax": "No layer in JAX itself (flax.linen.Dropout is not installed here): a mask from "
-               "jax.random.bernoulli times a / keep_prob is the same formula.",
-        "why": "Every framework scales at training time, so the forward and backward passes agree with the "
-               "course's to an ulp or two given the same mask; the mask enters as data read back from the layer "
-               "(its output's non-zeros on inputs with none), since no framework takes one "
-               "(tests/test_witness_dropout.py). The course's classic slips, the mask left out of the backward pass "
-               "or the 1 / keep_prob forgotten, change the numbers by a factor, which `parity check` diagnoses.",
+        "equation": "inverted dropout with a mask D (D_ij = 1 with probability keep_prob): A[l] = g(Z[l]) * D[l] / "
+                    "keep_prob, and in the backward pass dZ[l] = (dA[l] * D[l] / keep_prob) * g'(Z[l]); at "
+                    "inference, nothing (reference/dropout.py takes D as an argument: the mask is data). In the grid: "
+                    "the cases named dropout-*, every hidden layer dropped, a new mask each step "
+                    "(parity.case.dropout_masks), A[l] the dropped activation and dA[l] its gradient.",
+        "torch": "nn.Dropout(p) with p = 1 - keep_prob, the probability of dropping (default {torch[dropout_p]}), "
+                 "computes input * noise, noise = bernoulli(1 - p) / (1 - p), in train() mode, and is the identity "
+                 "in eval() mode. Its mask comes from torch's generator and cannot be given: the grid multiplies by "
+                 "the shared mask in that same form, D / keep_prob, and autograd does the rest.",
+        "keras": "keras.layers.Dropout(rate) with rate = 1 - keep_prob, active when called with training=True: on "
+                 "TensorFlow tf.nn.experimental.stateless_dropout, x * (1 / (1 - rate)) times a keep mask from a "
+                 "seed generator. The grid's layer holds the shared mask in a non-trainable variable, assigned "
+                 "before each step, and computes x * (1 / keep_prob) * D.",
+        "jax": "flax.linen.Dropout (not installed here) computes select(mask, x / keep_prob, 0) with a mask from "
+               "jax.random.bernoulli; the grid's network does the same with the shared mask, passed to the "
+               "compiled step as an argument.",
+        "why": "Every framework scales at training time, so given the same mask its forward and backward passes are "
+               "the course's up to one rounding of the scaling: the dropout cases pass with no explanation. The "
+               "frameworks' own layers are checked to compute that formula with the mask read back from their "
+               "output (tests/test_witness_dropout.py). The course's classic slips are caught where they start "
+               "(tests/test_parity_dropout.py): the 1 / keep_prob forgotten at the first dropped A, the mask left "
+               "out of the backward pass at the last hidden layer's dZ, a mask reused from an earlier step at the "
+               "step where it differs.",
     },
     "Mini-batches": {
         "equation": "shuffle the m columns of X and Y with one permutation, then cut them into batches of "
