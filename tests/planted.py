@@ -36,3 +36,17 @@ def tanh_prime_of_Z(dA, Z):
 def relu_prime_one_at_zero(dA, Z):
     """ReLU'(0) taken as 1 (Z >= 0 instead of Z > 0)."""
     return np.where(Z >= 0, dA, 0)
+
+
+def caught(case, framework: str):
+    """(the first divergence, (step, stage, layer, quantity)) of ``case`` in ``framework`` with a bug planted;
+    fails when the bug went unnoticed, skips when the framework is not installed."""
+    import pytest
+
+    from parity.harness import run_case
+
+    pytest.importorskip({"jax": "jax", "keras": "keras"}.get(framework, "torch"))
+    outcome = run_case(case, [framework])
+    assert not outcome.passed, "the planted bug went unnoticed"
+    d = outcome.first_divergence
+    return d, (d.step, d.stage, d.layer, d.quantity)

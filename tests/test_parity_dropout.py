@@ -12,17 +12,10 @@ from parity import case as case_module
 from parity.case import CASES, dropout_masks
 from parity.harness import run_case
 from parity.implementations import torch as torch_implementation
+from tests.planted import caught
 
 DROPOUT_CASES = [name for name in CASES if name.startswith("dropout-")]
 SGD = CASES["dropout-sgd-3steps-float64"]  # (4, 8, 6, 3): hidden layers 1 and 2 dropped, layer 3 the output
-
-
-def _first(case, framework):
-    pytest.importorskip({"jax": "jax", "keras": "keras"}.get(framework, "torch"))
-    outcome = run_case(case, [framework])
-    assert not outcome.passed, "the planted bug went unnoticed"
-    d = outcome.first_divergence
-    return d, (d.step, d.stage, d.layer, d.quantity)
 
 
 def test_the_grid_has_dropout_cases_with_each_optimizer_in_both_dtypes_and_with_l2():
@@ -65,7 +58,7 @@ def _backward_without_the_mask(dA, D, keep_prob):
 @pytest.mark.torch
 def test_forgotten_one_over_keep_prob_is_caught_at_the_first_dropped_A(monkeypatch):
     monkeypatch.setattr(reference.network, "dropout_forward", _forward_without_the_scale)
-    _, where = _first(SGD, "torch")
+    _, where = caught(SGD, "torch")
     assert where == (0, "forward", 1, "A")
 
 
@@ -73,7 +66,7 @@ def test_forgotten_one_over_keep_prob_is_caught_at_the_first_dropped_A(monkeypat
 def test_mask_not_reapplied_in_the_backward_pass_is_caught_at_the_last_hidden_dZ(monkeypatch):
     """dA[2] = W[3]^T dZ[3] is still right; dZ[2] = dA[2] D[2] / keep_prob g'(Z[2]) is the first wrong number."""
     monkeypatch.setattr(reference.network, "dropout_backward", _backward_without_the_mask)
-    _, where = _first(SGD, "keras")
+    _, where = caught(SGD, "keras")
     assert where == (0, "backward", 2, "dZ")
 
 
@@ -82,7 +75,7 @@ def test_mask_not_reapplied_in_the_backward_pass_is_caught_at_the_last_hidden_dZ
 def test_a_framework_that_reuses_the_first_steps_mask_is_caught_at_step_1(monkeypatch):
     monkeypatch.setattr(torch_implementation, "_masks", lambda case, step: {
         l: torch_implementation._tensor(D) for l, D in case_module.dropout_masks(case, 0).items()})
-    divergence, where = _first(SGD, "torch")
+    divergence, where = caught(SGD, "torch")
     assert where == (1, "forward", 1, "A")
     assert divergence.status == "fail"
 
@@ -95,5 +88,5 @@ def test_jax_given_the_complement_of_the_mask_is_caught_at_the_first_dropped_A(m
     monkeypatch.setattr(jax_implementation, "dropout_masks", lambda case, step: {
         l: 1 - D for l, D in real(case, step).items()})  # the dropped units kept and the kept ones dropped
     monkeypatch.setattr(jax_implementation, "_COMPILED", {})
-    _, where = _first(SGD, "jax")
+    _, where = caught(SGD, "jax")
     assert where == (0, "forward", 1, "A")

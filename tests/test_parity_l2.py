@@ -18,17 +18,10 @@ from parity.implementations import keras as keras_implementation
 from parity.implementations import reference as reference_implementation
 from parity.implementations import torch as torch_implementation
 from parity.trace import Key
+from tests.planted import caught
 
 L2_CASES = [name for name in CASES if name.startswith("l2-")]
 SGD = CASES["l2-sgd-1steps-float64"]  # (3, 5, 2), tanh, softmax: two layers, so "layer 1" and "layer L" differ
-
-
-def _first(case, framework):
-    pytest.importorskip({"jax": "jax", "keras": "keras"}.get(framework, "torch"))
-    outcome = run_case(case, [framework])
-    assert not outcome.passed, "the planted bug went unnoticed"
-    d = outcome.first_divergence
-    return d, (d.step, d.stage, d.layer, d.quantity)
 
 
 def test_the_grid_has_l2_cases_alone_and_with_each_optimizer_in_both_dtypes():
@@ -85,14 +78,14 @@ def _without_one_over_m(grads, params, lambd, m):
 @pytest.mark.keras
 def test_l2_gradient_without_one_over_m_is_caught_at_keras_output_dW(monkeypatch):
     monkeypatch.setattr(reference, "l2_gradients", _without_one_over_m)
-    _, where = _first(SGD, "keras")
+    _, where = caught(SGD, "keras")
     assert where == (0, "backward", SGD.L, "dW")
 
 
 @pytest.mark.torch
 def test_l2_gradient_without_one_over_m_is_caught_at_torchs_first_updated_weight(monkeypatch):
     monkeypatch.setattr(reference, "l2_gradients", _without_one_over_m)
-    _, where = _first(SGD, "torch")
+    _, where = caught(SGD, "torch")
     assert where == (0, "update", 1, "W")
 
 
@@ -102,7 +95,7 @@ def test_torch_decaying_the_biases_too_is_caught_at_the_first_bias(monkeypatch):
     not regularise."""
     monkeypatch.setattr(torch_implementation, "_parameter_groups", lambda case, linears: [
         {"params": [p for linear in linears for p in linear.parameters()], "weight_decay": case.lambd / case.m}])
-    divergence, where = _first(SGD, "torch")
+    divergence, where = caught(SGD, "torch")
     assert where == (0, "update", 1, "b")
     assert divergence.status == "fail"
 
@@ -112,7 +105,7 @@ def test_keras_regularizer_without_the_half_is_caught_at_J(monkeypatch):
     """L2(lambd / m): the penalty twice the course's, so J is the first number that differs."""
     monkeypatch.setattr(keras_implementation, "_regularizer",
                         lambda case: keras_implementation._modules()[1].regularizers.L2(case.lambd / case.m))
-    _, where = _first(SGD, "keras")
+    _, where = caught(SGD, "keras")
     assert where == (0, "cost", None, "J")
 
 
@@ -133,7 +126,7 @@ def test_optax_weight_decay_after_adam_is_decoupled_and_caught_at_the_first_weig
 
     monkeypatch.setattr(jax_implementation, "_optimizer", decoupled)
     monkeypatch.setattr(jax_implementation, "_COMPILED", {})
-    _, where = _first(case, "jax")
+    _, where = caught(case, "jax")
     assert where == (0, "update", 1, "W")
 
 
