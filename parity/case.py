@@ -64,6 +64,12 @@ class Case:
     # Inverted dropout on every hidden layer (the course's keep_prob; 1.0: none): A[l] <- g(Z[l]) D[l] / keep_prob
     # with the masks ``dropout_masks(case, step)``, the same data in every implementation.
     keep_prob: float = 1.0
+    # Batch normalisation of Z[l] on every hidden layer (training mode): Z_tilde = gamma Z_norm + beta before g, no
+    # b[l] (beta takes its place), running statistics running <- bn_decay running + (1 - bn_decay) batch. Every
+    # implementation is given bn_epsilon and bn_decay (torch's momentum is 1 - bn_decay, Keras's is bn_decay).
+    batchnorm: bool = False
+    bn_epsilon: float = 1e-3
+    bn_decay: float = 0.9
 
     def __post_init__(self):
         if len(self.activations) != len(self.layer_dims) - 1:
@@ -81,6 +87,13 @@ class Case:
             raise ValueError(f"case {self.name}: keep_prob must be in (0, 1], got {self.keep_prob}")
         if self.keep_prob < 1 and self.L < 2:
             raise ValueError(f"case {self.name}: dropout needs a hidden layer; {self.layer_dims} has none")
+        if self.batchnorm and self.L < 2:
+            raise ValueError(f"case {self.name}: batch normalisation needs a hidden layer; {self.layer_dims} has none")
+        if self.batchnorm and self.m < 2:
+            raise ValueError(f"case {self.name}: batch normalisation needs m >= 2 samples, got m = {self.m}")
+        if not (np.isfinite(self.bn_epsilon) and self.bn_epsilon > 0) or not 0 <= self.bn_decay < 1:
+            raise ValueError(f"case {self.name}: bn_epsilon must be positive and bn_decay in [0, 1), got "
+                             f"{self.bn_epsilon} and {self.bn_decay}")
         if not self.epsilon > 0:
             raise ValueError(f"case {self.name}: epsilon must be positive, got {self.epsilon}")
         if not (np.isfinite(self.input_scale) and self.input_scale > 0):
@@ -92,6 +105,11 @@ class Case:
     @property
     def L(self) -> int:
         return len(self.layer_dims) - 1
+
+    @property
+    def batchnorm_layers(self) -> tuple[int, ...]:
+        """The batch-normalised layers: every hidden layer, or none."""
+        return tuple(range(1, self.L)) if self.batchnorm else ()
 
     @property
     def seed(self) -> int:
@@ -122,7 +140,31 @@ def initial_params(case: Case) -> dict[str, np.ndarray]:
         params[f"W{L}"] *= 40.0
     elif case.edge == "probability_clip":
         params[f"b{L}"][:] = -16.0
+    for l in case.batchnorm_layers:  # b[l] = 0, never trained; gamma and beta near 1 and 0, not exactly
+        params[f"b{l}"][:] = 0.0
+        params[f"gamma{l}"] = 1 + 0.1 * rng.standard_normal((case.layer_dims[l], 1))
+        params[f"beta{l}"] = 0.1 * rng.standard_normal((case.layer_dims[l], 1))
     return {k: v.astype(case.dtype) for k, v in params.items()}
+
+
+def trained(case: Case, name: str) -> bool:
+    """Whether parameter ``name`` is trained: all but a batch-normalised layer's b, which beta replaces."""
+    return not (name[0] == "b" and not name.startswith("beta") and int(name[1:]) in case.batchnorm_layers)
+
+
+def initial_buffers(case: Case) -> dict[str, np.ndarray]:
+    """Batch normalisation's running statistics before the first step: mean 0 and variance 1 (every framework's
+    initial values)."""
+    buffers = {}
+    for l in case.batchnorm_layers:
+        buffers[f"running_mean{l}"] = np.zeros((case.layer_dims[l], 1), case.dtype)
+        buffers[f"running_var{l}"] = np.ones((case.layer_dims[l], 1), case.dtype)
+    return buffers
+
+
+def batchnorm_for(case: Case) -> reference.BatchNorm | None:
+    """The reference's ``BatchNorm`` for the case (None without batch normalisation)."""
+    return reference.BatchNorm(case.batchnorm_layers, case.bn_epsilon) if case.batchnorm else None
 
 
 def dropout_masks(case: Case, step: int) -> dict[int, np.ndarray]:
@@ -228,6 +270,13 @@ def _grid() -> list[Case]:
             "categorical_crossentropy", optimizer=optimizer, learning_rate=rate, steps=steps, m=24, keep_prob=0.8)
     add("dropout-l2-adam-3steps", (4, 8, 1), ("relu", "sigmoid"), "binary_crossentropy", optimizer="adam",
         learning_rate=0.01, steps=3, m=32, init="he", keep_prob=0.75, lambd=0.7)
+    # Batch normalisation of every hidden layer (training mode, running statistics compared as state), with each
+    # optimizer, several steps; and the three techniques together.
+    for optimizer, rate in (("sgd", 0.1), ("momentum", 0.05), ("adam", 0.01)):
+        add(f"batchnorm-{optimizer}-3steps", (4, 8, 6, 3), ("relu", "tanh", "softmax"), "categorical_crossentropy",
+            optimizer=optimizer, learning_rate=rate, steps=3, m=32, init="he", batchnorm=True)
+    add("batchnorm-dropout-l2-course", (2, 20, 3, 1), ("relu", "relu", "sigmoid"), "binary_crossentropy",
+        learning_rate=0.3, steps=3, m=64, init="he", batchnorm=True, keep_prob=0.86, lambd=0.7)
     # Edge cases, on purpose.
     add("edge-relu-zero-preactivation", (3, 4, 1), ("relu", "sigmoid"), "binary_crossentropy",
         edge="zero_preactivation", init="he")

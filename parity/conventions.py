@@ -50,6 +50,7 @@ class Variant:
     # weight decay lambd / m: J and dW without it, the step taken with dW + (lambd / m) W)
     l2: str = "cost"
     l2_lambd: float | None = None  # the lambd the L2 term is computed with; None: the case's, as given
+    bn_unbiased_running: bool = False  # batch normalisation's running variance from m / (m - 1) var (torch)
     conventions: tuple[str, ...] = ()
 
 
@@ -219,6 +220,23 @@ CONVENTIONS: list[Convention] = [
         "(Model.compute_loss adds model.losses), so with l2 = lambd / 2m its J and dW are the course's. (torch's "
         "AdamW, Keras's optimizers' weight_decay and optax.adamw are 'decoupled': they shrink W outside Adam's "
         "normalisation, which is not the course's L2 for Adam.)",
+    ),
+    Convention(
+        "torch-batchnorm-running-variance",
+        "torch's BatchNorm1d keeps the unbiased batch variance in its running variance",
+        ("torch", "torch-logits"),
+        lambda case, fw, d: case.batchnorm,
+        lambda v, case, d: replace(v, bn_unbiased_running=True),
+        "Every framework normalises a training batch with its biased variance, (1/m) sum (Z - mu)^2. The running "
+        "variance kept for inference is another matter: torch.nn.BatchNorm1d updates it with the unbiased "
+        "m / (m - 1) times that (its documentation: 'the running variance is calculated via the unbiased "
+        "estimator'), Keras's BatchNormalization and flax's BatchNorm with the biased one, as the course does. "
+        "Their momenta are each other's complements: torch's momentum (default {torch[batchnorm_momentum]}) "
+        "weighs the new batch, running <- (1 - momentum) running + momentum batch, Keras's (default "
+        "{keras[batchnorm_momentum]}) weighs the old value, so torch's 0.1 is Keras's 0.9, not its 0.99; each "
+        "framework is given the case's decay in its own convention, and the same epsilon (defaults "
+        "{torch[batchnorm_epsilon]} in torch, {keras[batchnorm_epsilon]} in Keras). So torch's running_var after "
+        "a step is (1 - decay) var / (m - 1) above the course's, and nothing else differs.",
     ),
     Convention(
         "leaky-relu-default-slope",

@@ -33,6 +33,9 @@ values:
               t is an exact count, E(t) = 0.
     dropout   a hidden layer's A = g(Z) D / keep_prob: E(A) = (D / keep_prob) (E of g(Z), as above) + |A|; its
               backward pushes dA D / keep_prob through g', with E = (D / keep_prob) E(dA) + |dA D / keep_prob|
+    batch norm a hidden layer's Z_tilde = gamma Z_norm + beta and its backward pass: ``_batchnorm_forward`` and
+              ``_batchnorm_backward`` (the same rules, one rounding per operation, means over the batch); g and g'
+              then read Z_tilde where they read Z; the running statistics: ``_running``
     L2        the course's term in the cost: E(J) += (lambd/m) sum_l sum W[l]^2 (twice the term: its squares' and
               its sum's roundings), E(dW) += (lambd/m) |W| + |dW| (the term, and the addition's rounding); as
               coupled weight decay, J and dW have no L2 part and the step is taken with g = dW + (lambd/m) W,
@@ -48,7 +51,7 @@ from parity import conventions
 from parity.case import Case, dropout_masks
 from parity.conventions import Variant
 from parity.tolerance import parity_ulps, underflow_floor
-from parity.trace import Key, Trace
+from parity.trace import PARAMETERS, Key, Trace
 
 
 def _g_prime(name: str, Z, A):
@@ -175,15 +178,20 @@ def error_scales(case: Case, variant: Variant, trace: Trace, activations: list[s
             A_abs, E_A = {0: np.abs(X)}, {0: np.zeros_like(X)}
             G_abs = {}  # |g(Z[l])|: A[l] before dropout (A[l] itself where nothing is dropped)
             scales = {l: D / case.keep_prob for l, D in dropout_masks(case, s).items()}  # D[l] / keep_prob
+            pre, E_pre, bn = {}, {}, {}  # what g[l] is applied to (Z, or Z_tilde), its E; batch norm's terms
             for l in range(1, L + 1):
                 Z, A = trace.values[Key(s, "forward", l, "Z")], trace.values[Key(s, "forward", l, "A")]
                 E_Z = P[f"W{l}"] @ E_A[l - 1] + P[f"W{l}"] @ A_abs[l - 1] + P[f"b{l}"]
                 E[Key(s, "forward", l, "Z")] = E_Z
-                Z = np.asarray(Z, np.float64)
+                pre[l], E_pre[l] = np.asarray(Z, np.float64), E_Z
+                if l in case.batchnorm_layers:
+                    bn[l] = _batchnorm_forward(pre[l], E_Z, P, start.params, l, case.bn_epsilon)
+                    pre[l] = np.asarray(trace.values[Key(s, "forward", l, "Z_tilde")], np.float64)
+                    E[Key(s, "forward", l, "Z_tilde")] = E_pre[l] = bn[l]["E_Zt"] + np.abs(pre[l])
                 A_abs[l] = np.abs(np.asarray(A, dtype=np.float64))
-                G_abs[l] = np.abs(reference.get_activation(activations[l - 1]).forward(Z)) if l in scales \
+                G_abs[l] = np.abs(reference.get_activation(activations[l - 1]).forward(pre[l])) if l in scales \
                     else A_abs[l]
-                E_A[l] = _activation_forward(activations[l - 1], Z, G_abs[l], E_Z) + underflow
+                E_A[l] = _activation_forward(activations[l - 1], pre[l], G_abs[l], E_pre[l]) + underflow
                 if l in scales:  # dropout: g(Z) D / keep_prob, scaled errors and one rounding of the scaling
                     E_A[l] = scales[l] * E_A[l] + A_abs[l]
                 E[Key(s, "forward", l, "A")] = E_A[l]
@@ -204,7 +212,7 @@ def error_scales(case: Case, variant: Variant, trace: Trace, activations: list[s
                 E_dA = _clipped_gradient_error(case.loss, A_abs[L], np.abs(Y), E_A[L], E_dA, dA_L)
             chained = floor > 0 or clip is not None  # dZ[L] = dA[L] g'(Z[L]), not the fused c (A - Y)
             for l in range(L, 0, -1):
-                Z, A = np.asarray(trace.values[Key(s, "forward", l, "Z")], np.float64), G_abs[l]
+                Z, A = pre[l], G_abs[l]
                 E[Key(s, "backward", l, "dA")] = E_dA
                 dZ = V[Key(s, "backward", l, "dZ")]
                 if l < L or (activations[-1], case.loss) not in _FUSED_LIKE or chained:
@@ -212,8 +220,13 @@ def error_scales(case: Case, variant: Variant, trace: Trace, activations: list[s
                     if l in scales:  # dropout: dA D / keep_prob reaches g', with one rounding of the scaling
                         dA = scales[l] * dA
                         E_dA_g = scales[l] * E_dA + dA
-                    E_dZ = _activation_backward(activations[l - 1], Z, A, dA, E_dA_g, E[Key(s, "forward", l, "Z")])
+                    E_dZ = _activation_backward(activations[l - 1], Z, A, dA, E_dA_g, E_pre[l])
                     E_dZ = E_dZ + np.abs(dA) * underflow  # g'(Z) near underflow, scaled by dA
+                    if l in bn:  # that was dZ_tilde; dZ, dgamma and dbeta come through the normalisation
+                        E[Key(s, "backward", l, "dZ_tilde")] = E_dZ
+                        dZ_tilde = np.asarray(trace.values[Key(s, "backward", l, "dZ_tilde")], np.float64)
+                        E_dZ, E[Key(s, "backward", l, "dgamma")], E[Key(s, "backward", l, "dbeta")] = \
+                            _batchnorm_backward(bn[l], dZ_tilde, E_dZ, V[Key(s, "backward", l, "dZ")])
                 if l == L and (activations[-1], case.loss) in _FUSED_LIKE and clip is None:
                     fused = (E_A[L] + A + np.abs(Y)) * _FUSED_SCALE[case.loss](Y.shape[0])
                     # past torch's floor, dZ[L] is no longer c (A - Y): there it is the guarded dA[L] times g'
@@ -226,17 +239,76 @@ def error_scales(case: Case, variant: Variant, trace: Trace, activations: list[s
                 E[Key(s, "backward", l, "db")] = (E_dZ + dZ).sum(axis=1, keepdims=True) / m
                 E_dA = P[f"W{l}"].T @ E_dZ + P[f"W{l}"].T @ dZ
             for l in range(1, L + 1):
-                for name in ("W", "b"):
+                for name in PARAMETERS:
                     grad = Key(s, "backward", l, f"d{name}")
+                    if grad not in trace.values:  # no such parameter here: gamma, beta, or a normalised layer's b
+                        continue
                     g, E_g = np.asarray(trace.values[grad], dtype=np.float64), E[grad]
                     if name == "W" and case.lambd > 0 and variant.l2 == "optimizer":
                         # coupled weight decay: the step's gradient is dW + (lambd / m) W, formed in the optimizer
                         g = g + case.lambd / m * np.asarray(start.params[f"W{l}"], dtype=np.float64)
                         E_g = E_g + case.lambd / m * P[f"W{l}"] + np.abs(g)
                     E.update(_update(case, variant, Key(s, "update", l, name), start, trace.values, g, E_g, V))
+                if l in bn:
+                    E.update(_running(case, variant, s, l, bn[l], start.buffers, V))
             if Key(s, "update", None, "t") in trace.values:
                 E[Key(s, "update", None, "t")] = np.zeros(())
     return E
+
+
+def _batchnorm_forward(Z, E_Z, P, params, l: int, epsilon: float) -> dict:
+    """The normalisation's terms and their E, per unit over the batch (means over columns, reference/batchnorm.py):
+    mu = mean(Z), E(mu) = mean(E(Z)) + mean|Z|; D = Z - mu, E(D) = E(Z) + E(mu) + |D|; var = mean(D^2),
+    E(var) = 2 mean(|D| E(D)) + var; r = 1 / sqrt(var + eps), E(r) = r (E(var) + var + eps) / (2 (var + eps)) + r;
+    Z_norm = D r, E(Z_norm) = E(D) r + |D| E(r) + |Z_norm|; Z_tilde = gamma Z_norm + beta,
+    E(Z_tilde) = |gamma| E(Z_norm) + |gamma Z_norm| (+ |Z_tilde|, added by the caller)."""
+    mu = Z.mean(axis=1, keepdims=True)
+    E_mu = E_Z.mean(axis=1, keepdims=True) + np.abs(Z).mean(axis=1, keepdims=True)
+    D = Z - mu
+    E_D = E_Z + E_mu + np.abs(D)
+    var = (D * D).mean(axis=1, keepdims=True)
+    E_var = 2 * (np.abs(D) * E_D).mean(axis=1, keepdims=True) + var
+    r = 1 / np.sqrt(var + epsilon)
+    E_r = r * (E_var + var + epsilon) / (2 * (var + epsilon)) + r
+    Zn = D * r
+    E_Zn = E_D * r + np.abs(D) * E_r + np.abs(Zn)
+    gamma = np.asarray(params[f"gamma{l}"], np.float64)
+    return {"mu": mu, "E_mu": E_mu, "var": var, "E_var": E_var, "r": r, "E_r": E_r, "Zn": Zn, "E_Zn": E_Zn,
+            "gamma": gamma, "E_Zt": np.abs(gamma) * E_Zn + np.abs(gamma * Zn), "m": Z.shape[1]}
+
+
+def _batchnorm_backward(bn: dict, dZ_tilde, E_dZt, dZ_abs) -> tuple:
+    """(E(dZ), E(dgamma), E(dbeta)) through ``reference.batchnorm_backward``: dbeta = mean(dZ_tilde),
+    E = mean(E(dZ_tilde) + |dZ_tilde|); P = dZ_tilde Z_norm, E(P) = E(dZ_tilde) |Z_norm| + |dZ_tilde| E(Z_norm) + |P|,
+    dgamma = mean(P), E = mean(E(P) + |P|); Q = dZ_tilde - dbeta - Z_norm dgamma,
+    E(Q) = E(dZ_tilde) + E(dbeta) + |Z_norm| E(dgamma) + E(Z_norm) |dgamma| + |dZ_tilde| + |dbeta| + |Z_norm dgamma|;
+    dZ = gamma r Q, E(dZ) = |gamma| (E(r) |Q| + r E(Q)) + 2 |dZ|."""
+    Zn = bn["Zn"]
+    mean = lambda x: x.mean(axis=1, keepdims=True)  # noqa: E731
+    dbeta, E_dbeta = mean(dZ_tilde), mean(E_dZt + np.abs(dZ_tilde))
+    Pr = dZ_tilde * Zn
+    E_P = E_dZt * np.abs(Zn) + np.abs(dZ_tilde) * bn["E_Zn"] + np.abs(Pr)
+    dgamma, E_dgamma = mean(Pr), mean(E_P + np.abs(Pr))
+    Q = dZ_tilde - dbeta - Zn * dgamma
+    E_Q = (E_dZt + E_dbeta + np.abs(Zn) * E_dgamma + bn["E_Zn"] * np.abs(dgamma) + np.abs(dZ_tilde)
+           + np.abs(dbeta) + np.abs(Zn * dgamma))
+    E_dZ = np.abs(bn["gamma"]) * (bn["E_r"] * np.abs(Q) + bn["r"] * E_Q) + 2 * dZ_abs
+    return E_dZ, E_dgamma, E_dbeta
+
+
+def _running(case: Case, variant: Variant, s: int, l: int, bn: dict, buffers: dict, V) -> dict[Key, np.ndarray]:
+    """E of the running statistics after the step: running' = decay running + (1 - decay) c batch, with c = 1
+    for the mean and m / (m - 1) for torch's unbiased variance: E = decay |running| + (1 - decay) c (E(batch) +
+    |batch|) + |running'|."""
+    c = bn["m"] / (bn["m"] - 1) if variant.bn_unbiased_running else 1.0
+    decay = case.bn_decay
+    out = {}
+    for name, stat, E_stat, factor in (("running_mean", bn["mu"], bn["E_mu"], 1.0),
+                                       ("running_var", bn["var"], bn["E_var"], c)):
+        key = Key(s, "update", l, name)
+        old = np.abs(np.asarray(buffers[f"{name}{l}"], np.float64))
+        out[key] = decay * old + (1 - decay) * factor * (E_stat + np.abs(stat)) + V[key]
+    return out
 
 
 def _update(case: Case, variant: Variant, key: Key, start, values, g, E_g, V) -> dict[Key, np.ndarray]:

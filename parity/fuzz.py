@@ -57,6 +57,7 @@ STEPS = range(1, 5)
 INPUT_SCALES = (1.0, 0.01, 0.1, 10.0, 100.0)  # X ~ N(0, scale^2)
 LAMBDAS = (0.0, 0.0, 0.1, 0.7, 5.0)  # L2 regularisation: none, half the time
 KEEP_PROBS = (1.0, 1.0, 0.8, 0.5)  # dropout on the hidden layers (a network with one): none, half the time
+BATCHNORMS = (False, False, True)  # batch normalisation of the hidden layers (a network with one, m >= 2)
 # "zeros" is left out: it warns by design and makes every gradient below the last layer exactly 0.
 INITS = ("xavier", "he", "glorot", "normal")  # the normal laws (fixed, so a seed keeps drawing the same cases)
 # About one case in five gets one of the edges that apply to it (parity.case.EDGES).
@@ -103,21 +104,24 @@ def draw_case(choose: Choose, stem: str) -> Case:
     activations.append(_activation(choose, f"g[{L}]", outputs))
     dtype = choose("dtype", DTYPES)
     edges = applicable_edges(layer_dims, activations, loss, dtype)
+    optimizer, rate = choose("optimizer", OPTIMIZERS), choose("learning rate", LEARNING_RATES)
+    steps, m = choose("steps", STEPS), choose("m", BATCH_SIZES)  # drawn in this order, as before
     return Case(
         name=f"{stem}-{dtype}",
         layer_dims=tuple(layer_dims),
         activations=tuple(activations),
         loss=loss,
-        optimizer=choose("optimizer", OPTIMIZERS),
-        learning_rate=choose("learning rate", LEARNING_RATES),
+        optimizer=optimizer,
+        learning_rate=rate,
         dtype=dtype,
-        steps=choose("steps", STEPS),
-        m=choose("m", BATCH_SIZES),
+        steps=steps,
+        m=m,
         init=choose("init", INITS),
         edge=choose("edge", (None,) * (EDGE_ODDS * len(edges)) + edges) if edges else None,
         input_scale=choose("input scale", INPUT_SCALES),
         lambd=choose("lambd", LAMBDAS),
         keep_prob=choose("keep_prob", KEEP_PROBS) if L > 1 else 1.0,
+        batchnorm=choose("batchnorm", BATCHNORMS) if L > 1 and m > 1 else False,
     )
 
 
@@ -255,7 +259,7 @@ def reductions(case: Case) -> list[Case]:
     if (acts[-1], case.loss) != (output, loss):
         change(activations=tuple(acts[:-1] + [output]), loss=loss)
     for name, space in (("input_scale", INPUT_SCALES), ("init", INITS), ("learning_rate", LEARNING_RATES),
-                        ("lambd", LAMBDAS), ("keep_prob", KEEP_PROBS)):
+                        ("lambd", LAMBDAS), ("keep_prob", KEEP_PROBS), ("batchnorm", BATCHNORMS)):
         for simpler in _simpler(getattr(case, name), space):
             change(**{name: simpler})
     valid = []
@@ -355,6 +359,8 @@ def case_from_json(text: str) -> Case:
     for name, kind in kinds.items():
         if name in values and (isinstance(values[name], bool) or not isinstance(values[name], kind)):
             raise ValueError(f"--replay: {name} must be a number, got {values[name]!r}")
+    if not isinstance(values.get("batchnorm", False), bool):
+        raise ValueError(f"--replay: batchnorm must be true or false, got {values['batchnorm']!r}")
     try:
         case = Case(**values)
     except TypeError as error:
@@ -465,6 +471,7 @@ def shape(case: Case) -> str:
     extras += [f"init {case.init}"] if case.init != "xavier" else []
     extras += [f"lambd {case.lambd:g}"] if case.lambd else []
     extras += [f"keep_prob {case.keep_prob:g}"] if case.keep_prob < 1 else []
+    extras += ["batchnorm"] if case.batchnorm else []
     return (f"{'-'.join(map(str, case.layer_dims))} {'/'.join(case.activations)} {case.loss}, {case.optimizer} "
             f"lr {case.learning_rate:g}, {case.dtype}, m {case.m}, {case.steps} step{'s' * (case.steps > 1)}"
             + "".join(f", {e}" for e in extras))

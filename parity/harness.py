@@ -26,7 +26,7 @@ from parity.conventions import TEXTBOOK
 from parity.error_scale import error_scales
 from parity.frameworks import FRAMEWORKS, framework_applies
 from parity.implementations import reference as reference_implementation
-from parity.trace import Key, Trace
+from parity.trace import PARAMETERS, Key, Trace
 
 
 @dataclass
@@ -173,8 +173,7 @@ def free_run(case: Case, framework: str) -> Trace:
     for s in range(case.steps):
         J, _, params = next(steps)
         trace.record(s, "cost", None, "J", J)
-        for name, value in params().items():
-            trace.record(s, "update", int(name[1:]), name[0], value)
+        trace.record_named(s, params())
     return trace
 
 
@@ -190,9 +189,10 @@ def relative_drift(params: dict, reference_params: dict) -> float:
 
 
 def trajectory_drift(free: Trace, textbook: Trace, case: Case) -> dict[str, list[float]]:
-    """``relative_drift`` of a free run from the reference's, per step and quantity: the cost J, and each W[l] and
-    b[l] after the step's update."""
-    keys = [Key(0, "cost", None, "J")] + [Key(0, "update", l, q) for l in range(1, case.L + 1) for q in "Wb"]
+    """``relative_drift`` of a free run from the reference's, per step and quantity: the cost J, and each trained
+    parameter (W[l], b[l], gamma[l], beta[l]) after the step's update."""
+    keys = [Key(0, "cost", None, "J")] + [Key(0, "update", l, q) for l in range(1, case.L + 1) for q in PARAMETERS
+                                          if Key(0, "update", l, q) in textbook.values]
     return {key.quantity if key.layer is None else f"{key.quantity}[{key.layer}]":
             [relative_drift({0: free.values[key._replace(step=s)]}, {0: textbook.values[key._replace(step=s)]})
              for s in range(case.steps)] for key in keys}

@@ -79,7 +79,9 @@ def parameter_from_framework(name: str, value, family: str) -> np.ndarray:
 
 
 def _is_bias(name: str) -> bool:
-    return name.rsplit("_d", 1)[-1].startswith("b")
+    """One number per unit (n[l], 1), a vector in the frameworks: b, batch normalisation's gamma and beta and its
+    running statistics, and their optimizer state."""
+    return name.rsplit("_d", 1)[-1].startswith(("b", "gamma", "running_"))
 
 
 # Momentum's state in the two forms (reference.optimizers): the heavy-ball buffer v (torch's momentum_buffer,

@@ -3,13 +3,17 @@
 Keys are ``Key(step, stage, layer, quantity)``, and ``computation_order`` lists them in the order the numbers
 are computed, so that the first mismatch found walking it is the first divergence:
 
-    step s:  forward   l = 1..L     Z[l], A[l]
+    step s:  forward   l = 1..L     Z[l], Z_tilde[l], A[l]     (Z_tilde: batch normalisation's output)
              cost                   J                  (layer None)
-             backward  l = L..1     dA[l], dZ[l], dW[l], db[l]
-             update    l = 1..L     W[l], b[l]         (the parameters after step s's update)
-                                        v_dW[l], v_db[l]   (momentum's v, or Adam's first moment m)
-                                        s_dW[l], s_db[l]   (Adam's second moment v)
+             backward  l = L..1     dA[l], dZ_tilde[l], dZ[l], dW[l], db[l], dgamma[l], dbeta[l]
+             update    l = 1..L     W[l], b[l], gamma[l], beta[l]   (the parameters after step s's update)
+                                        running_mean[l], running_var[l]   (batch normalisation's statistics)
+                                        v_dW[l], v_db[l], ...  (momentum's v, or Adam's first moment m)
+                                        s_dW[l], s_db[l], ...  (Adam's second moment v)
                                         t                  (layer None: Adam's count of updates taken)
+
+A quantity a case does not have (Z_tilde without batch normalisation, b in a batch-normalised layer) is simply
+absent from every trace.
 
 Step-local runs: ``starts[s]`` is the state step s started from (the reference's, after step s - 1), loaded into
 every implementation, so each step is judged on its own. A trace also carries the batch (X, Y) it ran on.
@@ -21,14 +25,19 @@ quantity out when it has no such tensor (with a logits loss there is no dA[L]); 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
 import numpy as np
 
 STAGES = ("forward", "cost", "backward", "update")
-QUANTITIES = {"forward": ("Z", "A"), "cost": ("J",), "backward": ("dA", "dZ", "dW", "db"),
-              "update": ("W", "b", "v_dW", "v_db", "s_dW", "s_db", "t")}
+PARAMETERS = ("W", "b", "gamma", "beta")  # trained, in this order within a layer
+BUFFERS = ("running_mean", "running_var")  # batch normalisation's running statistics: updated, not trained
+QUANTITIES = {"forward": ("Z", "Z_tilde", "A"), "cost": ("J",),
+              "backward": ("dA", "dZ_tilde", "dZ", "dW", "db", "dgamma", "dbeta"),
+              "update": (*PARAMETERS, *BUFFERS, *(f"{moment}_d{p}" for moment in ("v", "s") for p in PARAMETERS),
+                         "t")}
 
 
 class Key(NamedTuple):
@@ -57,20 +66,35 @@ def computation_order(L: int, steps: int) -> list[Key]:
     return keys
 
 
+_NAME = re.compile(r"([A-Za-z_]+?)(\d+)")
+
+
+def split_name(name: str) -> tuple[str, int]:
+    """A parameter's, buffer's or state entry's name and layer: ``W2`` -> (W, 2), ``gamma1`` -> (gamma, 1),
+    ``running_var1`` -> (running_var, 1), ``v_dW2`` -> (v_dW, 2)."""
+    match = _NAME.fullmatch(name)
+    if not match:
+        raise ValueError(f"{name!r} is not a quantity followed by its layer, like W2 or gamma1")
+    return match.group(1), int(match.group(2))
+
+
 def state_key(step: int, name: str) -> Key:
-    """The trace key of an optimizer state entry in the course's names: ``v_dW2`` -> Key(step, update, 2, v_dW)."""
-    prefix, parameter = name.split("_d", 1)
-    return Key(step, "update", int(parameter[1:]), f"{prefix}_d{parameter[0]}")
+    """The trace key of a parameter, buffer or optimizer state entry after step ``step``, in the course's names:
+    ``v_dW2`` -> Key(step, update, 2, v_dW), ``gamma1`` -> Key(step, update, 1, gamma)."""
+    quantity, layer = split_name(name)
+    return Key(step, "update", layer, quantity)
 
 
 @dataclass
 class Start:
-    """What one step starts from: parameters W1, b1, ..., the optimizer's state (course names: v_dW1, s_dW1, ...)
-    in the reference's form, and t, the updates taken so far."""
+    """What one step starts from: parameters W1, b1, ... (gamma1, beta1 with batch normalisation), the optimizer's
+    state (course names: v_dW1, s_dW1, ...) in the reference's form, t, the updates taken so far, and batch
+    normalisation's running statistics."""
 
     params: dict[str, np.ndarray]
     state: dict[str, np.ndarray] = field(default_factory=dict)
     t: int = 0
+    buffers: dict[str, np.ndarray] = field(default_factory=dict)  # running_mean1, running_var1, ...
 
 
 @dataclass
@@ -91,10 +115,15 @@ class Trace:
     def record(self, step: int, stage: str, layer: int | None, quantity: str, value) -> None:
         self.values[Key(step, stage, layer, quantity)] = np.array(value, copy=True)
 
+    def record_named(self, step: int, named: dict) -> None:
+        """Parameters, buffers or optimizer state after step ``step``, by name (``W2``, ``gamma1``, ``v_dW2``), in
+        the reference's form and layout."""
+        for name, value in named.items():
+            self.values[state_key(step, name)] = np.array(value, copy=True)
+
     def record_state(self, step: int, state: dict, t: int | None) -> None:
         """The optimizer's state after step ``step``, in the course's names and the reference's form and layout."""
-        for name, value in state.items():
-            self.values[state_key(step, name)] = np.array(value, copy=True)
+        self.record_named(step, state)
         if t is not None:
             self.values[Key(step, "update", None, "t")] = np.array(float(t))
 

@@ -10,6 +10,7 @@ Imports numpy only. Every function keeps the float dtype it is given and never c
 from reference._validate import domain_checks
 from reference.activations import ACTIVATIONS, get_activation
 from reference.batchnorm import (
+                                 BatchNorm,
                                  BatchNormCache,
                                  batchnorm_backward,
                                  batchnorm_forward,
@@ -31,6 +32,7 @@ from reference.training import History, Step, accuracy, iterate, predict, train
 __all__ = [
     "ACTIVATIONS",
     "Adam",
+    "BatchNorm",
     "BatchNormCache",
     "Dropout",
     "History",

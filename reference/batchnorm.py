@@ -31,7 +31,7 @@ so the gradient keeps only what is orthogonal to 1 and to Z_norm in each row.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -101,3 +101,32 @@ def batchnorm_backward(dZ_tilde: np.ndarray, cache: BatchNormCache) -> tuple[np.
     dZ = cache.gamma * cache.inv_std * (dZ_tilde - dZ_tilde.mean(axis=1, keepdims=True)
                                         - cache.Z_norm * (dZ_tilde * cache.Z_norm).mean(axis=1, keepdims=True))
     return dZ, dgamma, dbeta
+
+
+@dataclass(frozen=True)
+class BatchNorm:
+    """Batch normalisation of Z[l] for the hidden ``layers``, training mode, in ``reference.forward``/``backward``:
+    Z_tilde[l] = gamma[l] Z_norm[l] + beta[l] takes the place of Z[l] before g[l], with ``params["gamma{l}"]``
+    and ``params["beta{l}"]`` (n[l], 1), so A[l] = g(Z_tilde[l]); the backward pass returns dZ_tilde[l],
+    dgamma[l] and dbeta[l] beside dZ[l] (``batchnorm_backward``). The course drops b[l] from such a layer (beta
+    takes its place): pass b[l] = 0 and leave it untrained."""
+
+    layers: tuple[int, ...] = field(default_factory=tuple)
+    epsilon: float = 1e-5
+
+    def __post_init__(self):
+        if not (isinstance(self.epsilon, (int, float, np.floating)) and math.isfinite(self.epsilon)
+                and self.epsilon > 0):
+            raise ValueError(f"epsilon must be a positive number, got {self.epsilon!r}")
+        bad = [l for l in self.layers if isinstance(l, bool) or not isinstance(l, (int, np.integer)) or l < 1]
+        if bad:
+            raise ValueError(f"batch normalisation layers are l = 1, 2, ...; got {bad[0]!r}")
+
+    def check(self, params: dict, L: int) -> None:
+        """Refuse the output layer and layers without their gamma and beta."""
+        for l in self.layers:
+            if l >= L:
+                raise ValueError(f"batch normalisation covers hidden layers 1..{L - 1}; got layer {l} of {L}")
+            for name in (f"gamma{l}", f"beta{l}"):
+                if name not in params:
+                    raise KeyError(f"batch normalisation of layer {l} needs params[{name!r}], shape (n[{l}], 1)")

@@ -10,7 +10,10 @@ Backward, for l = L..1, from the per-example dA[L] (see ``reference.losses``):
     dA[l-1] = W[l]^T dZ[l]                 (n[l-1], m)
 At the output, sigmoid + BCE and softmax + CCE use the fused dZ[L] (AL - Y, see ``losses.output_gradient``).
 With dropout (``dropout=Dropout(keep_prob, masks)``, reference/dropout.py), a hidden layer's A[l] is the dropped
-g[l](Z[l]) * D[l] / keep_prob, and its dZ[l] = (dA[l] * D[l] / keep_prob) * g[l]'(Z[l]).
+g[l](Z[l]) * D[l] / keep_prob, and its dZ[l] = (dA[l] * D[l] / keep_prob) * g[l]'(Z[l]). With batch normalisation
+(``batchnorm=BatchNorm(layers, epsilon)``, reference/batchnorm.py), a hidden layer's A[l] = g[l](Z_tilde[l]),
+Z_tilde[l] = gamma[l] Z_norm[l] + beta[l], and dZ[l] comes from dZ_tilde[l] = dA[l] * g[l]'(Z_tilde[l]) through
+the normalisation's backward pass.
 
 An autograd framework's Z.grad is dZ/m and its weight.grad is dW itself: the 1/m is in both, applied early
 by autograd (in the mean of the loss) and late here.
@@ -29,17 +32,21 @@ import numpy as np
 from reference import losses
 from reference._validate import as_array, float_dtype_of
 from reference.activations import get_activation
+from reference.batchnorm import BatchNorm, BatchNormCache, batchnorm_backward, batchnorm_forward
 from reference.dropout import Dropout, dropout_backward, dropout_forward
 
 
 @dataclass
 class LayerCache:
-    """What layer l's backward pass needs: its input A[l-1], its parameters W[l], b[l], and Z[l]."""
+    """What layer l's backward pass needs: its input A[l-1], its parameters W[l], b[l], and Z[l]; with batch
+    normalisation, Z_tilde[l] (what g[l] was applied to) and the normalisation's own cache."""
 
     A_prev: np.ndarray
     W: np.ndarray
     b: np.ndarray
     Z: np.ndarray
+    Z_tilde: np.ndarray | None = None
+    bn: BatchNormCache | None = None
 
 
 def layer_forward(A_prev: np.ndarray, W: np.ndarray, b: np.ndarray, activation: str) -> tuple[np.ndarray, np.ndarray]:
@@ -130,24 +137,35 @@ def check_network(params: dict, X, activations) -> tuple[int, np.ndarray]:
     return L, X
 
 
-def forward(params: dict, X, activations, *, dropout: Dropout | None = None) -> tuple[np.ndarray, list[LayerCache]]:
-    """(AL, caches): A[L] and one ``LayerCache`` per layer, l = 1..L; ``dropout`` drops hidden layers' A[l]."""
+def forward(params: dict, X, activations, *, dropout: Dropout | None = None,
+            batchnorm: BatchNorm | None = None) -> tuple[np.ndarray, list[LayerCache]]:
+    """(AL, caches): A[L] and one ``LayerCache`` per layer, l = 1..L; ``dropout`` drops hidden layers' A[l],
+    ``batchnorm`` normalises hidden layers' Z[l] (training mode: the batch's statistics)."""
     L, X = check_network(params, X, activations)
     if dropout is not None:
         dropout.check(L)
-    return propagate(params, X, activations, dropout=dropout)
+    if batchnorm is not None:
+        batchnorm.check(params, L)
+    return propagate(params, X, activations, dropout=dropout, batchnorm=batchnorm)
 
 
-def propagate(params: dict, X: np.ndarray, activations, *, dropout: Dropout | None = None
-              ) -> tuple[np.ndarray, list[LayerCache]]:
+def propagate(params: dict, X: np.ndarray, activations, *, dropout: Dropout | None = None,
+              batchnorm: BatchNorm | None = None) -> tuple[np.ndarray, list[LayerCache]]:
     """``forward`` without its checks, for loops that have checked their inputs once."""
     A, caches = X, []
     for l, name in enumerate(activations, start=1):
         W, b, A_prev = params[f"W{l}"], params[f"b{l}"], A
-        A, Z = _layer_forward(A_prev, W, b, get_activation(name))
+        if batchnorm is not None and l in batchnorm.layers:
+            Z = W @ A_prev + b
+            Z_tilde, bn = batchnorm_forward(Z, params[f"gamma{l}"], params[f"beta{l}"], batchnorm.epsilon)
+            A = get_activation(name).forward(Z_tilde)
+            cache = LayerCache(A_prev, W, b, Z, Z_tilde, bn)
+        else:
+            A, Z = _layer_forward(A_prev, W, b, get_activation(name))
+            cache = LayerCache(A_prev, W, b, Z)
         if dropout is not None and l in dropout.masks:
             A = dropout_forward(A, dropout.masks[l], dropout.keep_prob)
-        caches.append(LayerCache(A_prev, W, b, Z))
+        caches.append(cache)
     return A, caches
 
 
@@ -159,7 +177,8 @@ def backward(AL: np.ndarray, Y, caches: list[LayerCache], activations, loss: str
     otherwise dA[L] = ``loss_gradient`` pushed through g[L]'. A given ``dAL`` (per example, shape of AL) is
     pushed through g[L]' instead: the way to backpropagate a loss of your own, or a framework's guarded one.
     ``input_gradient=False`` leaves out dA0, which a training step does not need. ``dropout``: the same masks
-    as the forward pass (reference/dropout.py), so each dropped unit sends no gradient back through g'.
+    as the forward pass (reference/dropout.py), so each dropped unit sends no gradient back through g'. A layer
+    whose cache holds a batch normalisation also gets "dZ_tilde{l}", "dgamma{l}" and "dbeta{l}".
     """
     L = len(caches)
     if len(activations) != L:
@@ -189,7 +208,12 @@ def backpropagate(AL, Y, caches, activations, loss: str, *, dAL=None, input_grad
             dA = grads[f"dA{l}"]
             if dropout is not None and l in dropout.masks:
                 dA = dropout_backward(dA, dropout.masks[l], dropout.keep_prob)
-            dZ = get_activation(activations[l - 1]).backward(dA, cache.Z)
+            if cache.bn is not None:
+                dZ_tilde = get_activation(activations[l - 1]).backward(dA, cache.Z_tilde)
+                grads[f"dZ_tilde{l}"] = dZ_tilde
+                dZ, grads[f"dgamma{l}"], grads[f"dbeta{l}"] = batchnorm_backward(dZ_tilde, cache.bn)
+            else:
+                dZ = get_activation(activations[l - 1]).backward(dA, cache.Z)
         grads[f"dZ{l}"] = dZ
         W = cache.W if (l > 1 or input_gradient) else None
         dA_prev, grads[f"dW{l}"], grads[f"db{l}"] = linear_backward(dZ, cache.A_prev, W)

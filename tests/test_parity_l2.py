@@ -93,7 +93,7 @@ def test_l2_gradient_without_one_over_m_is_caught_at_torchs_first_updated_weight
 def test_torch_decaying_the_biases_too_is_caught_at_the_first_bias(monkeypatch):
     """One parameter group for everything, torch's default: weight decay reaches the biases, which the course does
     not regularise."""
-    monkeypatch.setattr(torch_implementation, "_parameter_groups", lambda case, linears: [
+    monkeypatch.setattr(torch_implementation, "_parameter_groups", lambda case, linears, norms: [
         {"params": [p for linear in linears for p in linear.parameters()], "weight_decay": case.lambd / case.m}])
     divergence, where = caught(SGD, "torch")
     assert where == (0, "update", 1, "b")

@@ -33,10 +33,10 @@ from importlib import metadata
 import numpy as np
 
 from parity import layout
-from parity.case import Case, batch, dropout_masks, initial_params
+from parity.case import Case, batch, dropout_masks, initial_buffers, initial_params, trained
 from parity.environment import require
 from parity.frameworks import framework_applies, lookup, split_activation
-from parity.trace import Start, Trace
+from parity.trace import PARAMETERS, Start, Trace
 
 
 def _modules():
@@ -136,17 +136,19 @@ def _network(case: Case) -> tuple:
     """What the compiled step depends on besides shapes and dtypes: activations, loss, optimizer and its
     hyperparameters."""
     return (case.activations, case.loss, case.optimizer, case.learning_rate, case.beta, case.beta1, case.beta2,
-            case.epsilon, case.lambd / case.m, case.keep_prob)
+            case.epsilon, case.lambd / case.m, case.keep_prob, case.batchnorm_layers, case.bn_epsilon, case.bn_decay)
 
 
 _COMPILED: dict[tuple, object] = {}  # _network(case) -> its jitted step (jax.jit keeps one per shape and dtype)
 
 
 def _compiled_step(case: Case):
-    """The jitted step of ``case``'s network: (params, opt_state, zeros_Z, zeros_A, x, y, masks) -> (J, Zs, As,
-    parameter gradients, dJ/dZs, dJ/dAs, new params, new opt_state); ``masks``: {"D1": ...}, the hidden layers'
-    dropout masks (rows as samples), arguments like the batch, so every step's own masks reach the one program."""
-    keep_prob = case.keep_prob
+    """The jitted step of ``case``'s network: (params, opt_state, zeros, x, y, masks, buffers) -> (J, values,
+    parameter gradients, gradients of the values, new params, new opt_state, new buffers). ``values`` and
+    ``zeros`` are keyed "Z1", "Zt1" (batch-normalised layers), "A1", ...; ``masks``: {"D1": ...}, the hidden
+    layers' dropout masks (rows as samples), and ``buffers``, batch normalisation's running statistics, are
+    arguments like the batch, so every step's own reach the one program."""
+    keep_prob, normalised, bn_epsilon, decay = case.keep_prob, case.batchnorm_layers, case.bn_epsilon, case.bn_decay
     key = _network(case)
     if key in _COMPILED:
         return _COMPILED[key]
@@ -155,24 +157,39 @@ def _compiled_step(case: Case):
     cost = _cost(case)
     optimizer = _optimizer(case)
 
-    def loss_fn(params, zeros_Z, zeros_A, x, y, masks):
-        """J and (Zs, As): the network as a pure function, with a zero added to each Z[l] and A[l]."""
-        a, Zs, As = x, [], []
+    jnp = jax.numpy
+
+    def loss_fn(params, zeros, x, y, masks, buffers):
+        """J and (values, new buffers): the network as a pure function, with a zero added to each value."""
+        a, values, new_buffers = x, {}, {}
         for l, g in enumerate(activation_fns, start=1):
-            z = a @ params[f"W{l}"] + params[f"b{l}"] + zeros_Z[l - 1]
+            z = a @ params[f"W{l}"]
+            z = (z if l in normalised else z + params[f"b{l}"]) + zeros[f"Z{l}"]
+            values[f"Z{l}"] = z
+            if l in normalised:
+                # batch normalisation as flax.linen.BatchNorm(use_fast_variance=False) computes it: the batch mean
+                # and biased variance, y = (z - mean) * (rsqrt(var + eps) * gamma) + beta, and running statistics
+                # decay running + (1 - decay) batch (flax's momentum is the decay)
+                mean = jnp.mean(z, axis=0)
+                var = jnp.mean(jnp.square(z - mean), axis=0)
+                z = (z - mean) * (jax.lax.rsqrt(var + bn_epsilon) * params[f"gamma{l}"]) + params[f"beta{l}"]
+                z = z + zeros[f"Zt{l}"]
+                values[f"Zt{l}"] = z
+                new_buffers[f"running_mean{l}"] = decay * buffers[f"running_mean{l}"] + (1 - decay) * mean
+                new_buffers[f"running_var{l}"] = decay * buffers[f"running_var{l}"] + (1 - decay) * var
             a = g(z)
             if f"D{l}" in masks:  # inverted dropout as flax's Dropout computes it: select(mask, a / keep_prob, 0)
-                a = jax.lax.select(masks[f"D{l}"] != 0, a / keep_prob, jax.numpy.zeros_like(a))
-            a = a + zeros_A[l - 1]
-            Zs.append(z)
-            As.append(a)
-        return cost(Zs[-1], As[-1], y), (Zs, As)
+                a = jax.lax.select(masks[f"D{l}"] != 0, a / keep_prob, jnp.zeros_like(a))
+            a = a + zeros[f"A{l}"]
+            values[f"A{l}"] = a
+        L = len(activation_fns)
+        return cost(values[f"Z{L}"], values[f"A{L}"], y), (values, new_buffers)
 
-    def step(params, opt_state, zeros_Z, zeros_A, x, y, masks):
-        (J, (Zs, As)), (grads, dZs, dAs) = jax.value_and_grad(loss_fn, argnums=(0, 1, 2), has_aux=True)(
-            params, zeros_Z, zeros_A, x, y, masks)
+    def step(params, opt_state, zeros, x, y, masks, buffers):
+        (J, (values, new_buffers)), (grads, value_grads) = jax.value_and_grad(
+            loss_fn, argnums=(0, 1), has_aux=True)(params, zeros, x, y, masks, buffers)
         updates, new_state = optimizer.update(grads, opt_state, params)
-        return J, Zs, As, grads, dZs, dAs, optax.apply_updates(params, updates), new_state
+        return J, values, grads, value_grads, optax.apply_updates(params, updates), new_state, new_buffers
 
     _COMPILED[key] = jax.jit(step)
     return _COMPILED[key]
@@ -181,21 +198,29 @@ def _compiled_step(case: Case):
 @dataclass
 class _Model:
     case: Case
-    params: dict  # W1, b1, ... in jax's layout (kernels, bias vectors), as jax arrays
+    params: dict  # W1, b1, gamma1, beta1, ... in jax's layout (kernels, vectors), as jax arrays
     optimizer: object
     opt_state: object
+    buffers: dict = None  # running_mean1, running_var1, ... (vectors), batch normalisation's running statistics
 
     def step(self, x, y, step: int = 0):
         """One forward, loss, gradient and optax update (one compiled computation) with ``step``'s dropout masks;
-        returns (J, Zs, As, dJ/dZs, dJ/dAs, parameter gradients), all from before the update."""
+        returns (J, values, gradients of the values, parameter gradients), all from before the update, with
+        values keyed "Z1", "Zt1", "A1", ..."""
         _, jnp, _ = _modules()
-        zeros_Z = [jnp.zeros((x.shape[0], n), x.dtype) for n in self.case.layer_dims[1:]]
-        zeros_A = [jnp.zeros_like(z) for z in zeros_Z]
+        zeros = {}
+        for l, n in enumerate(self.case.layer_dims[1:], start=1):
+            for name in ("Z", "Zt", "A") if l in self.case.batchnorm_layers else ("Z", "A"):
+                zeros[f"{name}{l}"] = jnp.zeros((x.shape[0], n), x.dtype)
         masks = {f"D{l}": jnp.asarray(layout.batch_to_framework(D), x.dtype)
                  for l, D in dropout_masks(self.case, step).items()}
-        J, Zs, As, grads, dZs, dAs, self.params, self.opt_state = _compiled_step(self.case)(
-            self.params, self.opt_state, zeros_Z, zeros_A, x, y, masks)
-        return J, Zs, As, dZs, dAs, grads
+        J, values, grads, value_grads, self.params, self.opt_state, self.buffers = _compiled_step(self.case)(
+            self.params, self.opt_state, zeros, x, y, masks, self.buffers)
+        return J, values, value_grads, grads
+
+    def reference_buffers(self) -> dict:
+        return {name: layout.parameter_from_framework(name, np.asarray(v), "jax").copy()
+                for name, v in self.buffers.items()}
 
     def reference_params(self) -> dict:
         """The current parameters in the reference layout."""
@@ -218,6 +243,7 @@ class _Model:
         dtype = self.case.dtype
         self.params = {name: jnp.asarray(layout.parameter_to_framework(name, start.params[name], "jax"), dtype)
                        for name in self.params}
+        self.buffers = _framework_arrays(start.buffers, dtype)
         self.opt_state = self.optimizer.init(self.params)
         state = self._fields()
         if state is None:
@@ -252,12 +278,19 @@ class _Model:
         return ",".join(sorted({str(leaf.dtype) for leaf in leaves})) or "none"
 
 
-def _build(case: Case, params: dict) -> _Model:
+def _framework_arrays(named: dict, dtype: str) -> dict:
+    """Reference-layout arrays by name, as jax arrays in jax's layout (kernels, vectors)."""
     _, jnp, _ = _modules()
-    framework_params = {name: jnp.asarray(layout.parameter_to_framework(name, value, "jax"), case.dtype)
-                        for name, value in params.items()}
+    return {name: jnp.asarray(layout.parameter_to_framework(name, value, "jax"), dtype)
+            for name, value in named.items()}
+
+
+def _build(case: Case, params: dict) -> _Model:
+    """The network from ``params``, without a batch-normalised layer's b (beta takes its place)."""
+    framework_params = _framework_arrays({k: v for k, v in params.items() if trained(case, k)}, case.dtype)
     optimizer = _optimizer(case)
-    return _Model(case, framework_params, optimizer, optimizer.init(framework_params))
+    return _Model(case, framework_params, optimizer, optimizer.init(framework_params),
+                  _framework_arrays(initial_buffers(case), case.dtype))
 
 
 def _batch(X, Y, dtype: str):
@@ -276,23 +309,30 @@ def run(case: Case, framework: str = "jax", starts: list[Start] | None = None) -
     for s in range(case.steps):
         if starts:
             model.load(starts[s])
-        J, Zs, As, dZs, dAs, grads = model.step(x, y, s)
+        J, values, value_grads, grads = model.step(x, y, s)
+        names = {"Z": "Z", "Zt": "Z_tilde", "A": "A"}  # the compiled step's keys, in the trace's names
         for l in range(1, L + 1):
-            trace.record(s, "forward", l, "Z", layout.batch_from_framework(Zs[l - 1]))
-            trace.record(s, "forward", l, "A", layout.batch_from_framework(As[l - 1]))
+            for key, quantity in names.items():
+                if f"{key}{l}" in values:
+                    trace.record(s, "forward", l, quantity, layout.batch_from_framework(values[f"{key}{l}"]))
         trace.record(s, "cost", None, "J", float(J))
         for l in range(L, 0, -1):
-            if l < L or case.loss == "mse":  # a logits loss does not see A[L]: no dA[L]
-                trace.record(s, "backward", l, "dA", layout.batch_grad_from_framework(dAs[l - 1], m))
-            trace.record(s, "backward", l, "dZ", layout.batch_grad_from_framework(dZs[l - 1], m))
-            trace.record(s, "backward", l, "dW", layout.parameter_from_framework(f"W{l}", grads[f"W{l}"], "jax"))
-            trace.record(s, "backward", l, "db", layout.parameter_from_framework(f"b{l}", grads[f"b{l}"], "jax"))
-        for name, value in model.reference_params().items():
-            trace.record(s, "update", int(name[1:]), name[0], value)
+            for key, quantity in (("A", "dA"), ("Zt", "dZ_tilde"), ("Z", "dZ")):
+                if key == "A" and l == L and case.loss != "mse":  # a logits loss does not see A[L]: no dA[L]
+                    continue
+                if f"{key}{l}" in value_grads:
+                    trace.record(s, "backward", l, quantity,
+                                 layout.batch_grad_from_framework(value_grads[f"{key}{l}"], m))
+            for name in PARAMETERS:
+                if f"{name}{l}" in grads:
+                    trace.record(s, "backward", l, f"d{name}",
+                                 layout.parameter_from_framework(f"{name}{l}", grads[f"{name}{l}"], "jax"))
+        trace.record_named(s, model.reference_params())
+        trace.record_named(s, model.reference_buffers())
         trace.record_state(s, *model.state())
     trace.dtypes = {
         "parameters": str(model.params["W1"].dtype),
-        "activations": str(As[-1].dtype),
+        "activations": str(values[f"A{L}"].dtype),
         "gradients": str(grads["W1"].dtype),
         "cost": str(J.dtype),
         "optimizer_state": model.state_dtypes(),
@@ -307,6 +347,6 @@ def iterate(case: Case, params: dict, X, Y, framework: str = "jax"):
     x, y = _batch(X, Y, case.dtype)
     step = 0
     while True:
-        J, _, As, _, _, _ = model.step(x, y, step)
+        J, values, _, _ = model.step(x, y, step)
         step += 1
-        yield float(J), layout.batch_from_framework(As[-1]), model.reference_params
+        yield float(J), layout.batch_from_framework(values[f"A{case.L}"]), model.reference_params

@@ -37,7 +37,7 @@ from parity import layout
 from parity.case import Case, batch, dropout_masks, initial_params
 from parity.environment import require
 from parity.frameworks import lookup, split_activation
-from parity.trace import Start, Trace
+from parity.trace import Start, Trace, split_name
 
 BACKENDS = {"keras": "tensorflow", "keras-jax": "jax", "keras-torch": "torch"}  # framework -> Keras backend
 
@@ -186,6 +186,8 @@ class _Model:
     optimizer: object
     activation_layers: list = None  # layer l's activation layer, after its Dense
     dropout_layers: dict = None  # {l: hidden layer l's SharedMaskDropout}, after its activation
+    norm_layers: dict = None  # {l: hidden layer l's BatchNormalization}, between its Dense and its activation
+    slots: list = None  # (l, quantity) of each model output: Z, Z_tilde (normalised layers), A
     _jax_gradients: object = None  # keras-jax: the compiled gradient function, built on the first step
 
     def set_masks(self, case: Case, step: int) -> None:
@@ -197,9 +199,20 @@ class _Model:
     def mask_variables(self) -> list:
         return [layer.mask for _, layer in sorted((self.dropout_layers or {}).items())]
 
+    def named_buffers(self):
+        """(running_mean1, BatchNormalization's moving_mean), (running_var1, its moving_variance), ..."""
+        for l, norm in sorted((self.norm_layers or {}).items()):
+            yield f"running_mean{l}", norm.moving_mean
+            yield f"running_var{l}", norm.moving_variance
+
+    def buffers(self) -> dict:
+        return {name: layout.parameter_from_framework(name, v.numpy(), "keras").copy()
+                for name, v in self.named_buffers()}
+
     @property
     def variables(self) -> list:
-        return [v for dense in self.dense_layers for v in (dense.kernel, dense.bias)]
+        """The trained variables, in the reference's order of names (``named_variables``)."""
+        return [v for _, v in self.named_variables()]
 
     def step(self, x, y, value_grads: bool = False):
         """One forward, loss, backend gradient and optimizer apply; returns (J, values [z1, a1, ...], gradients of
@@ -234,27 +247,40 @@ class _Model:
 
     def _gradients_jax(self, x, y, value_grads):
         jax, keras = require("jax"), require("keras")
-        variables, masks = self.variables, self.mask_variables
+        variables = self.variables
+        # not trained, but read (dropout masks) or updated (moving statistics) by the step: arguments of the
+        # compiled function like the trained ones, so each step's own values reach it
+        others = self.mask_variables + [v for _, v in self.named_buffers()]
+        buffers = [v for _, v in self.named_buffers()]
 
-        def cost(values, zeros, mask_values):
-            mapping = list(zip(variables + masks, values + mask_values, strict=True))
-            with keras.StatelessScope(state_mapping=mapping):
+        def cost(values, zeros, other_values):
+            mapping = list(zip(variables + others, values + other_values, strict=True))
+            with keras.StatelessScope(state_mapping=mapping) as scope:
                 a, outputs = x, []
-                layers = zip(self.dense_layers, self.activation_layers, strict=True)
-                for l, (dense, activation) in enumerate(layers, start=1):
-                    z = dense(a) + zeros[2 * l - 2]  # Z[l]; + 0.0 is exact, and its gradient is dJ/dZ[l]
-                    a = activation(z)
-                    if l in self.dropout_layers:
-                        a = self.dropout_layers[l](a)
-                    a = a + zeros[2 * l - 1]  # A[l], after dropout where there is dropout
-                    outputs += [z, a]
-                return self.total_loss(y, a), outputs
+                for i, (l, quantity) in enumerate(self.slots):
+                    if quantity == "Z":
+                        out = self.dense_layers[l - 1](a)
+                    elif quantity == "Z_tilde":
+                        out = self.norm_layers[l](out, training=True)
+                    else:
+                        out = self.activation_layers[l - 1](out)
+                        if l in self.dropout_layers:
+                            out = self.dropout_layers[l](out)
+                    out = out + zeros[i]  # + 0.0 is exact, and its gradient is dJ/d(this output)
+                    outputs.append(out)
+                    if quantity == "A":
+                        a = out
+                updated = [scope.get_current_value(v) for v in buffers]  # the moving statistics' new values
+                return self.total_loss(y, a), (outputs, updated)
 
-        zeros = [jax.numpy.zeros((x.shape[0], dense.units), x.dtype) for dense in self.dense_layers for _ in "za"]
+        widths = {l: dense.units for l, dense in enumerate(self.dense_layers, start=1)}
+        zeros = [jax.numpy.zeros((x.shape[0], widths[l]), x.dtype) for l, _ in self.slots]
         if self._jax_gradients is None:  # traced and compiled once per model, as Keras's own JAX train step is
             self._jax_gradients = jax.jit(jax.value_and_grad(cost, argnums=(0, 1), has_aux=True))
-        (J, values), (variable_grads, grads) = self._jax_gradients([v.value for v in variables], zeros,
-                                                                   [v.value for v in masks])
+        (J, (values, updated)), (variable_grads, grads) = self._jax_gradients(
+            [v.value for v in variables], zeros, [v.value for v in others])
+        for variable, value in zip(buffers, updated, strict=True):
+            variable.assign(value)
         return J, values, grads if value_grads else [], variable_grads
 
     def total_loss(self, y, output):
@@ -274,10 +300,15 @@ class _Model:
             self.optimizer.apply(grads, self.variables)
 
     def named_variables(self):
-        """(W1, the first Dense's kernel), (b1, its bias), ...: the reference's names for Keras's variables."""
+        """(W1, the first Dense's kernel), (b1, its bias), (gamma1, beta1: its BatchNormalization's), ...: the
+        reference's names for Keras's trained variables."""
         for l, dense in enumerate(self.dense_layers, start=1):
             yield f"W{l}", dense.kernel
-            yield f"b{l}", dense.bias
+            if dense.use_bias:
+                yield f"b{l}", dense.bias
+            if l in (self.norm_layers or {}):
+                yield f"gamma{l}", self.norm_layers[l].gamma
+                yield f"beta{l}", self.norm_layers[l].beta
 
     def params(self) -> dict:
         return {name: layout.parameter_from_framework(name, v.numpy(), "keras").copy()
@@ -296,6 +327,8 @@ class _Model:
         """Set the variables and the optimizer's own variables to ``start`` (the reference's state before a step)."""
         self.optimizer.build(self.variables)
         self.optimizer.iterations.assign(start.t)
+        for name, variable in self.named_buffers():
+            variable.assign(layout.parameter_to_framework(name, start.buffers[name], "keras"))
         for name, variable in self.named_variables():
             variable.assign(layout.parameter_to_framework(name, start.params[name], "keras"))
             for prefix, slot in self._slots(case.optimizer, variable).items():
@@ -325,23 +358,35 @@ def _regularizer(case: Case):
 def _build(case: Case, params: dict) -> _Model:
     _, keras = _modules()
     inputs = keras.Input(shape=(case.layer_dims[0],), dtype=case.dtype)
-    a, outputs, dense_layers, activation_layers, dropout_layers = inputs, [], [], [], {}
+    a, outputs, slots, dense_layers, activation_layers, dropout_layers, norm_layers = inputs, [], [], [], [], {}, {}
     for l in range(1, case.L + 1):
-        dense = keras.layers.Dense(case.layer_dims[l], dtype=case.dtype, kernel_regularizer=_regularizer(case))
+        normalised = l in case.batchnorm_layers  # no bias: beta takes its place
+        dense = keras.layers.Dense(case.layer_dims[l], use_bias=not normalised, dtype=case.dtype,
+                                   kernel_regularizer=_regularizer(case))
         activation = _activation_layer(case.activations[l - 1], case.dtype)
         z = dense(a)
+        outputs.append(z)
+        slots.append((l, "Z"))
+        if normalised:  # Keras's momentum weighs the old value: the course's decay itself
+            norm_layers[l] = keras.layers.BatchNormalization(momentum=case.bn_decay, epsilon=case.bn_epsilon,
+                                                             dtype=case.dtype)
+            z = norm_layers[l](z)
+            outputs.append(z)
+            slots.append((l, "Z_tilde"))
         a = activation(z)
         if case.keep_prob < 1 and l < case.L:  # inverted dropout on the hidden layers, with the shared masks
             dropout_layers[l] = _shared_mask_dropout(keras)(case.keep_prob, case.m, dtype=case.dtype)
             a = dropout_layers[l](a)
-        outputs += [z, a]
+        outputs.append(a)
+        slots.append((l, "A"))
         dense_layers.append(dense)
         activation_layers.append(activation)
     model = keras.Model(inputs, outputs)
-    for l, dense in enumerate(dense_layers, start=1):
-        dense.kernel.assign(layout.keras_kernel(params[f"W{l}"]))
-        dense.bias.assign(layout.framework_bias(params[f"b{l}"]))
-    return _Model(model, dense_layers, _loss(case), _optimizer(case), activation_layers, dropout_layers)
+    built = _Model(model, dense_layers, _loss(case), _optimizer(case), activation_layers, dropout_layers, norm_layers,
+                   slots)
+    for name, variable in built.named_variables():
+        variable.assign(layout.parameter_to_framework(name, params[name], "keras"))
+    return built
 
 
 def _tensors(X, Y):
@@ -367,28 +412,31 @@ def run(case: Case, framework: str = "keras", starts: list[Start] | None = None)
                 model.load(starts[s], case)
             model.set_masks(case, s)
             J, values, value_grads, variable_grads = model.step(x, y, value_grads=True)
-            values = [_to_numpy(v) for v in values]
-            value_grads = [None if g is None else _to_numpy(g) for g in value_grads]
-            variable_grads = [_to_numpy(g) for g in variable_grads]
-            for l in range(1, L + 1):
-                trace.record(s, "forward", l, "Z", layout.batch_from_framework(values[2 * l - 2]))
-                trace.record(s, "forward", l, "A", layout.batch_from_framework(values[2 * l - 1]))
+            values = dict(zip(model.slots, (_to_numpy(v) for v in values), strict=True))
+            value_grads = dict(zip(model.slots, (None if g is None else _to_numpy(g) for g in value_grads),
+                                   strict=True))
+            names = [name for name, _ in model.named_variables()]
+            variable_grads = dict(zip(names, (_to_numpy(g) for g in variable_grads), strict=True))
+            for l, quantity in model.slots:
+                trace.record(s, "forward", l, quantity, layout.batch_from_framework(values[l, quantity]))
             trace.record(s, "cost", None, "J", float(_to_numpy(J)))
             for l in range(L, 0, -1):
-                dA = value_grads[2 * l - 1]
-                if dA is not None:
-                    trace.record(s, "backward", l, "dA", layout.batch_grad_from_framework(dA, m))
-                trace.record(s, "backward", l, "dZ", layout.batch_grad_from_framework(value_grads[2 * l - 2], m))
-                trace.record(s, "backward", l, "dW", layout.W_from_keras(variable_grads[2 * l - 2]))
-                trace.record(s, "backward", l, "db", layout.b_from_framework(variable_grads[2 * l - 1]))
-            for name, value in model.params().items():
-                trace.record(s, "update", int(name[1:]), name[0], value)
+                for quantity in ("A", "Z_tilde", "Z"):  # their gradients dA, dZ_tilde, dZ (no dA[L] on logits)
+                    if value_grads.get((l, quantity)) is not None:
+                        trace.record(s, "backward", l, f"d{quantity}",
+                                     layout.batch_grad_from_framework(value_grads[l, quantity], m))
+                for name in (f"W{l}", f"b{l}", f"gamma{l}", f"beta{l}"):
+                    if name in variable_grads:
+                        trace.record(s, "backward", l, f"d{split_name(name)[0]}",
+                                     layout.parameter_from_framework(name, variable_grads[name], "keras"))
+            trace.record_named(s, model.params())
+            trace.record_named(s, model.buffers())
             trace.record_state(s, *model.state(case))
         state = [v for v in model.optimizer.variables if len(v.shape)]
         standardize = keras.backend.standardize_dtype
         trace.dtypes = {
             "parameters": standardize(model.dense_layers[0].kernel.dtype),
-            "activations": str(values[-1].dtype),
+            "activations": str(values[L, "A"].dtype),
             "optimizer_state": ",".join(sorted({standardize(v.dtype) for v in state})) or "none",
             "learning_rate": standardize(model.optimizer.learning_rate.dtype),
         }

@@ -11,7 +11,7 @@ import numpy as np
 
 import reference
 from parity import conventions, layout
-from parity.case import Case, batch, dropout_for, initial_params
+from parity.case import Case, batch, batchnorm_for, dropout_for, initial_buffers, initial_params, trained
 from parity.conventions import TEXTBOOK, Variant
 from parity.trace import Start, Trace
 
@@ -59,23 +59,37 @@ def load_state(optimizer, case: Case, start: Start) -> None:
     optimizer.load_state(state, start.t)
 
 
+def _running(case: Case, variant: Variant, buffers: dict, caches) -> dict:
+    """Batch normalisation's running statistics after the step: decay running + (1 - decay) batch, the batch
+    variance biased (the textbook, Keras) or unbiased (torch: the torch-batchnorm-running-variance convention)."""
+    out = {}
+    for l in case.batchnorm_layers:
+        out[f"running_mean{l}"], out[f"running_var{l}"] = reference.update_running(
+            buffers[f"running_mean{l}"], buffers[f"running_var{l}"], caches[l - 1].bn, case.m, case.bn_decay,
+            unbiased=variant.bn_unbiased_running)
+    return out
+
+
 def run(case: Case, variant: Variant = TEXTBOOK, starts: list[Start] | None = None) -> Trace:
     """Every intermediate of ``case.steps`` steps: free-running, or each step from ``starts[step]``."""
-    params = initial_params(case)
+    params, buffers = initial_params(case), initial_buffers(case)
     X, Y = batch(case)
     activations = activations_for(case, variant)
     optimizer = optimizer_for(case, variant)
     trace = Trace("reference" if variant == TEXTBOOK else f"reference[{','.join(variant.conventions)}]", X=X, Y=Y)
     L = case.L
+    batchnorm = batchnorm_for(case)
     for s in range(case.steps):
         if starts is not None:
-            params = starts[s].params
+            params, buffers = starts[s].params, starts[s].buffers
             load_state(optimizer, case, starts[s])
-        trace.starts.append(Start(params, optimizer_state(optimizer, case), optimizer.t))
+        trace.starts.append(Start(params, optimizer_state(optimizer, case), optimizer.t, buffers))
         masks = dropout_for(case, s)
-        AL, caches = reference.forward(params, X, activations, dropout=masks)
+        AL, caches = reference.forward(params, X, activations, dropout=masks, batchnorm=batchnorm)
         for l in range(1, L + 1):
             trace.record(s, "forward", l, "Z", caches[l - 1].Z)
+            if caches[l - 1].Z_tilde is not None:
+                trace.record(s, "forward", l, "Z_tilde", caches[l - 1].Z_tilde)
             trace.record(s, "forward", l, "A", caches[l].A_prev if l < L else AL)
         if variant.bce_guard == "torch":
             J = conventions.torch_bce_cost(AL, Y)
@@ -102,12 +116,15 @@ def run(case: Case, variant: Variant = TEXTBOOK, starts: list[Start] | None = No
         trace.record(s, "cost", None, "J", J)
         for l in range(L, 0, -1):
             trace.record(s, "backward", l, "dA", dAL if l == L else grads[f"dA{l}"])
-            for q in ("dZ", "dW", "db"):
-                trace.record(s, "backward", l, q, grads[f"{q}{l}"])
-        params = reference.update(params, regularised, optimizer)
-        for l in range(1, L + 1):
-            trace.record(s, "update", l, "W", params[f"W{l}"])
-            trace.record(s, "update", l, "b", params[f"b{l}"])
+            for q in ("dZ_tilde", "dZ", "dW", "db", "dgamma", "dbeta"):
+                if f"{q}{l}" in grads and (q != "db" or trained(case, f"b{l}")):
+                    trace.record(s, "backward", l, q, grads[f"{q}{l}"])
+        # a batch-normalised layer's b stays 0: beta takes its place, and no framework has that bias
+        updated = reference.update({k: v for k, v in params.items() if trained(case, k)}, regularised, optimizer)
+        trace.record_named(s, updated)
+        buffers = _running(case, variant, buffers, caches)
+        trace.record_named(s, buffers)
+        params = {**params, **updated}
         trace.record_state(s, optimizer_state(optimizer, case), optimizer.t if case.optimizer == "adam" else None)
     trace.dtypes = {"parameters": str(params["W1"].dtype), "activations": str(AL.dtype)}
     return trace

@@ -15,7 +15,7 @@ Step-local runs load each step's start into torch's own objects: the parameters 
 from __future__ import annotations
 
 import inspect
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from parity import layout
 from parity.case import Case, batch, dropout_masks, initial_params
@@ -98,17 +98,19 @@ def _loss(case: Case, framework: str):
     return lookup(LOSSES, case.loss, "loss", framework)(_torch().nn, framework)
 
 
-def _parameter_groups(case: Case, linears) -> list[dict]:
+def _parameter_groups(case: Case, linears, norms: dict) -> list[dict]:
     """torch.optim parameter groups: the weights, with the course's L2 as coupled weight decay lambd / m (the
-    optimizer adds wd W to each weight's gradient: the l2-as-weight-decay convention), and the biases, which the
-    course does not regularise, with none."""
+    optimizer adds wd W to each weight's gradient: the l2-as-weight-decay convention), and the biases and batch
+    normalisation's gamma and beta, which the course does not regularise, with none."""
+    others = [linear.bias for linear in linears if linear.bias is not None]
+    others += [p for _, norm in sorted(norms.items()) for p in (norm.weight, norm.bias)]
     return [{"params": [linear.weight for linear in linears], "weight_decay": case.lambd / case.m},
-            {"params": [linear.bias for linear in linears], "weight_decay": 0.0}]
+            {"params": others, "weight_decay": 0.0}]
 
 
-def _optimizer(case: Case, linears):
-    return lookup(OPTIMIZERS, case.optimizer, "optimizer", "torch")(_torch().optim, _parameter_groups(case, linears),
-                                                                    case)
+def _optimizer(case: Case, linears, norms: dict):
+    return lookup(OPTIMIZERS, case.optimizer, "optimizer", "torch")(
+        _torch().optim, _parameter_groups(case, linears, norms), case)
 
 
 @dataclass
@@ -119,37 +121,56 @@ class _Model:
     takes_logits: bool
     optimizer: object
     keep_prob: float = 1.0
+    norms: dict = field(default_factory=dict)  # {l: hidden layer l's nn.BatchNorm1d}, between Linear and g
 
     def forward(self, x, keep_grads: bool = False, masks: dict | None = None):
-        """Z[l] and A[l] for l = 1..L, as (m, n) tensors; ``keep_grads`` retains their .grad; ``masks``: layer l's
-        dropout mask D[l], as a (m, n[l]) tensor, applied after its activation (``_dropped``)."""
-        a, Zs, As = x, [], []
+        """Z[l], Z_tilde[l] (None where nothing normalises) and A[l] for l = 1..L, as (m, n) tensors; ``keep_grads``
+        retains their .grad; ``masks``: layer l's dropout mask D[l], as a (m, n[l]) tensor, applied after its
+        activation (``_dropped``)."""
+        a, Zs, Zts, As = x, [], [], []
         for l, (linear, g) in enumerate(zip(self.linears, self.activations, strict=True), start=1):
             z = linear(a)
-            a = g(z)
+            zt = self.norms[l](z) if l in self.norms else None
+            a = g(z if zt is None else zt)
             if masks and l in masks:
                 a = _dropped(a, masks[l], self.keep_prob)
             if keep_grads:
-                z.retain_grad()
-                a.retain_grad()
+                for tensor in (z, zt, a):
+                    if tensor is not None:
+                        tensor.retain_grad()
             Zs.append(z)
+            Zts.append(zt)
             As.append(a)
-        return Zs, As
+        return Zs, Zts, As
 
     def step(self, x, y, keep_grads: bool = False, masks: dict | None = None):
-        """One forward, loss, backward, optimizer step; returns (J, Zs, As) from before the update."""
+        """One forward, loss, backward, optimizer step; returns (J, Zs, Zts, As) from before the update."""
         self.optimizer.zero_grad()
-        Zs, As = self.forward(x, keep_grads, masks)
+        Zs, Zts, As = self.forward(x, keep_grads, masks)
         J = self.loss_fn(Zs[-1] if self.takes_logits else As[-1], y)
         J.backward()
         self.optimizer.step()
-        return J, Zs, As
+        return J, Zs, Zts, As
 
     def named_parameters(self):
-        """(W1, weight of the first Linear), (b1, its bias), ...: the reference's names for torch's tensors."""
+        """(W1, weight of the first Linear), (b1, its bias), (gamma1, beta1: its BatchNorm1d's weight and bias),
+        ...: the reference's names for torch's tensors."""
         for l, linear in enumerate(self.linears, start=1):
             yield f"W{l}", linear.weight
-            yield f"b{l}", linear.bias
+            if linear.bias is not None:
+                yield f"b{l}", linear.bias
+            if l in self.norms:
+                yield f"gamma{l}", self.norms[l].weight
+                yield f"beta{l}", self.norms[l].bias
+
+    def named_buffers(self):
+        """(running_mean1, BatchNorm1d's running_mean), (running_var1, ...), ... for the normalised layers."""
+        for l, norm in sorted(self.norms.items()):
+            yield f"running_mean{l}", norm.running_mean
+            yield f"running_var{l}", norm.running_var
+
+    def buffers(self) -> dict:
+        return {name: layout.parameter_from_framework(name, _np(t), "torch").copy() for name, t in self.named_buffers()}
 
     def params(self) -> dict:
         """The current parameters in the reference layout."""
@@ -161,6 +182,8 @@ class _Model:
         torch = _torch()
         names = _STATE_NAMES.get(optimizer_name, {})
         with torch.no_grad():
+            for name, t in self.named_buffers():
+                t.copy_(_tensor_of(layout.parameter_to_framework(name, start.buffers[name], "torch")))
             for name, p in self.named_parameters():
                 p.copy_(_tensor_of(layout.parameter_to_framework(name, start.params[name], "torch")))
                 state = self.optimizer.state[p]
@@ -209,17 +232,26 @@ def _masks(case: Case, step: int) -> dict:
 def _build(case: Case, params: dict, framework: str) -> _Model:
     torch = _torch()
     dtype = {"float32": torch.float32, "float64": torch.float64}[case.dtype]
-    linears, activations = [], []
+    linears, activations, norms = [], [], {}
     for l in range(1, case.L + 1):
-        linear = torch.nn.Linear(case.layer_dims[l - 1], case.layer_dims[l], dtype=dtype, device=torch_device())
+        normalised = l in case.batchnorm_layers  # no bias: beta takes its place
+        linear = torch.nn.Linear(case.layer_dims[l - 1], case.layer_dims[l], bias=not normalised, dtype=dtype,
+                                 device=torch_device())
         with torch.no_grad():
             linear.weight.copy_(torch.from_numpy(layout.torch_weight(params[f"W{l}"])))
-            linear.bias.copy_(torch.from_numpy(layout.framework_bias(params[f"b{l}"])))
+            if not normalised:
+                linear.bias.copy_(torch.from_numpy(layout.framework_bias(params[f"b{l}"])))
+        if normalised:  # torch's momentum weighs the new batch: 1 - the course's decay
+            norms[l] = torch.nn.BatchNorm1d(case.layer_dims[l], eps=case.bn_epsilon, momentum=1 - case.bn_decay,
+                                            dtype=dtype, device=torch_device())
+            with torch.no_grad():
+                norms[l].weight.copy_(torch.from_numpy(layout.framework_bias(params[f"gamma{l}"])))
+                norms[l].bias.copy_(torch.from_numpy(layout.framework_bias(params[f"beta{l}"])))
         linears.append(linear)
         activations.append(_activation_module(case.activations[l - 1]))
     loss_fn, takes_logits = _loss(case, framework)
-    optimizer = _optimizer(case, linears)
-    return _Model(linears, activations, loss_fn, takes_logits, optimizer, case.keep_prob)
+    optimizer = _optimizer(case, linears, norms)
+    return _Model(linears, activations, loss_fn, takes_logits, optimizer, case.keep_prob, norms)
 
 
 def _tensor(array):
@@ -248,20 +280,28 @@ def run(case: Case, framework: str = "torch", starts: list[Start] | None = None)
         if starts:
             model.load(starts[s], case.optimizer)
         # gradients are read after optimizer.step(): SGD and Adam leave .grad as it was
-        J, Zs, As = model.step(x, y, keep_grads=True, masks=_masks(case, s))
+        J, Zs, Zts, As = model.step(x, y, keep_grads=True, masks=_masks(case, s))
         linears = model.linears
         for l in range(1, L + 1):
             trace.record(s, "forward", l, "Z", layout.batch_from_framework(_np(Zs[l - 1])))
+            if Zts[l - 1] is not None:
+                trace.record(s, "forward", l, "Z_tilde", layout.batch_from_framework(_np(Zts[l - 1])))
             trace.record(s, "forward", l, "A", layout.batch_from_framework(_np(As[l - 1])))
         trace.record(s, "cost", None, "J", J.item())
         for l in range(L, 0, -1):
             if As[l - 1].grad is not None:
                 trace.record(s, "backward", l, "dA", layout.batch_grad_from_framework(_np(As[l - 1].grad), m))
+            if Zts[l - 1] is not None:
+                trace.record(s, "backward", l, "dZ_tilde", layout.batch_grad_from_framework(_np(Zts[l - 1].grad), m))
             trace.record(s, "backward", l, "dZ", layout.batch_grad_from_framework(_np(Zs[l - 1].grad), m))
             trace.record(s, "backward", l, "dW", layout.W_from_torch(_np(linears[l - 1].weight.grad)))
-            trace.record(s, "backward", l, "db", layout.b_from_framework(_np(linears[l - 1].bias.grad)))
-        for name, value in model.params().items():
-            trace.record(s, "update", int(name[1:]), name[0], value)
+            if linears[l - 1].bias is not None:
+                trace.record(s, "backward", l, "db", layout.b_from_framework(_np(linears[l - 1].bias.grad)))
+            if l in model.norms:
+                trace.record(s, "backward", l, "dgamma", layout.b_from_framework(_np(model.norms[l].weight.grad)))
+                trace.record(s, "backward", l, "dbeta", layout.b_from_framework(_np(model.norms[l].bias.grad)))
+        trace.record_named(s, model.params())
+        trace.record_named(s, model.buffers())
         trace.record_state(s, *model.state(case.optimizer))
     state = [v for p_state in model.optimizer.state.values() for v in p_state.values()
              if torch.is_tensor(v) and v.ndim]
@@ -280,6 +320,6 @@ def iterate(case: Case, params: dict, X, Y, framework: str = "torch"):
     x, y = _tensor(X), _tensor(Y)
     step = 0
     while True:
-        J, _, As = model.step(x, y, masks=_masks(case, step))
+        J, _, _, As = model.step(x, y, masks=_masks(case, step))
         step += 1
         yield J.item(), layout.batch_from_framework(_np(As[-1])), model.params

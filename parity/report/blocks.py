@@ -212,6 +212,11 @@ def _case_blocks(case: dict, edges: dict, with_figures: bool) -> list:
                    f"{case['steps']} step{'s' if case['steps'] > 1 else ''}, m = {case['m']}.")
     if case.get("lambd"):
         description += f" L2 regularisation, lambd = {case['lambd']:g}."
+    if case.get("keep_prob", 1) < 1:
+        description += f" Inverted dropout on the hidden layers, keep_prob = {case['keep_prob']:g}."
+    if case.get("batchnorm"):
+        description += (f" Batch normalisation of the hidden layers' Z (epsilon {case['bn_epsilon']:g}, running "
+                        f"statistics decay {case['bn_decay']:g}).")
     if edge:
         description += f" Edge case: {edge}."
     blocks: list = [Heading(3, name, anchor(name)), Paragraph(description)]

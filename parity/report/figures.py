@@ -80,7 +80,8 @@ def error_heatmap(case: dict) -> str:
     L = len(case["layers"]) - 1
     budget = max((r["budget_ulps"] for r in case["results"]), default=16)
     rows = [q for q in QUANTITY_ROWS if any(r["quantity"] == q for r in case["results"])]
-    cell_w, cell_h, left, top, gap = 34, 15, 34, 30, 10
+    cell_w, cell_h, top, gap = 34, 15, 30, 10
+    left = max(34, 5 * max(map(len, rows), default=0) + 6)  # room for the longest row label (running_mean)
     top_scale = math.log10(budget) + 1
     body = [_text(4, 12, "worst error per layer and quantity, in ulps (* explained by a convention)", cls="t")]
     shades: dict[int, list[str]] = {}

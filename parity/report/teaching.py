@@ -106,6 +106,45 @@ QUANTITIES = {
     },
 }
 QUANTITIES["b"] = QUANTITIES["W"]
+QUANTITIES["Z_tilde"] = {
+    "equation": "batch normalisation of a hidden layer: Z_tilde[l] = gamma[l] (Z[l] - mu) / sqrt(var + epsilon) + "
+                "beta[l], mu and var the batch mean and biased variance of each unit; then A[l] = g(Z_tilde[l])",
+    "torch": "nn.BatchNorm1d(n[l], eps, momentum) after nn.Linear(bias=False), in train() mode: weight is gamma, "
+             "bias is beta; Z_tilde is its output (retain_grad() for dZ_tilde).",
+    "keras": "keras.layers.BatchNormalization(momentum, epsilon) after Dense(use_bias=False), called with "
+             "training=True: gamma and beta are its variables; its output is a model output.",
+    "jax": "The formula of flax.linen.BatchNorm(use_fast_variance=False) in jnp: (z - mean) * (rsqrt(var + eps) * "
+           "gamma) + beta, with a zero added for dZ_tilde.",
+    "why": "The same batch statistics (mean, then the mean of squared deviations), evaluated in different orders; "
+           "the error scale follows each step (parity/error_scale.py, _batchnorm_forward), including the "
+           "cancellation in Z - mu.",
+}
+QUANTITIES["dZ_tilde"] = QUANTITIES["dgamma"] = QUANTITIES["dbeta"] = {
+    "equation": "dZ_tilde = dA * g'(Z_tilde); dgamma = (1/m) sum_columns dZ_tilde Z_norm, dbeta = (1/m) "
+                "sum_columns dZ_tilde; dZ = gamma / sqrt(var + eps) (dZ_tilde - mean(dZ_tilde) - Z_norm "
+                "mean(dZ_tilde Z_norm)), per example (reference/batchnorm.py)",
+    "torch": "z_tilde.grad times m; BatchNorm1d's weight.grad and bias.grad are dgamma and dbeta; autograd's "
+             "batch_norm backward gives z.grad.",
+    "keras": "The gradient of the normalisation's output (times m) and of gamma and beta, from the backend's "
+             "autodiff through BatchNormalization.",
+    "jax": "jax.value_and_grad through the formula: the cotangent of the zero added to Z_tilde, and of gamma and "
+           "beta.",
+    "why": "Autodiff of the normalisation is the course's closed form: the mean and the variance depend on every "
+           "column, so dZ keeps only what is orthogonal to 1 and to Z_norm in each row; the sums are reordered.",
+}
+QUANTITIES["gamma"] = QUANTITIES["beta"] = QUANTITIES["W"]
+QUANTITIES["running_mean"] = QUANTITIES["running_var"] = {
+    "equation": "running <- decay running + (1 - decay) batch statistic, after each training step (for inference)",
+    "torch": "BatchNorm1d's running_mean and running_var buffers, momentum = 1 - decay weighing the new batch; the "
+             "running variance takes the unbiased m / (m - 1) var (the torch-batchnorm-running-variance "
+             "convention).",
+    "keras": "BatchNormalization's moving_mean and moving_variance, momentum = decay weighing the old value, the "
+             "biased var.",
+    "jax": "flax's ra_mean and ra_var form: momentum = decay, the biased var; passed to and returned from the "
+           "compiled step.",
+    "why": "Two multiply-adds on statistics that already agree; loaded from the reference's before each step, like "
+           "the optimizer's state.",
+}
 QUANTITIES["v_dW"] = {
     "equation": "the optimizer's state after the step, in the course's names: momentum's v_dW = beta v_dW + dW; "
                 "Adam's v_dW = beta1 v_dW + (1 - beta1) dW, s_dW = beta2 s_dW + (1 - beta2) dW^2, and t",
@@ -119,7 +158,8 @@ QUANTITIES["v_dW"] = {
            "reference state that is wrong, shows at the step where it happens; the moments are a few elementwise "
            "operations on a gradient that already agrees.",
 }
-QUANTITIES["s_dW"] = QUANTITIES["v_db"] = QUANTITIES["s_db"] = QUANTITIES["t"] = QUANTITIES["v_dW"]
+for _name in ("s_dW", "v_db", "s_db", "t", "v_dgamma", "v_dbeta", "s_dgamma", "s_dbeta"):
+    QUANTITIES[_name] = QUANTITIES["v_dW"]
 
 TOLERANCE_TEXT = (
     "Every step is judged on its own. Before step k every framework is loaded with the reference's parameters "
@@ -156,8 +196,13 @@ COLUMNS = {"torch": "PyTorch", "keras": "Keras 3 (TensorFlow, JAX and torch back
 
 def quantity_rows() -> list[tuple[str, str, list[str], str]]:
     """(quantity, equation, the text of each COLUMNS family, why they agree), in computation order."""
-    shown = [q for q in QUANTITIES if q not in ("b", "v_db", "s_dW", "s_db", "t")]  # one row per text
-    return [(q if q != "v_dW" else "v_dW, s_dW, t", QUANTITIES[q]["equation"],
+    shown, seen = [], set()
+    for q in QUANTITIES:  # one row per text, named by its first quantity
+        if id(QUANTITIES[q]) not in seen:
+            seen.add(id(QUANTITIES[q]))
+            shown.append(q)
+    labels = {"v_dW": "v_dW, s_dW, t", "dZ_tilde": "dZ_tilde, dgamma, dbeta", "running_mean": "running_mean, _var"}
+    return [(labels.get(q, q), QUANTITIES[q]["equation"],
              [QUANTITIES[q][family] for family in COLUMNS], QUANTITIES[q]["why"]) for q in shown]
 
 
@@ -263,22 +308,27 @@ TECHNIQUES = {
                "other orders, and trajectories differ from the first batch on.",
     },
     "Batch normalisation": {
-        "equation": "Z_norm = (Z - mu) / sqrt(sigma^2 + epsilon) with the batch mean and biased variance per "
-                    "unit, Z_tilde = gamma Z_norm + beta; running mean and variance for inference: running <- decay "
-                    "running + (1 - decay) batch (reference/batchnorm.py, with its backward pass).",
-        "torch": "nn.BatchNorm1d(n, momentum, eps): running <- (1 - momentum) running + momentum batch, so "
-                 "torch's momentum (default {torch[batchnorm_momentum]}) is 1 - decay; epsilon "
+        "equation": "Z_norm = (Z - mu) / sqrt(var + epsilon) with the batch mean and biased variance per unit, "
+                    "Z_tilde = gamma Z_norm + beta, A = g(Z_tilde), and no b (beta takes its place); running mean "
+                    "and variance for inference: running <- decay running + (1 - decay) batch (reference/batchnorm.py, "
+                    "with its backward pass). In the grid: the cases named batchnorm-*, every hidden layer "
+                    "normalised in training mode, each framework given the case's epsilon and decay, the running "
+                    "statistics compared after every step like the optimizer's state.",
+        "torch": "nn.BatchNorm1d(n, eps, momentum): running <- (1 - momentum) running + momentum batch, so "
+                 "torch's momentum (default {torch[batchnorm_momentum]}) is 1 - decay; epsilon default "
                  "{torch[batchnorm_epsilon]}; the running variance is the unbiased m / (m - 1) sigma^2.",
         "keras": "keras.layers.BatchNormalization(momentum, epsilon): moving <- momentum moving + (1 - momentum) "
                  "batch, so Keras's momentum (default {keras[batchnorm_momentum]}) is the decay itself; epsilon "
-                 "{keras[batchnorm_epsilon]}; the moving variance is the biased sigma^2.",
-        "jax": "flax.linen.BatchNorm (momentum 0.99, epsilon 1e-5) is not installed here; the formula in jnp is "
-               "the course's.",
-        "why": "With the same epsilon and the decay translated (torch's momentum 0.1 is Keras's 0.99 seen from "
-               "the other side: 1 - 0.1 = 0.9, not 0.99), both normalise the batch with its biased variance and "
-               "agree with the reference's forward and backward passes to about 1e-15 relative in float64; the "
-               "running variance then differs by exactly m / (m - 1) between them "
-               "(tests/test_witness_batchnorm.py).",
+                 "default {keras[batchnorm_epsilon]}; the moving variance is the biased sigma^2.",
+        "jax": "flax.linen.BatchNorm (momentum 0.99 as the decay, epsilon 1e-5, a fast one-pass variance by "
+               "default) is not installed here; the grid's JAX network computes its use_fast_variance=False form "
+               "in jnp, the running statistics passed to and returned from the compiled step.",
+        "why": "With the same epsilon and the decay translated (torch's momentum 0.1 is Keras's 0.9, not its "
+               "0.99), every framework normalises the batch with its biased variance: Z_tilde, the gradients "
+               "through the normalisation and gamma, beta after the step agree with the course's to rounding. "
+               "Only torch's running variance differs, by (1 - decay) var / (m - 1), predicted and measured in "
+               "the explained divergences (tests/test_parity_batchnorm.py; the layers themselves: "
+               "tests/test_witness_batchnorm.py).",
     },
     "Initialisation": {
         "equation": "He: W ~ N(0, 2 / n[l-1]); Xavier/Glorot: N(0, 1 / n[l-1]) in the course, N(0, 2 / (n[l-1] + "
