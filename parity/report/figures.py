@@ -136,16 +136,17 @@ def _ticks(low: float, high: float, log: bool) -> list[float]:
 _DASHES = {"-": "", "--": "6 3", ":": "1.5 2", "-.": "6 2 1.5 2"}
 
 
-def _marker(shape: str, x: float, y: float, colour: str) -> str:
+def _marker(shape: str, x: float, y: float) -> str:
+    """The path data of one marker at (x, y): a series' markers are one path, so each costs a few bytes."""
     if shape == "square":
-        return f'<rect x="{x - 2.5:.1f}" y="{y - 2.5:.1f}" width="5" height="5" fill="none" stroke="{colour}"/>'
+        return f"M{x - 2.5:.1f} {y - 2.5:.1f}h5v5h-5z"
     if shape == "triangle":
-        return f'<path d="M{x:.1f} {y - 3:.1f}l3 5.5h-6z" fill="none" stroke="{colour}"/>'
+        return f"M{x:.1f} {y - 3:.1f}l3 5.5h-6z"
     if shape == "diamond":
-        return f'<path d="M{x:.1f} {y - 3.5:.1f}l3 3.5l-3 3.5l-3-3.5z" fill="none" stroke="{colour}"/>'
+        return f"M{x:.1f} {y - 3.5:.1f}l3 3.5l-3 3.5l-3-3.5z"
     if shape == "cross":
-        return f'<path d="M{x - 2.5:.1f} {y - 2.5:.1f}l5 5m0-5l-5 5" stroke="{colour}"/>'
-    return f'<circle cx="{x:.1f}" cy="{y:.1f}" r="2.5" fill="none" stroke="{colour}"/>'
+        return f"M{x - 2.5:.1f} {y - 2.5:.1f}l5 5m0-5l-5 5"
+    return f"M{x - 2.5:.1f} {y:.1f}a2.5 2.5 0 1 0 5 0a2.5 2.5 0 1 0-5 0"  # a circle, as two arcs
 
 
 def _line_chart(series: list[tuple[str, list[float], list[float], tuple, str]], title: str, xlabel: str,
@@ -205,7 +206,8 @@ def _line_chart(series: list[tuple[str, list[float], list[float], tuple, str]], 
             path = "M" + "L".join(f"{x:.1f} {y:.1f}" for x, y in points)
             body.append(f'<path class="ln" d="{path}" stroke="{colour}"{dash_attr}/>')
             if marker and len(points) <= 30:
-                body += [_marker(marker, x, y, colour) for x, y in points]
+                markers = "".join(_marker(marker, x, y) for x, y in points)
+                body.append(f'<path d="{markers}" fill="none" stroke="{colour}"/>')
         legend_y = top + 6 + k * 13
         body.append(f'<path class="ln" d="M{width - right + 8} {legend_y}h22" stroke="{colour}"{dash_attr}/>')
         body.append(_text(width - right + 34, legend_y + 3, label, cls="s"))
