@@ -61,6 +61,10 @@ class Case:
     # torch's and optax's coupled weight decay lambd / m on the weights (the l2-as-weight-decay convention),
     # Keras's kernel_regularizer L2(lambd / 2m).
     lambd: float = 0.0
+    # Decoupled weight decay (0: none), as AdamW: beside the optimizer's step, W[l] <- W[l] - lr weight_decay
+    # W[l] (reference.decoupled_weight_decay), biases untouched: torch's SGD weight_decay (the same map for plain
+    # SGD) and AdamW, Keras's optimizers' weight_decay, optax's add_decayed_weights after the step's direction.
+    weight_decay: float = 0.0
     # Inverted dropout on every hidden layer (the course's keep_prob; 1.0: none): A[l] <- g(Z[l]) D[l] / keep_prob
     # with the masks ``dropout_masks(case, step)``, the same data in every implementation.
     keep_prob: float = 1.0
@@ -83,6 +87,11 @@ class Case:
                 raise ValueError(f"case {self.name}: {name} must be in [0, 1), got {getattr(self, name)}")
         if not (np.isfinite(self.lambd) and self.lambd >= 0):
             raise ValueError(f"case {self.name}: lambd must be a finite number >= 0, got {self.lambd}")
+        if not (np.isfinite(self.weight_decay) and self.weight_decay >= 0):
+            raise ValueError(f"case {self.name}: weight_decay must be a finite number >= 0, got {self.weight_decay}")
+        if self.weight_decay and self.lambd:
+            raise ValueError(f"case {self.name}: give either lambd (the course's L2, coupled) or weight_decay "
+                             "(decoupled), not both")
         if not (np.isfinite(self.keep_prob) and 0 < self.keep_prob <= 1):
             raise ValueError(f"case {self.name}: keep_prob must be in (0, 1], got {self.keep_prob}")
         if self.keep_prob < 1 and self.L < 2:
@@ -261,6 +270,10 @@ def _grid() -> list[Case]:
             optimizer=optimizer, learning_rate=rate, steps=steps, m=20, lambd=0.7)
     add("l2-adam-6steps", (4, 8, 1), ("relu", "sigmoid"), "binary_crossentropy", optimizer="adam",
         learning_rate=0.01, steps=6, m=32, init="he", lambd=0.7)
+    # Decoupled weight decay with each optimizer (AdamW and its SGD and momentum forms).
+    for optimizer, rate, steps in (("sgd", 0.1, 1), ("momentum", 0.05, 4), ("adam", 0.01, 4)):
+        add(f"decoupled-decay-{optimizer}-{steps}steps", (3, 5, 2), ("tanh", "softmax"), "categorical_crossentropy",
+            optimizer=optimizer, learning_rate=rate, steps=steps, m=20, weight_decay=0.1)
     # Inverted dropout on the hidden layers, with masks that are data: the course's network (keep_prob 0.86), each
     # optimizer, and dropout with L2 together.
     add("dropout-course-20-3-1", (2, 20, 3, 1), ("relu", "relu", "sigmoid"), "binary_crossentropy",

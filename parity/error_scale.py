@@ -36,6 +36,7 @@ values:
     batch norm a hidden layer's Z_tilde = gamma Z_norm + beta and its backward pass: ``_batchnorm_forward`` and
               ``_batchnorm_backward`` (the same rules, one rounding per operation, means over the batch); g and g'
               then read Z_tilde where they read Z; the running statistics: ``_running``
+    decay     decoupled weight decay, W' = (the optimizer's step) - lr wd W: E(W') += lr wd |W| + |W'|
     L2        the course's term in the cost: E(J) += (lambd/m) sum_l sum W[l]^2 (twice the term: its squares' and
               its sum's roundings), E(dW) += (lambd/m) |W| + |dW| (the term, and the addition's rounding); as
               coupled weight decay, J and dW have no L2 part and the step is taken with g = dW + (lambd/m) W,
@@ -249,6 +250,9 @@ def error_scales(case: Case, variant: Variant, trace: Trace, activations: list[s
                         g = g + case.lambd / m * np.asarray(start.params[f"W{l}"], dtype=np.float64)
                         E_g = E_g + case.lambd / m * P[f"W{l}"] + np.abs(g)
                     E.update(_update(case, variant, Key(s, "update", l, name), start, trace.values, g, E_g, V))
+                    if name == "W" and case.weight_decay > 0:  # decoupled: - lr wd W, its term and one rounding
+                        key = Key(s, "update", l, "W")
+                        E[key] = E[key] + case.learning_rate * case.weight_decay * P[f"W{l}"] + V[key]
                 if l in bn:
                     E.update(_running(case, variant, s, l, bn[l], start.buffers, V))
             if Key(s, "update", None, "t") in trace.values:

@@ -60,10 +60,20 @@ def _optax_losses(case: Case) -> bool:
         case.loss, True)
 
 
+def _torch_decay(case: Case) -> bool:
+    """torch.optim has decoupled weight decay for Adam (AdamW) and, being the same map, plain SGD; not for SGD
+    with momentum, whose weight_decay goes into the momentum buffer."""
+    return not (case.weight_decay and case.optimizer == "momentum")
+
+
+_TORCH_TEXT = "every case but decoupled weight decay with momentum (torch.optim has none)"
+
 REGISTRY: dict[str, Framework] = {f.name: f for f in (
-    Framework("torch", "PyTorch", "torch", "torch", "torch", ("torch",), style=("#ff7f0e", "--", "square")),
+    Framework("torch", "PyTorch", "torch", "torch", "torch", ("torch",), applies=_torch_decay,
+              applies_text=_TORCH_TEXT, style=("#ff7f0e", "--", "square")),
     Framework("torch-logits", "PyTorch (BCEWithLogitsLoss)", "torch", "torch", "torch", ("torch",),
-              applies=_bce_on_sigmoid, applies_text="a sigmoid output trained with binary cross-entropy",
+              applies=lambda case: _bce_on_sigmoid(case) and _torch_decay(case),
+              applies_text=f"a sigmoid output trained with binary cross-entropy; {_TORCH_TEXT}",
               style=("#d62728", ":", "triangle")),
     Framework("keras", "Keras 3 (TensorFlow backend)", "keras", "keras", "keras", ("keras", "tensorflow"),
               keras_backend="tensorflow", style=("#1f77b4", "-.", "cross")),

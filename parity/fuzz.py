@@ -56,6 +56,7 @@ BATCH_SIZES = (1, 2, 3, 5, 8, 16, 32, 64, 128, 256)
 STEPS = range(1, 5)
 INPUT_SCALES = (1.0, 0.01, 0.1, 10.0, 100.0)  # X ~ N(0, scale^2)
 LAMBDAS = (0.0, 0.0, 0.1, 0.7, 5.0)  # L2 regularisation: none, half the time
+WEIGHT_DECAYS = (0.0, 0.0, 0.1, 1.0)  # decoupled weight decay, where there is no L2: none, half the time
 KEEP_PROBS = (1.0, 1.0, 0.8, 0.5)  # dropout on the hidden layers (a network with one): none, half the time
 BATCHNORMS = (False, False, True)  # batch normalisation of the hidden layers (a network with one, m >= 2)
 # "zeros" is left out: it warns by design and makes every gradient below the last layer exactly 0.
@@ -106,6 +107,8 @@ def draw_case(choose: Choose, stem: str) -> Case:
     edges = applicable_edges(layer_dims, activations, loss, dtype)
     optimizer, rate = choose("optimizer", OPTIMIZERS), choose("learning rate", LEARNING_RATES)
     steps, m = choose("steps", STEPS), choose("m", BATCH_SIZES)  # drawn in this order, as before
+    init, edge = choose("init", INITS), choose("edge", (None,) * (EDGE_ODDS * len(edges)) + edges) if edges else None
+    scale, lambd = choose("input scale", INPUT_SCALES), choose("lambd", LAMBDAS)
     return Case(
         name=f"{stem}-{dtype}",
         layer_dims=tuple(layer_dims),
@@ -116,12 +119,13 @@ def draw_case(choose: Choose, stem: str) -> Case:
         dtype=dtype,
         steps=steps,
         m=m,
-        init=choose("init", INITS),
-        edge=choose("edge", (None,) * (EDGE_ODDS * len(edges)) + edges) if edges else None,
-        input_scale=choose("input scale", INPUT_SCALES),
-        lambd=choose("lambd", LAMBDAS),
+        init=init,
+        edge=edge,
+        input_scale=scale,
+        lambd=lambd,
         keep_prob=choose("keep_prob", KEEP_PROBS) if L > 1 else 1.0,
         batchnorm=choose("batchnorm", BATCHNORMS) if L > 1 and m > 1 else False,
+        weight_decay=choose("weight_decay", WEIGHT_DECAYS) if not lambd else 0.0,
     )
 
 
@@ -259,7 +263,8 @@ def reductions(case: Case) -> list[Case]:
     if (acts[-1], case.loss) != (output, loss):
         change(activations=tuple(acts[:-1] + [output]), loss=loss)
     for name, space in (("input_scale", INPUT_SCALES), ("init", INITS), ("learning_rate", LEARNING_RATES),
-                        ("lambd", LAMBDAS), ("keep_prob", KEEP_PROBS), ("batchnorm", BATCHNORMS)):
+                        ("lambd", LAMBDAS), ("keep_prob", KEEP_PROBS), ("batchnorm", BATCHNORMS),
+                        ("weight_decay", WEIGHT_DECAYS)):
         for simpler in _simpler(getattr(case, name), space):
             change(**{name: simpler})
     valid = []
@@ -355,7 +360,7 @@ def case_from_json(text: str) -> Case:
             raise ValueError(f"--replay: {name} must be a list, got {values[name]!r}")
         values[name] = tuple(values[name])
     kinds = {"m": int, "steps": int, "learning_rate": (int, float), "input_scale": (int, float),
-             "lambd": (int, float), "keep_prob": (int, float)}
+             "lambd": (int, float), "keep_prob": (int, float), "weight_decay": (int, float)}
     for name, kind in kinds.items():
         if name in values and (isinstance(values[name], bool) or not isinstance(values[name], kind)):
             raise ValueError(f"--replay: {name} must be a number, got {values[name]!r}")
@@ -472,6 +477,7 @@ def shape(case: Case) -> str:
     extras += [f"lambd {case.lambd:g}"] if case.lambd else []
     extras += [f"keep_prob {case.keep_prob:g}"] if case.keep_prob < 1 else []
     extras += ["batchnorm"] if case.batchnorm else []
+    extras += [f"weight_decay {case.weight_decay:g}"] if case.weight_decay else []
     return (f"{'-'.join(map(str, case.layer_dims))} {'/'.join(case.activations)} {case.loss}, {case.optimizer} "
             f"lr {case.learning_rate:g}, {case.dtype}, m {case.m}, {case.steps} step{'s' * (case.steps > 1)}"
             + "".join(f", {e}" for e in extras))

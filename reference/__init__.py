@@ -26,7 +26,7 @@ from reference.losses import LOSSES, cost, loss_gradient, output_gradient
 from reference.minibatch import mini_batches, permutation
 from reference.network import LayerCache, backward, forward, layer_backward, layer_forward, linear_backward
 from reference.optimizers import SGD, Adam, Momentum, update
-from reference.regularization import l2_cost, l2_gradients
+from reference.regularization import decoupled_weight_decay, l2_cost, l2_gradients
 from reference.training import History, Step, accuracy, iterate, predict, train
 
 __all__ = [
@@ -48,6 +48,7 @@ __all__ = [
     "batchnorm_forward",
     "batchnorm_inference",
     "cost",
+    "decoupled_weight_decay",
     "domain_checks",
     "dropout_backward",
     "dropout_forward",

@@ -59,3 +59,24 @@ def l2_gradients(grads: dict, params: dict, lambd: float, m: int) -> dict:
             raise ValueError(f"{key} has shape {np.shape(grads[key])} but {name} has shape {W.shape}")
         out[key] = grads[key] + (lambd / m) * W
     return out
+
+
+def decoupled_weight_decay(before: dict, after: dict, weight_decay: float, learning_rate: float) -> dict:
+    """Decoupled weight decay (Loshchilov and Hutter, "Decoupled Weight Decay Regularization"; AdamW): beside the
+    optimizer's own step, each weight shrinks by its learning-rate-scaled share of itself,
+
+        W[l] <- W[l]_stepped - learning_rate * weight_decay * W[l]_before       biases untouched
+
+    so the decay never enters the gradient, the momentum or Adam's moments. ``before`` holds the parameters the
+    step started from, ``after`` the optimizer's result; a new dict is returned. For plain SGD this is the coupled
+    L2 update W - lr (dW + wd W) exactly (wd = lambd / m is the course's L2); with momentum or Adam it is not.
+
+    Hand-worked example: W = [[2.0]] stepped to [[1.9]], lr = 0.1, wd = 0.5: 1.9 - 0.1 * 0.5 * 2.0 = [[1.8]].
+    """
+    if isinstance(weight_decay, bool) or not isinstance(weight_decay, (int, float, np.floating)) or not (
+            math.isfinite(weight_decay) and weight_decay >= 0):
+        raise ValueError(f"weight_decay must be a finite number >= 0, got {weight_decay!r}")
+    out = dict(after)
+    for name in _weights(before):
+        out[name] = after[name] - (learning_rate * weight_decay) * before[name]
+    return out

@@ -142,3 +142,62 @@ def test_the_l2_term_is_the_courses_in_the_reference_trace():
     for l in (1, 2):
         expected = grads[f"dW{l}"] + case.lambd / case.m * params[f"W{l}"]
         np.testing.assert_allclose(trace.values[Key(0, "backward", l, "dW")], expected, rtol=1e-14)
+
+
+# Decoupled weight decay (AdamW and its SGD and momentum forms): every framework's own, weights only.
+DECOUPLED = [name for name in CASES if name.startswith("decoupled-decay-")]
+
+
+def test_the_grid_has_decoupled_decay_with_each_optimizer():
+    assert {CASES[name].optimizer for name in DECOUPLED} == {"sgd", "momentum", "adam"}
+    assert all(CASES[name].weight_decay > 0 and CASES[name].lambd == 0 for name in DECOUPLED)
+
+
+@pytest.mark.parametrize("framework", ["torch", "keras", "jax"])
+def test_every_framework_decays_decoupled_like_the_reference(framework):
+    pytest.importorskip({"jax": "jax", "keras": "keras"}.get(framework, "torch"))
+    for name in ("decoupled-decay-sgd-1steps-float32", "decoupled-decay-adam-4steps-float32"):
+        outcome = run_case(CASES[name], [framework])
+        assert outcome.passed, name
+
+
+@pytest.mark.torch
+def test_torch_has_no_decoupled_decay_for_momentum_and_says_so():
+    from parity.frameworks import framework_applies, get
+
+    assert not framework_applies(CASES["decoupled-decay-momentum-4steps-float64"], "torch")
+    assert "momentum" in get("torch").applies_text
+
+
+@pytest.mark.torch
+def test_coupled_adam_where_adamw_belongs_is_caught_at_the_first_weight(monkeypatch):
+    """torch's Adam(weight_decay=wd) puts wd W through Adam's normalisation: not decoupled decay. For SGD the two
+    are the same map (torch's SGD weight_decay passes), for Adam they differ at the first weight updated."""
+    torch = pytest.importorskip("torch")
+    monkeypatch.setattr(torch.optim, "AdamW", torch.optim.Adam)
+    assert run_case(CASES["decoupled-decay-sgd-1steps-float64"], ["torch"]).passed
+    _, where = caught(CASES["decoupled-decay-adam-4steps-float64"], "torch")
+    assert where == (0, "update", 1, "W")
+
+
+@pytest.mark.keras
+def test_keras_decaying_the_biases_too_is_caught_at_the_first_bias(monkeypatch):
+    """Keras decays every variable unless told: without exclude_from_weight_decay the biases shrink too."""
+    keras = pytest.importorskip("keras")
+    monkeypatch.setattr(keras.optimizers.Optimizer, "exclude_from_weight_decay", lambda self, **kwargs: None)
+    _, where = caught(CASES["decoupled-decay-sgd-1steps-float32"], "keras")
+    assert where == (0, "update", 1, "b")
+
+
+def test_the_reference_decays_after_the_step_and_never_the_biases():
+    case = CASES["decoupled-decay-adam-4steps-float64"]
+    trace = reference_implementation.run(case)
+    params, (X, Y) = initial_params(case), batch(case)
+    AL, caches = reference.forward(params, X, list(case.activations))
+    grads = reference.backward(AL, Y, caches, list(case.activations), case.loss)
+    stepped = reference.update(params, grads, reference.Adam(case.learning_rate, case.beta1, case.beta2,
+                                                              case.epsilon))
+    for l in (1, 2):
+        expected = stepped[f"W{l}"] - case.learning_rate * case.weight_decay * params[f"W{l}"]
+        np.testing.assert_allclose(trace.values[Key(0, "update", l, "W")], expected, rtol=1e-14)
+        np.testing.assert_array_equal(trace.values[Key(0, "update", l, "b")], stepped[f"b{l}"])

@@ -109,9 +109,16 @@ def _optimizer(case: Case):
     Adam sees it, coupled weight decay (the l2-as-weight-decay convention)."""
     optax = _modules()[2]
     base = lookup(OPTIMIZERS, case.optimizer, "optimizer", "jax")(optax, case)
+    kernels = lambda params: {name: name.startswith("W") for name in params}  # noqa: E731
+    if case.weight_decay:  # decoupled: wd W joins the step's direction after momentum's trace or Adam's scaling
+        if case.optimizer == "adam":
+            return optax.adamw(case.learning_rate, b1=case.beta1, b2=case.beta2, eps=case.epsilon,
+                               weight_decay=case.weight_decay, mask=kernels)
+        direction = [optax.trace(decay=case.beta)] if case.optimizer == "momentum" else []
+        return optax.chain(*direction, optax.add_decayed_weights(case.weight_decay, mask=kernels),
+                           optax.scale(-case.learning_rate))
     if not case.lambd:
         return base
-    kernels = lambda params: {name: name.startswith("W") for name in params}  # noqa: E731
     return optax.chain(optax.add_decayed_weights(case.lambd / case.m, mask=kernels), base)
 
 
@@ -136,7 +143,8 @@ def _network(case: Case) -> tuple:
     """What the compiled step depends on besides shapes and dtypes: activations, loss, optimizer and its
     hyperparameters."""
     return (case.activations, case.loss, case.optimizer, case.learning_rate, case.beta, case.beta1, case.beta2,
-            case.epsilon, case.lambd / case.m, case.keep_prob, case.batchnorm_layers, case.bn_epsilon, case.bn_decay)
+            case.epsilon, case.lambd / case.m, case.weight_decay, case.keep_prob, case.batchnorm_layers,
+            case.bn_epsilon, case.bn_decay)
 
 
 _COMPILED: dict[tuple, object] = {}  # _network(case) -> its jitted step (jax.jit keeps one per shape and dtype)

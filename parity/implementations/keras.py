@@ -128,11 +128,15 @@ LOSSES = {
     "categorical_crossentropy": lambda keras, dtype: keras.losses.CategoricalCrossentropy(dtype=dtype),
     "mse": lambda keras, dtype: keras.losses.MeanSquaredError(dtype=dtype),
 }
+# weight_decay: every Keras optimizer's is decoupled (W <- W - lr wd W before its step); None: none
 OPTIMIZERS = {
-    "sgd": lambda keras, case: keras.optimizers.SGD(learning_rate=case.learning_rate),
-    "momentum": lambda keras, case: keras.optimizers.SGD(learning_rate=case.learning_rate, momentum=case.beta),
+    "sgd": lambda keras, case: keras.optimizers.SGD(learning_rate=case.learning_rate,
+                                                    weight_decay=case.weight_decay or None),
+    "momentum": lambda keras, case: keras.optimizers.SGD(learning_rate=case.learning_rate, momentum=case.beta,
+                                                         weight_decay=case.weight_decay or None),
     "adam": lambda keras, case: keras.optimizers.Adam(learning_rate=case.learning_rate, beta_1=case.beta1,
-                                                      beta_2=case.beta2, epsilon=case.epsilon),
+                                                      beta_2=case.beta2, epsilon=case.epsilon,
+                                                      weight_decay=case.weight_decay or None),
 }
 COVERAGE = {"activations": ACTIVATIONS, "losses": LOSSES, "optimizers": OPTIMIZERS}
 
@@ -386,6 +390,9 @@ def _build(case: Case, params: dict) -> _Model:
                    slots)
     for name, variable in built.named_variables():
         variable.assign(layout.parameter_to_framework(name, params[name], "keras"))
+    if case.weight_decay:  # the kernels only, as the course's L2: biases, gamma and beta are not decayed
+        built.optimizer.exclude_from_weight_decay(
+            var_list=[variable for name, variable in built.named_variables() if not name.startswith("W")])
     return built
 
 

@@ -120,7 +120,11 @@ def run(case: Case, variant: Variant = TEXTBOOK, starts: list[Start] | None = No
                 if f"{q}{l}" in grads and (q != "db" or trained(case, f"b{l}")):
                     trace.record(s, "backward", l, q, grads[f"{q}{l}"])
         # a batch-normalised layer's b stays 0: beta takes its place, and no framework has that bias
-        updated = reference.update({k: v for k, v in params.items() if trained(case, k)}, regularised, optimizer)
+        before = {k: v for k, v in params.items() if trained(case, k)}
+        updated = reference.update(before, regularised, optimizer)
+        weight_decay = case.weight_decay if variant.weight_decay is None else variant.weight_decay
+        if weight_decay:
+            updated = reference.decoupled_weight_decay(before, updated, weight_decay, case.learning_rate)
         trace.record_named(s, updated)
         buffers = _running(case, variant, buffers, caches)
         trace.record_named(s, buffers)

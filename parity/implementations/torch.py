@@ -80,8 +80,9 @@ LOSSES = {
 OPTIMIZERS = {
     "sgd": lambda optim, parameters, case: optim.SGD(parameters, lr=case.learning_rate),
     "momentum": lambda optim, parameters, case: optim.SGD(parameters, lr=case.learning_rate, momentum=case.beta),
-    "adam": lambda optim, parameters, case: optim.Adam(parameters, lr=case.learning_rate,
-                                                       betas=(case.beta1, case.beta2), eps=case.epsilon),
+    # decoupled weight decay: AdamW, the weights' group carrying it
+    "adam": lambda optim, parameters, case: (optim.AdamW if case.weight_decay else optim.Adam)(
+        parameters, lr=case.learning_rate, betas=(case.beta1, case.beta2), eps=case.epsilon),
 }
 COVERAGE = {"activations": ACTIVATIONS, "losses": LOSSES, "optimizers": OPTIMIZERS}
 
@@ -100,11 +101,12 @@ def _loss(case: Case, framework: str):
 
 def _parameter_groups(case: Case, linears, norms: dict) -> list[dict]:
     """torch.optim parameter groups: the weights, with the course's L2 as coupled weight decay lambd / m (the
-    optimizer adds wd W to each weight's gradient: the l2-as-weight-decay convention), and the biases and batch
-    normalisation's gamma and beta, which the course does not regularise, with none."""
+    optimizer adds wd W to each weight's gradient: the l2-as-weight-decay convention) or the case's decoupled
+    weight_decay (AdamW's; for plain SGD the coupled form is the same map), and the biases and batch
+    normalisation's gamma and beta, which neither regularises, with none."""
     others = [linear.bias for linear in linears if linear.bias is not None]
     others += [p for _, norm in sorted(norms.items()) for p in (norm.weight, norm.bias)]
-    return [{"params": [linear.weight for linear in linears], "weight_decay": case.lambd / case.m},
+    return [{"params": [linear.weight for linear in linears], "weight_decay": case.lambd / case.m + case.weight_decay},
             {"params": others, "weight_decay": 0.0}]
 
 

@@ -245,7 +245,9 @@ def _show(value) -> str:
 TECHNIQUES = {
     "L2 regularisation": {
         "equation": "J_reg = J + (lambd / 2m) sum_l ||W[l]||_F^2, so dW[l] gains (lambd / m) W[l]; biases, dZ and "
-                    "dA are unchanged (reference/regularization.py). In the grid: the cases named l2-*.",
+                    "dA are unchanged (reference/regularization.py). Decoupled weight decay (AdamW) instead "
+                    "shrinks each weight beside the step: W <- W - lr wd W (reference.decoupled_weight_decay). In "
+                    "the grid: the cases named l2-* (Case.lambd) and decoupled-decay-* (Case.weight_decay).",
         "torch": "torch.optim.SGD and Adam(weight_decay=wd) add wd p to the gradient inside step() ('coupled'), "
                  "for every parameter of the group: the biases need a group of their own with weight_decay 0. "
                  "The loss and .grad never contain the term. torch.optim.AdamW is 'decoupled': p <- p (1 - lr wd) "
@@ -265,7 +267,10 @@ TECHNIQUES = {
                "through float32 in float64 runs. For SGD coupled and decoupled decay are the same map, "
                "W - lr (dW + wd W), so wd = lambd / m makes AdamW-style decay equal too; for Adam they are not: "
                "coupled decay is divided by sqrt(v_hat) + epsilon with the gradient, decoupled decay is not "
-               "(tests/test_witness_weight_decay.py measures torch's Adam against AdamW).",
+               "(tests/test_witness_weight_decay.py measures torch's Adam against AdamW). The decoupled-decay "
+               "cases pass in every framework that has the form (torch has none for momentum: not applicable), "
+               "Keras's float64 runs explained by its weight_decay rounded through float32; torch's Adam given "
+               "where AdamW belongs fails at the first weight updated (tests/test_parity_l2.py).",
     },
     "Dropout": {
         "equation": "inverted dropout with a mask D (D_ij = 1 with probability keep_prob): A[l] = g(Z[l]) * D[l] / "
