@@ -88,7 +88,7 @@ def parity_blocks(document: dict, with_figures: bool = True) -> list:
     for framework, reason in summary.get("skipped", {}).items():
         blocks.append(Paragraph(f"{framework} was skipped: {reason}."))
     blocks += [Heading(2, "Case x framework"), _matrix_table(document),
-               Heading(2, "Summary"), _summary_table(document)]
+               Heading(2, "Summary"), _summary_table(document), *_skip_reasons(document)]
     blocks += _reading_blocks(budget)
     blocks += _technique_blocks(document)
     blocks += _explained_blocks(document)
@@ -127,15 +127,29 @@ def _matrix_table(document: dict) -> Table:
     return Table(["case", *names], rows)
 
 
+def _skip_reasons(document: dict) -> list:
+    """Each distinct reason a framework skipped cases for, once, with the number of cases."""
+    reasons: dict[tuple[str, str], int] = {}
+    for case in document["cases"]:
+        for framework, reason in case["skipped"].items():
+            reasons[framework, reason] = reasons.get((framework, reason), 0) + 1
+    return [Paragraph(f"{framework} skipped {n} case{'s' * (n > 1)}: {reason}.")
+            for (framework, reason), n in reasons.items()]
+
+
 def _summary_table(document: dict) -> Table:
+    """One row per case x framework; a case is named (and linked) on its first row only, and a skip gives its
+    reason's first clause (``_skip_reasons`` gives each whole reason once)."""
     rows = []
     for case in document["cases"]:
+        name = f"[{case['name']}](#{anchor(case['name'])})"
         for framework in case["frameworks"]:
             status, worst, headroom, explained = _framework_summary(case, framework)
-            rows.append([f"[{case['name']}](#{anchor(case['name'])})", framework, status, _g(worst), f"{headroom:.2f}",
-                         ", ".join(explained)])
+            rows.append([name, framework, status, _g(worst), f"{headroom:.2f}", ", ".join(explained)])
+            name = ""
         for framework, reason in case["skipped"].items():
-            rows.append([case["name"], framework, "skipped", "", "", reason])
+            rows.append([name, framework, "skipped", "", "", reason.split(" (", 1)[0]])
+            name = ""
     return Table(["case", "framework", "status", "worst error (ulps)", "headroom", "explained by"], rows)
 
 
@@ -239,18 +253,22 @@ def _case_blocks(case: dict, edges: dict, with_figures: bool) -> list:
             f"{fw} W, b {_g(max(v[-1] for k, v in series.items() if k != 'J'))}, J {_g(series['J'][-1])}"
             for fw, series in case["drift"].items()) + "."))
     shown_steps = sorted({0, case["steps"] - 1})
-    listed = [r for r in case["results"]
-              if r["step"] in shown_steps and (r["layer"] is None or r["status"] != "pass")]
-    rows = [[r["framework"], str(r["step"]), r["stage"], "" if r["layer"] is None else str(r["layer"]),
+    # the cost, and each quantity that did not simply pass at its worst layer (the heatmap shows every layer)
+    groups: dict[tuple, list[dict]] = {}
+    for r in case["results"]:
+        if r["step"] in shown_steps and (r["quantity"] == "J" or r["status"] != "pass"):
+            groups.setdefault((r["framework"], r["step"], r["stage"], r["quantity"], r["status"]), []).append(r)
+    listed = [(max(group, key=_ulps), len(group)) for group in groups.values()]
+    rows = [[r["framework"], str(r["step"]), r["stage"],
+             "" if r["layer"] is None else f"{r['layer']}" + (f" (worst of {n})" if n > 1 else ""),
              r["quantity"], _g(r["max_abs"]), _g(r["max_rel"]), _g(_ulps(r)), f"{r['budget_ulps']:g}",
-             _g(r.get("tolerance_ratio")),
-             r["status"] + (f" ({', '.join(r['conventions'])})" if r["conventions"] else "")]
-            for r in listed]
+             _g(r.get("tolerance_ratio")), r["status"]]  # the conventions: in the summary's "explained by"
+            for r, n in listed]
     steps = "step 0" if case["steps"] == 1 else f"steps 0 and {case['steps'] - 1}"
     blocks.append(Paragraph(
         f"{len(case['results'])} comparisons. Below, at {steps}: the cost and every quantity that did not simply "
-        f"pass{' (none did not)' if all(r['layer'] is None for r in listed) else ''}. The heatmap above gives "
-        f"every layer's quantities; report.json holds every number of every step."))
+        f"pass{' (none did not)' if all(r['quantity'] == 'J' for r, _ in listed) else ''}, at its worst layer. "
+        f"The heatmap above gives every layer's quantities; report.json holds every number of every step."))
     blocks.append(Table(["framework", "step", "stage", "layer", "quantity", "max abs", "max rel", "ulps",
                          "tolerance", "tolerance / value", "status"], rows))
     return blocks

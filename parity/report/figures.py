@@ -38,10 +38,15 @@ def _colour(fraction: float) -> str:
     return "#" + "".join(f"{round(a + (b - a) * t):02x}" for a, b in zip(_VIRIDIS[i], _VIRIDIS[i + 1], strict=True))
 
 
+def _n(value: float) -> str:
+    """A coordinate to a tenth of a pixel, without a trailing .0."""
+    return f"{round(value, 1):g}"
+
+
 def _text(x: float, y: float, text: str, anchor: str = "start", cls: str = "", extra: str = "") -> str:
     cls_attr = f' class="{cls}"' if cls else ""
     anchor_attr = f' text-anchor="{anchor}"' if anchor != "start" else ""
-    return f'<text x="{x:.1f}" y="{y:.1f}"{anchor_attr}{cls_attr}{extra}>{html.escape(text)}</text>'
+    return f'<text x="{_n(x)}" y="{_n(y)}"{anchor_attr}{cls_attr}{extra}>{html.escape(text)}</text>'
 
 
 def _svg(width: float, height: float, body: list[str], title: str) -> str:
@@ -63,13 +68,20 @@ def _measured_ulps(result: dict) -> float:
 
 
 def _label(value: float) -> str:
+    """A cell's ulps in a few characters: two significant digits, one below the colour scale's 0.01 floor."""
     if math.isinf(value):
         return "inf"
+    if 0 < value < 0.01:
+        return f"{value:.0e}".replace("e-0", "e-")
     return f"{value:.2g}".replace("e+0", "e").replace("e+", "e")
 
 
+LABEL_FLOOR_ULPS = 0.1  # heatmap cells below it (exact, or within a tenth of an ulp) carry no number
 _SHADES = 12  # the heatmap's colour classes .h0 .. .h11: viridis from 0.01 ulps to ten times the tolerance
-STYLE += "".join(f".f .h{k}{{fill:{_colour(k / (_SHADES - 1))}}}" for k in range(_SHADES))
+# a shade fills the colour scale's swatches and strokes the heatmap's cells: a cell is one horizontal stroke of
+# the cell's height ("M x y h w", see error_heatmap), a few bytes where a closed rectangle takes three times more
+STYLE += "".join(f".f .h{k}{{fill:{_colour(k / (_SHADES - 1))};stroke:{_colour(k / (_SHADES - 1))}}}"
+                 for k in range(_SHADES))
 
 
 def error_heatmap(case: dict) -> str:
@@ -86,6 +98,7 @@ def error_heatmap(case: dict) -> str:
     body = [_text(4, 12, "worst error per layer and quantity, in ulps (* explained by a convention)", cls="t")]
     shades: dict[int, list[str]] = {}
     labels: dict[bool, list[str]] = {True: [], False: []}  # white text (dark cells), black text
+    axis: list[str] = []
     for p, framework in enumerate(frameworks):
         x0 = left + p * (L * cell_w + gap)
         body.append(_text(x0 + L * cell_w / 2, top - 4, framework, "middle"))
@@ -102,21 +115,28 @@ def error_heatmap(case: dict) -> str:
             shown = math.log10(max(value, 1e-2)) if not math.isinf(value) else top_scale
             x, y = x0 + j * cell_w, top + i * cell_h
             shade = round(min(max((shown + 2) / (top_scale + 2), 0.0), 1.0) * (_SHADES - 1))
-            shades.setdefault(shade, []).append(f"M{x} {y}h{cell_w}v{cell_h}h-{cell_w}z")
-            labels[shown < math.log10(budget)].append(
-                f'<text x="{x + cell_w // 2}" y="{y + 11}">{_label(value)}{"*" if (i, j) in explained else ""}</text>')
-        for j in range(L):
-            body.append(_text(x0 + (j + 0.5) * cell_w, top + len(rows) * cell_h + 11, f"l={j + 1}", "middle", "s"))
-    body += [f'<path class="h{k}" d="{"".join(cells)}"/>' for k, cells in sorted(shades.items())]
+            shades.setdefault(shade, []).append(f"M{x} {y + cell_h / 2:g}h{cell_w}")
+            if value >= LABEL_FLOOR_ULPS or (i, j) in explained:  # below it a cell's shade says enough
+                labels[shown < math.log10(budget)].append(
+                    f'<text x="{x + cell_w // 2}" y="{y + 11}">{_label(value)}{"*" if (i, j) in explained else ""}'
+                    '</text>')
+        axis += [f'<text x="{_n(x0 + (j + 0.5) * cell_w)}" y="{top + len(rows) * cell_h + 11}">l={j + 1}</text>'
+                 for j in range(L)]
+    body += [f'<path class="h{k}" stroke-width="{cell_h}" d="{"".join(cells)}"/>'
+             for k, cells in sorted(shades.items())]
     body += [f'<g class="s{" w" * white}" text-anchor="middle">{"".join(texts)}</g>'
              for white, texts in labels.items() if texts]
-    for i, quantity in enumerate(rows):
-        body.append(_text(left - 3, top + i * cell_h + 11, quantity, "end", "s"))
+    body.append(f'<g class="s l" text-anchor="middle">{"".join(axis)}</g>')  # the layers under each panel
+    body.append('<g class="s q" text-anchor="end">' + "".join(
+        f'<text x="{left - 3}" y="{top + i * cell_h + 11}">{quantity}</text>' for i, quantity in enumerate(rows))
+        + "</g>")
     width = left + len(frameworks) * (L * cell_w + gap) + 6
     scale_y = top + len(rows) * cell_h + 20
-    body += [f'<path class="h{k}" d="M{left + k * 14} {scale_y}h14v8h-14z"/>' for k in range(_SHADES)]
+    body.append('<g stroke-width="8">' + "".join(f'<path class="h{k}" d="M{left + k * 14} {scale_y + 4}h14"/>'
+                                                 for k in range(_SHADES)) + "</g>")  # the scale's swatches
     body.append(_text(left + _SHADES * 14 + 4, scale_y + 8,
-                      f"0.01 .. {_label(10 * budget)} ulps; white text: under the tolerance, {budget:g}", cls="s"))
+                      f"0.01 .. {_label(10 * budget)} ulps; white text: under the tolerance, {budget:g}; "
+                      f"no text: under {LABEL_FLOOR_ULPS:g}", cls="s"))
     return _svg(max(width, 420), scale_y + 14, body, f"{case['name']}: worst error per layer and quantity")
 
 
