@@ -19,7 +19,8 @@ from parity import data
 OPTIMIZERS = ("sgd", "momentum", "adam")
 EDGES = {
     None: "",
-    "zero_preactivation": "unit 1 of layer 1 has W = 0 and b = 0, so its Z is exactly 0 and ReLU'(0) decides dZ",
+    "zero_preactivation": "unit 1 of layer 1 has W = 0 and b = 0, so its Z is exactly 0 and the (leaky) ReLU's "
+                          "derivative at 0 decides dZ",
     "dead_relu": "unit 1 of layer 1 has b = -100, so its ReLU output and all its gradients are exactly 0",
     "saturated_sigmoid": "the output bias is -30, so sigmoid outputs are about 1e-13 and p (1 - p) < 1e-12",
     "bce_log_clamp": "the output bias is -110, so sigmoid outputs are about 1e-48 and log p < -100",
@@ -303,6 +304,8 @@ def _grid() -> list[Case]:
     add("edge-large-logits", (4, 6, 5), ("tanh", "softmax"), "categorical_crossentropy", edge="large_logits")
     add("edge-one-sample", (4, 6, 2), ("relu", "softmax"), "categorical_crossentropy", m=1, init="he", steps=3)
     add("edge-leaky-relu-default-slope", (4, 6, 1), ("leaky_relu", "sigmoid"), "binary_crossentropy", m=16)
+    add("edge-leaky-relu-zero-preactivation", (3, 4, 1), ("leaky_relu(0.2)", "sigmoid"), "binary_crossentropy",
+        edge="zero_preactivation", init="he")
     return cases
 
 

@@ -40,6 +40,7 @@ class Variant:
     adam_bias_correction_betas: tuple[float, float] | None = None
     leaky_slope: float | None = None  # the slope of a bare "leaky_relu"; None: the reference's 0.01
     leaky_slope_float32: bool = False  # every leaky slope rounded to float32 (TensorFlow's float attribute)
+    leaky_prime_at_zero: float | None = None  # leaky ReLU's derivative at exactly Z = 0; None: its slope
     bce_guard: str | None = None  # "torch": BCELoss's clamped log and gradient floor
     # Keras's cross-entropies on probabilities (JAX and torch backends): clip to [eps, 1 - eps]; the gradient of the
     # clip at a boundary value itself (1: torch.clip passes it; 0.5: jnp.clip is maximum then minimum, and JAX
@@ -241,6 +242,19 @@ CONVENTIONS: list[Convention] = [
         "framework is given the case's decay in its own convention, and the same epsilon (defaults "
         "{torch[batchnorm_epsilon]} in torch, {keras[batchnorm_epsilon]} in Keras). So torch's running_var after "
         "a step is (1 - decay) var / (m - 1) above the course's, and nothing else differs.",
+    ),
+    Convention(
+        "jax-leaky-relu-at-zero",
+        "jax.nn.leaky_relu's derivative at exactly 0 is 1, not the slope",
+        ("jax", "keras-jax"),
+        lambda case, fw, d: any(a.startswith("leaky_relu") for a in case.activations),
+        lambda v, case, d: replace(v, leaky_prime_at_zero=1.0),
+        "jax.nn.leaky_relu is jnp.where(x >= 0, x, negative_slope * x) (jax/_src/nn/functions.py): at exactly "
+        "x = 0 it takes the x branch, so autodiff gives it derivative 1 there (Keras's LeakyReLU on the JAX "
+        "backend calls it too). torch's LeakyReLU backward, "
+        "TensorFlow's LeakyReluGrad and the reference take the slope at 0 (Z > 0 decides). Only a pre-activation "
+        "that is exactly 0 sees the difference: there dZ is dA in JAX and slope times dA elsewhere, and everything "
+        "downstream of that unit (dW, db, dA of the layer below, the step) follows.",
     ),
     Convention(
         "leaky-relu-default-slope",

@@ -55,8 +55,8 @@ from parity.tolerance import parity_ulps, underflow_floor
 from parity.trace import PARAMETERS, Key, Trace
 
 
-def _g_prime(name: str, Z, A):
-    """|g'(Z)| for elementwise activations."""
+def _g_prime(name: str, Z, A, at_zero: float | None = None):
+    """|g'(Z)| for elementwise activations (``at_zero``: leaky ReLU's derivative at exactly 0, if not its slope)."""
     if name == "sigmoid":
         return A * (1 - A)
     if name == "tanh":
@@ -65,19 +65,19 @@ def _g_prime(name: str, Z, A):
         return (Z > 0).astype(Z.dtype)
     if name.startswith("leaky_relu"):
         slope = float(name[len("leaky_relu("):-1]) if "(" in name else 0.01
-        return np.where(Z > 0, 1.0, abs(slope))
+        return np.where(Z > 0, 1.0, np.where(Z == 0, abs(slope if at_zero is None else at_zero), abs(slope)))
     if name == "linear":
         return np.ones_like(Z)
     raise ValueError(f"no error model for the activation {name!r} (softmax is not elementwise)")
 
 
-def _derivative_magnitude(name: str, Z, A):
+def _derivative_magnitude(name: str, Z, A, at_zero: float | None = None):
     """M_g': the magnitude of evaluating g'(Z) as the reference does."""
     if name == "sigmoid":
         return A * (1 + A)
     if name == "tanh":
         return 1 + A * A
-    return _g_prime(name, Z, A)
+    return _g_prime(name, Z, A, at_zero)
 
 
 def _g_second(name: str, A):
@@ -95,11 +95,11 @@ def _activation_forward(name: str, Z, A, E_Z):
     return _g_prime(name, Z, A) * E_Z + np.abs(A)
 
 
-def _activation_backward(name: str, Z, A, dA, E_dA, E_Z):
+def _activation_backward(name: str, Z, A, dA, E_dA, E_Z, at_zero: float | None = None):
     if name == "softmax":
         return A * E_dA + A * (A * E_dA).sum(axis=0, keepdims=True) + np.abs(dA) * A * (1 + E_Z)
-    return (_g_prime(name, Z, A) * E_dA + np.abs(dA) * _g_second(name, A) * E_Z
-            + np.abs(dA) * _derivative_magnitude(name, Z, A))
+    return (_g_prime(name, Z, A, at_zero) * E_dA + np.abs(dA) * _g_second(name, A) * E_Z
+            + np.abs(dA) * _derivative_magnitude(name, Z, A, at_zero))
 
 
 def _loss_gradient_error(loss: str, A, Y, E_A, bce_floor: float = 0.0):
@@ -221,7 +221,8 @@ def error_scales(case: Case, variant: Variant, trace: Trace, activations: list[s
                     if l in scales:  # dropout: dA D / keep_prob reaches g', with one rounding of the scaling
                         dA = scales[l] * dA
                         E_dA_g = scales[l] * E_dA + dA
-                    E_dZ = _activation_backward(activations[l - 1], Z, A, dA, E_dA_g, E_pre[l])
+                    E_dZ = _activation_backward(activations[l - 1], Z, A, dA, E_dA_g, E_pre[l],
+                                                variant.leaky_prime_at_zero)
                     E_dZ = E_dZ + np.abs(dA) * underflow  # g'(Z) near underflow, scaled by dA
                     if l in bn:  # that was dZ_tilde; dZ, dgamma and dbeta come through the normalisation
                         E[Key(s, "backward", l, "dZ_tilde")] = E_dZ

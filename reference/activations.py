@@ -121,8 +121,12 @@ ACTIVATIONS: dict[str, tuple[Callable, Callable]] = {
 _LEAKY_WITH_SLOPE = re.compile(r"^leaky_relu\(\s*([^()]+?)\s*\)$")
 
 
-def get_activation(spec: str) -> Activation:
-    """Resolve an activation name such as ``"relu"`` or ``"leaky_relu(0.2)"``; unknown names list the valid ones."""
+def get_activation(spec: str | Activation) -> Activation:
+    """Resolve an activation name such as ``"relu"`` or ``"leaky_relu(0.2)"``; unknown names list the valid ones.
+    An ``Activation`` is returned as it is: the way to run a framework's own convention (a derivative taken
+    differently at a kink) through the reference's forward and backward passes."""
+    if isinstance(spec, Activation):
+        return spec
     if not isinstance(spec, str):
         raise TypeError(f"an activation is named by a string, got {type(spec).__name__} {spec!r}")
     match = _LEAKY_WITH_SLOPE.match(spec)

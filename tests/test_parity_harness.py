@@ -210,3 +210,18 @@ def test_a_framework_that_is_not_installed_is_skipped_with_the_reason(monkeypatc
     monkeypatch.setattr(harness, "runtime_defaults", missing)
     outcome = run_case(CASES["sgd-1steps-float64"], ["torch"])
     assert outcome.skipped == {"torch": "torch is not installed"} and outcome.results == []
+
+
+@pytest.mark.jax
+def test_jax_leaky_relu_derivative_at_exactly_zero_is_explained_where_torch_and_keras_take_the_slope():
+    """jax.nn.leaky_relu is where(x >= 0, x, slope x): at Z = 0 its derivative is 1. The zero-preactivation case
+    puts a whole unit there; found by the fuzzer, now a grid case and the jax-leaky-relu-at-zero convention."""
+    pytest.importorskip("jax")
+    case = CASES["edge-leaky-relu-zero-preactivation-float64"]
+    outcome = run_case(case, ["jax", "torch"])
+    assert outcome.passed
+    assert outcome.verdict("torch") == "pass"
+    dZ = next(r for r in outcome.results if (r.framework, r.step, r.layer, r.quantity) == ("jax", 0, 1, "dZ"))
+    assert dZ.status == "explained" and dZ.conventions == ["jax-leaky-relu-at-zero"]
+    assert dZ.max_abs == pytest.approx(dZ.predicted_max_abs, rel=1e-12)  # (1 - slope) |dA| at the zero unit
+    assert dZ.variant_ulps < 1

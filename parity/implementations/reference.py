@@ -31,6 +31,25 @@ def activations_for(case: Case, variant: Variant) -> list[str]:
     return names
 
 
+def activation_objects(names: list[str], variant: Variant) -> list:
+    """The activations the variant computes with: the names themselves, or, where the variant takes leaky ReLU's
+    derivative at exactly 0 otherwise (jax-leaky-relu-at-zero), an ``Activation`` with that derivative."""
+    if variant.leaky_prime_at_zero is None:
+        return names
+    out = []
+    for name in names:
+        activation = reference.get_activation(name)
+        if activation.name == "leaky_relu":
+            slope, at_zero = activation.slope, variant.leaky_prime_at_zero
+
+            def backward(dA, Z, slope=slope, at_zero=at_zero):
+                return dA * np.where(Z > 0, 1.0, np.where(Z == 0, at_zero, slope)).astype(dA.dtype)
+
+            activation = reference.activations.Activation("leaky_relu", activation.forward, backward, slope)
+        out.append(activation)
+    return out
+
+
 def optimizer_for(case: Case, variant: Variant):
     if case.optimizer == "sgd":
         return reference.SGD(case.learning_rate)
@@ -74,7 +93,7 @@ def run(case: Case, variant: Variant = TEXTBOOK, starts: list[Start] | None = No
     """Every intermediate of ``case.steps`` steps: free-running, or each step from ``starts[step]``."""
     params, buffers = initial_params(case), initial_buffers(case)
     X, Y = batch(case)
-    activations = activations_for(case, variant)
+    activations = activation_objects(activations_for(case, variant), variant)
     optimizer = optimizer_for(case, variant)
     trace = Trace("reference" if variant == TEXTBOOK else f"reference[{','.join(variant.conventions)}]", X=X, Y=Y)
     L = case.L
