@@ -12,6 +12,9 @@ conventions differ from each other, and the reference names each:
 Gradients: J is the mean over the batch of a per-example loss, so the frameworks' gradients with respect to
 gamma and beta are the reference's dgamma, dbeta (the 1/m is in both), and x.grad is dZ^T / m (the reference's dZ
 is per example). Tolerance: ``BATCHNORM_NORMWISE`` (reason in parity.tolerance), normwise per quantity.
+
+Inference mode (torch's ``eval()``, Keras's ``training=False``) normalises with the running statistics instead:
+the reference's ``batchnorm_inference``, on a batch and statistics chosen so that the batch's own would differ.
 """
 
 import inspect
@@ -105,3 +108,48 @@ def test_keras_batchnormalization_is_the_reference_with_decay_momentum_and_the_b
     # torch's epsilon would be measurably different here: 1e-5 against 1e-3 at variances near 4
     other = _reference(1e-5, decay=momentum, unbiased=False)["Z_tilde"]
     assert _normwise(actual["Z_tilde"], other) > 1e3 * BATCHNORM_NORMWISE
+
+
+def _inference_inputs():
+    """A new batch and running statistics far from the batch's own, so that using the batch's would show."""
+    Z, gamma, beta, _ = _inputs()
+    rng = np.random.default_rng(1)
+    running_mean, running_var = rng.standard_normal((N, 1)), rng.uniform(0.5, 2.0, (N, 1))
+    return 3 * Z - 1, gamma, beta, running_mean, running_var
+
+
+@pytest.mark.torch
+def test_torch_eval_mode_is_the_references_inference_with_the_running_statistics():
+    torch = pytest.importorskip("torch")
+    Z, gamma, beta, running_mean, running_var = _inference_inputs()
+    layer = torch.nn.BatchNorm1d(N, eps=1e-5, dtype=torch.float64)
+    with torch.no_grad():
+        for tensor, value in ((layer.weight, gamma), (layer.bias, beta), (layer.running_mean, running_mean),
+                              (layer.running_var, running_var)):
+            tensor.copy_(torch.from_numpy(value[:, 0]))
+    layer.eval()
+    out = layer(torch.from_numpy(Z.T.copy())).detach().numpy().T
+    expected = reference.batchnorm_inference(Z, gamma, beta, running_mean, running_var, 1e-5)
+    assert _normwise(out, expected) <= BATCHNORM_NORMWISE
+    training = reference.batchnorm_forward(Z, gamma, beta, 1e-5)[0]  # the batch's own statistics instead
+    assert _normwise(out, training) > 1e6 * BATCHNORM_NORMWISE
+    np.testing.assert_array_equal(layer.running_var.numpy(), running_var[:, 0])  # eval() leaves them alone
+
+
+@pytest.mark.keras
+def test_keras_training_false_is_the_references_inference_with_the_moving_statistics():
+    pytest.importorskip("keras")
+    from parity.environment import require
+
+    keras, tf = require("keras"), require("tensorflow")
+    Z, gamma, beta, running_mean, running_var = _inference_inputs()
+    layer = keras.layers.BatchNormalization(epsilon=1e-3, dtype="float64")
+    layer.build((None, N))
+    for variable, value in ((layer.gamma, gamma), (layer.beta, beta), (layer.moving_mean, running_mean),
+                            (layer.moving_variance, running_var)):
+        variable.assign(value[:, 0])
+    out = layer(tf.constant(Z.T), training=False).numpy().T
+    expected = reference.batchnorm_inference(Z, gamma, beta, running_mean, running_var, 1e-3)
+    assert _normwise(out, expected) <= BATCHNORM_NORMWISE
+    training = reference.batchnorm_forward(Z, gamma, beta, 1e-3)[0]
+    assert _normwise(out, training) > 1e6 * BATCHNORM_NORMWISE

@@ -332,8 +332,9 @@ TECHNIQUES = {
                "0.99), every framework normalises the batch with its biased variance: Z_tilde, the gradients "
                "through the normalisation and gamma, beta after the step agree with the course's to rounding. "
                "Only torch's running variance differs, by (1 - decay) var / (m - 1), predicted and measured in "
-               "the explained divergences (tests/test_parity_batchnorm.py; the layers themselves: "
-               "tests/test_witness_batchnorm.py).",
+               "the explained divergences (tests/test_parity_batchnorm.py). The layers themselves, in training and in "
+               "inference mode (eval(), training=False: the running statistics instead of the batch's), are "
+               "checked in tests/test_witness_batchnorm.py.",
     },
     "Initialisation": {
         "equation": "He: W ~ N(0, 2 / n[l-1]); Xavier/Glorot: N(0, 1 / n[l-1]) in the course, N(0, 2 / (n[l-1] + "
