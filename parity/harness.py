@@ -158,7 +158,10 @@ def _compared(case: Case, frameworks, textbook: Trace, textbook_E: dict, remote:
         result.variants[framework] = list(variant.conventions)
         if drift:
             result.costs[framework] = _costs(free, case)
-            result.drift[framework] = trajectory_drift(free, textbook, case)
+            # a framework that reports the data loss alone (l2-as-weight-decay) has another J: only its
+            # parameters' drift is a measurement of the trajectory
+            result.drift[framework] = trajectory_drift(free, textbook, case,
+                                                       with_cost=not (case.lambd and variant.l2 == "optimizer"))
     return result
 
 
@@ -188,11 +191,12 @@ def relative_drift(params: dict, reference_params: dict) -> float:
         return difference / scale if scale > 0 else difference
 
 
-def trajectory_drift(free: Trace, textbook: Trace, case: Case) -> dict[str, list[float]]:
-    """``relative_drift`` of a free run from the reference's, per step and quantity: the cost J, and each trained
-    parameter (W[l], b[l], gamma[l], beta[l]) after the step's update."""
-    keys = [Key(0, "cost", None, "J")] + [Key(0, "update", l, q) for l in range(1, case.L + 1) for q in PARAMETERS
-                                          if Key(0, "update", l, q) in textbook.values]
+def trajectory_drift(free: Trace, textbook: Trace, case: Case, with_cost: bool = True) -> dict[str, list[float]]:
+    """``relative_drift`` of a free run from the reference's, per step and quantity: the cost J (unless
+    ``with_cost`` is False), and each trained parameter (W[l], b[l], gamma[l], beta[l]) after the step's update."""
+    keys = [Key(0, "cost", None, "J")] if with_cost else []
+    keys += [Key(0, "update", l, q) for l in range(1, case.L + 1) for q in PARAMETERS
+             if Key(0, "update", l, q) in textbook.values]
     return {key.quantity if key.layer is None else f"{key.quantity}[{key.layer}]":
             [relative_drift({0: free.values[key._replace(step=s)]}, {0: textbook.values[key._replace(step=s)]})
              for s in range(case.steps)] for key in keys}

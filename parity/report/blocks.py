@@ -226,6 +226,8 @@ def _case_blocks(case: dict, edges: dict, with_figures: bool) -> list:
                    f"{case['steps']} step{'s' if case['steps'] > 1 else ''}, m = {case['m']}.")
     if case.get("lambd"):
         description += f" L2 regularisation, lambd = {case['lambd']:g}."
+    if case.get("weight_decay"):
+        description += f" Decoupled weight decay {case['weight_decay']:g} (weights only)."
     if case.get("keep_prob", 1) < 1:
         description += f" Inverted dropout on the hidden layers, keep_prob = {case['keep_prob']:g}."
     if case.get("batchnorm"):
@@ -250,7 +252,8 @@ def _case_blocks(case: dict, edges: dict, with_figures: bool) -> list:
                                      "Drift of each framework's free-running trajectory from the reference's"))
     if case.get("drift") and case["steps"] > 1:
         blocks.append(Paragraph("Drift after the last step (relative, free-running): " + "; ".join(
-            f"{fw} W, b {_g(max(v[-1] for k, v in series.items() if k != 'J'))}, J {_g(series['J'][-1])}"
+            f"{fw} W, b {_g(max(v[-1] for k, v in series.items() if k != 'J'))}"
+            + (f", J {_g(series['J'][-1])}" if "J" in series else " (J: another definition, not compared)")
             for fw, series in case["drift"].items()) + "."))
     shown_steps = sorted({0, case["steps"] - 1})
     # the cost, and each quantity that did not simply pass at its worst layer (the heatmap shows every layer)

@@ -185,7 +185,9 @@ DRIFT_TEXT = (
     "about the learning rate whose size follows the gradient's rounding: in float32 a difference of an ulp there "
     "becomes a visible difference in the weight, and trajectories drift apart by 1e-7 to 1e-4 within a few "
     "steps. A framework that documents another formula (Keras's epsilon-hat Adam, torch's BCE guards at "
-    "saturation, another leaky ReLU slope) drifts by that formula's difference too. None of this is an error: the "
+    "saturation, another leaky ReLU slope) drifts by that formula's difference too; where a framework reports "
+    "another J by its convention (torch and optax report the data loss without the L2 term), its J is not "
+    "compared. None of this is an error: the "
     "step-local verdicts show that every step of every framework computes the same math from the same state."
 )
 
