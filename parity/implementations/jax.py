@@ -22,6 +22,11 @@ Step-local runs load each step's start into optax's own state: ``optimizer.init(
 reference's values replace its fields, ``TraceState.trace`` (sgd with momentum: trace = g + beta trace, update
 -lr trace, the heavy-ball buffer of torch and the reference) or ``ScaleByAdamState``'s ``count``, ``mu`` and ``nu``
 (Adam's t and first and second moments); the new state is read back after the update.
+
+The course's second part: L2 as ``optax.add_decayed_weights`` on the kernels before the optimizer (decoupled
+decay: ``optax.adamw``, or the decay after the step's direction); dropout as flax's ``select(mask, a / keep_prob,
+0)`` with the shared mask; batch normalisation as flax's ``BatchNorm(use_fast_variance=False)`` formula, its
+running statistics arguments and results of the compiled step (flax itself is not installed).
 """
 
 from __future__ import annotations

@@ -23,6 +23,12 @@ Step-local runs build the optimizer's variables up front (``optimizer.build``) a
 Keras's own objects: ``kernel`` and ``bias``, ``iterations``, and SGD's ``momentums`` (Keras's velocity, -lr times
 the reference's buffer, converted by ``parity.layout``) or Adam's ``_momentums`` and ``_velocities`` (the first
 and second moments; Keras 3 keeps them in these attributes, read by ``Adam.update_step``).
+
+The course's second part: L2 as ``Dense(kernel_regularizer=L2(lambd / 2m))``, its penalty in J through
+``model.losses`` (decoupled decay: the optimizers' ``weight_decay``, biases excluded); dropout as a layer that holds
+the shared mask in a non-trainable variable and computes ``Dropout``'s own form; batch normalisation as
+``BatchNormalization`` after a bias-free ``Dense``, its moving statistics loaded before each step and read after it
+(on JAX, arguments and results of the compiled function, since a stateless call only records their update).
 """
 
 from __future__ import annotations

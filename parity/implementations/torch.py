@@ -10,6 +10,11 @@ With a logits loss there is no dA[L] (A[L] is computed for comparison but is not
 Step-local runs load each step's start into torch's own objects: the parameters into ``nn.Linear.weight`` and
 ``.bias``, the optimizer's state into ``optimizer.state[p]`` (``momentum_buffer``; Adam's ``exp_avg``,
 ``exp_avg_sq`` and ``step``), and read the state back after ``optimizer.step()`` for comparison.
+
+The course's second part: L2 as ``weight_decay = lambd / m`` on a weights-only parameter group (decoupled decay:
+``AdamW``, or SGD's ``weight_decay``, the same map); dropout as the shared mask in ``nn.Dropout``'s own form
+(``_dropped``); batch normalisation as ``nn.BatchNorm1d`` after a bias-free ``nn.Linear``, its ``running_mean`` and
+``running_var`` loaded before each step and read after it.
 """
 
 from __future__ import annotations
