@@ -234,8 +234,9 @@ CONVENTIONS: list[Convention] = [
         lambda v, case, d: replace(v, bn_unbiased_running=True),
         "Every framework normalises a training batch with its biased variance, (1/m) sum (Z - mu)^2. The running "
         "variance kept for inference is another matter: torch.nn.BatchNorm1d updates it with the unbiased "
-        "m / (m - 1) times that (its documentation: 'the running variance is calculated via the unbiased "
-        "estimator'), Keras's BatchNormalization and flax's BatchNorm with the biased one, as the course does. "
+        "m / (m - 1) times that (its documentation: 'the value stored in the moving average of the variance is "
+        "calculated via the unbiased estimator'), Keras's BatchNormalization and flax's BatchNorm with the biased "
+        "one, as the course does. "
         "Their momenta are each other's complements: torch's momentum (default {torch[batchnorm_momentum]}) "
         "weighs the new batch, running <- (1 - momentum) running + momentum batch, Keras's (default "
         "{keras[batchnorm_momentum]}) weighs the old value, so torch's 0.1 is Keras's 0.9, not its 0.99; each "
@@ -296,9 +297,14 @@ class _Frameworks(dict):
         return _Defaults()
 
 
+def with_defaults(text: str, defaults: dict) -> str:
+    """``text`` with the installed frameworks' defaults filled in: {keras[adam_epsilon]}, {torch[dropout_p]}."""
+    return text.format_map(_Frameworks(defaults))
+
+
 def explain(convention: Convention, defaults: dict) -> str:
     """The convention's explanation with the installed frameworks' defaults filled in."""
-    return convention.explanation.format_map(_Frameworks(defaults))
+    return with_defaults(convention.explanation, defaults)
 
 
 def get(convention_id: str) -> Convention:

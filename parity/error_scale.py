@@ -198,7 +198,7 @@ def error_scales(case: Case, variant: Variant, trace: Trace, activations: list[s
                 E[Key(s, "forward", l, "Z")] = E_Z
                 pre[l], E_pre[l] = np.asarray(Z, np.float64), E_Z
                 if l in case.batchnorm_layers:
-                    bn[l] = _batchnorm_forward(pre[l], E_Z, P, start.params, l, case.bn_epsilon)
+                    bn[l] = _batchnorm_forward(pre[l], E_Z, start.params[f"gamma{l}"], case.bn_epsilon)
                     pre[l] = np.asarray(trace.values[Key(s, "forward", l, "Z_tilde")], np.float64)
                     E[Key(s, "forward", l, "Z_tilde")] = E_pre[l] = bn[l]["E_Zt"] + np.abs(pre[l])
                 A_abs[l] = np.abs(np.asarray(A, dtype=np.float64))
@@ -275,7 +275,7 @@ def error_scales(case: Case, variant: Variant, trace: Trace, activations: list[s
     return E
 
 
-def _batchnorm_forward(Z, E_Z, P, params, l: int, epsilon: float) -> dict:
+def _batchnorm_forward(Z, E_Z, gamma, epsilon: float) -> dict:
     """The normalisation's terms and their E, per unit over the batch (means over columns, reference/batchnorm.py):
     mu = mean(Z), E(mu) = mean(E(Z)) + mean|Z|; D = Z - mu, E(D) = E(Z) + E(mu) + |D|; var = mean(D^2),
     E(var) = 2 mean(|D| E(D)) + var; r = 1 / sqrt(var + eps), E(r) = r (E(var) + var + eps) / (2 (var + eps)) + r;
@@ -291,7 +291,7 @@ def _batchnorm_forward(Z, E_Z, P, params, l: int, epsilon: float) -> dict:
     E_r = r * (E_var + var + epsilon) / (2 * (var + epsilon)) + r
     Zn = D * r
     E_Zn = E_D * r + np.abs(D) * E_r + np.abs(Zn)
-    gamma = np.asarray(params[f"gamma{l}"], np.float64)
+    gamma = np.asarray(gamma, np.float64)
     return {"mu": mu, "E_mu": E_mu, "var": var, "E_var": E_var, "r": r, "E_r": E_r, "Zn": Zn, "E_Zn": E_Zn,
             "gamma": gamma, "E_Zt": np.abs(gamma) * E_Zn + np.abs(gamma * Zn), "m": Z.shape[1]}
 

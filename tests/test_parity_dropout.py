@@ -36,7 +36,9 @@ def test_masks_are_data_shared_by_the_dtype_twins_and_new_each_step():
             np.testing.assert_array_equal(D, twins[l])
     assert not np.array_equal(dropout_masks(SGD, 0)[1], dropout_masks(SGD, 1)[1])
     dropped = np.concatenate([D.ravel() for step in range(3) for D in dropout_masks(SGD, step).values()])
-    assert abs(1 - dropped.mean() - (1 - SGD.keep_prob)) < 0.06  # about 20% dropped: 1,008 draws
+    # about 20% dropped: over 1,008 draws the dropped share's standard deviation is sqrt(0.8 x 0.2 / 1008) =
+    # 0.0126, so 0.06 is 4.8 sigma (and the seeded masks are fixed: the check cannot flake)
+    assert abs(1 - dropped.mean() - (1 - SGD.keep_prob)) < 0.06
 
 
 @pytest.mark.parametrize("framework", ["torch", "keras", "jax"])

@@ -246,3 +246,61 @@ def test_mini_batches_refuse_an_order_that_is_not_a_permutation():
         reference.mini_batches(X, Y, 2, [0, 1, 1, 3])
     with pytest.raises(ValueError, match=r"batch_size must be a positive integer, got 0"):
         reference.mini_batches(X, Y, 0)
+
+
+# ------------------------------------------------------------------------ dropout and batch norm in the network
+def _network_with_dropout_and_batchnorm(seed=0):
+    rng = np.random.default_rng(seed)
+    params = reference.init_params([3, 5, 4, 2], "he", seed=seed)
+    for l in (1, 2):
+        params[f"b{l}"] = np.zeros((params[f"W{l}"].shape[0], 1))
+        params[f"gamma{l}"] = 1 + 0.1 * rng.standard_normal((params[f"W{l}"].shape[0], 1))
+        params[f"beta{l}"] = 0.1 * rng.standard_normal((params[f"W{l}"].shape[0], 1))
+    X = rng.standard_normal((3, 7))
+    Y = np.eye(2)[:, rng.integers(0, 2, 7)]
+    dropout = reference.Dropout(0.75, {l: reference.dropout_mask((n, 7), 0.75, seed=l) for l, n in ((1, 5), (2, 4))})
+    return params, X, Y, dropout, reference.BatchNorm((1, 2), 1e-3)
+
+
+def test_network_gradients_through_dropout_and_batch_norm_are_the_derivative_of_its_cost():
+    params, X, Y, dropout, batchnorm = _network_with_dropout_and_batchnorm()
+    activations = ["tanh", "relu", "softmax"]
+
+    def J():
+        AL, _ = reference.forward(params, X, activations, dropout=dropout, batchnorm=batchnorm)
+        return reference.cost(AL, Y, "categorical_crossentropy")
+
+    AL, caches = reference.forward(params, X, activations, dropout=dropout, batchnorm=batchnorm)
+    grads = reference.backward(AL, Y, caches, activations, "categorical_crossentropy", dropout=dropout)
+    for name in ("W1", "W2", "W3", "b3", "gamma1", "beta1", "gamma2", "beta2"):
+        assert relative_error(grads[f"d{name}"], numerical(J, params[name])) < GRADCHECK_MAX_RELATIVE_ERROR, name
+    # the check could fail: without the masks in the backward pass the gradients are another function's
+    wrong = reference.backward(AL, Y, caches, activations, "categorical_crossentropy")
+    assert relative_error(wrong["dW1"], numerical(J, params["W1"])) > GRADCHECK_WRONG_DERIVATIVE_MIN_ERROR
+
+
+def test_dropout_and_batch_norm_refuse_the_output_layer_and_missing_parameters():
+    params, X, _, _, _ = _network_with_dropout_and_batchnorm()
+    activations = ["tanh", "relu", "softmax"]
+    on_output = reference.Dropout(0.5, {3: np.ones((2, 7))})
+    with pytest.raises(ValueError, match=r"^dropout masks only hidden layers 1\.\.2; got a mask for layer 3 of 3$"):
+        reference.forward(params, X, activations, dropout=on_output)
+    with pytest.raises(ValueError, match=r"^batch normalisation covers hidden layers 1\.\.2; got layer 3 of 3$"):
+        reference.forward(params, X, activations, batchnorm=reference.BatchNorm((3,)))
+    del params["beta2"]
+    with pytest.raises(KeyError, match=r"batch normalisation of layer 2 needs params\['beta2'\], shape \(n\[2\], 1\)"):
+        reference.forward(params, X, activations, batchnorm=reference.BatchNorm((1, 2)))
+    with pytest.raises(ValueError, match=r"^dropout masks are keyed by the layer l = 1, 2, \.\.\.; got 0$"):
+        reference.Dropout(0.5, {0: np.ones((5, 7))})
+    with pytest.raises(ValueError, match=r"^epsilon must be a positive number, got 0$"):
+        reference.BatchNorm((1,), 0)
+
+
+def test_decoupled_weight_decay_hand_worked_example_and_biases_untouched():
+    before = {"W1": np.array([[2.0]]), "b1": np.array([[1.0]])}
+    after = {"W1": np.array([[1.9]]), "b1": np.array([[0.9]])}
+    out = reference.decoupled_weight_decay(before, after, 0.5, 0.1)
+    assert abs(out["W1"][0, 0] - 1.8) <= ulps("float64", KNOWN_ANSWER_ULPS)
+    assert out["b1"] is after["b1"]
+    with pytest.raises(ValueError, match=r"^weight_decay must be a finite number >= 0, got -1$"):
+        reference.decoupled_weight_decay(before, after, -1, 0.1)

@@ -109,11 +109,11 @@ def _cost(case: Case):
 
 
 def _optimizer(case: Case):
-    """optax's optimizer for the case; with L2 regularisation, ``optax.add_decayed_weights(lambd / m)`` on the
+    """optax's optimizer for the case. With L2 regularisation, ``optax.add_decayed_weights(lambd / m)`` on the
     kernels (a mask leaves the biases out) chained before it: the gradient gains (lambd / m) W before momentum or
-    Adam sees it, coupled weight decay (the l2-as-weight-decay convention)."""
+    Adam sees it, coupled weight decay (the l2-as-weight-decay convention). With decoupled weight decay,
+    ``optax.adamw``, or the decay added after the step's direction (momentum's trace) and before the scaling."""
     optax = _modules()[2]
-    base = lookup(OPTIMIZERS, case.optimizer, "optimizer", "jax")(optax, case)
     kernels = lambda params: {name: name.startswith("W") for name in params}  # noqa: E731
     if case.weight_decay:  # decoupled: wd W joins the step's direction after momentum's trace or Adam's scaling
         if case.optimizer == "adam":
@@ -122,6 +122,7 @@ def _optimizer(case: Case):
         direction = [optax.trace(decay=case.beta)] if case.optimizer == "momentum" else []
         return optax.chain(*direction, optax.add_decayed_weights(case.weight_decay, mask=kernels),
                            optax.scale(-case.learning_rate))
+    base = lookup(OPTIMIZERS, case.optimizer, "optimizer", "jax")(optax, case)
     if not case.lambd:
         return base
     return optax.chain(optax.add_decayed_weights(case.lambd / case.m, mask=kernels), base)

@@ -43,7 +43,7 @@ from parity import layout
 from parity.case import Case, batch, dropout_masks, initial_params
 from parity.environment import require
 from parity.frameworks import lookup, split_activation
-from parity.trace import Start, Trace, split_name
+from parity.trace import PARAMETERS, Start, Trace
 
 BACKENDS = {"keras": "tensorflow", "keras-jax": "jax", "keras-torch": "torch"}  # framework -> Keras backend
 
@@ -260,8 +260,8 @@ class _Model:
         variables = self.variables
         # not trained, but read (dropout masks) or updated (moving statistics) by the step: arguments of the
         # compiled function like the trained ones, so each step's own values reach it
-        others = self.mask_variables + [v for _, v in self.named_buffers()]
         buffers = [v for _, v in self.named_buffers()]
+        others = self.mask_variables + buffers
 
         def cost(values, zeros, other_values):
             mapping = list(zip(variables + others, values + other_values, strict=True))
@@ -438,10 +438,11 @@ def run(case: Case, framework: str = "keras", starts: list[Start] | None = None)
                     if value_grads.get((l, quantity)) is not None:
                         trace.record(s, "backward", l, f"d{quantity}",
                                      layout.batch_grad_from_framework(value_grads[l, quantity], m))
-                for name in (f"W{l}", f"b{l}", f"gamma{l}", f"beta{l}"):
-                    if name in variable_grads:
-                        trace.record(s, "backward", l, f"d{split_name(name)[0]}",
-                                     layout.parameter_from_framework(name, variable_grads[name], "keras"))
+                for name in PARAMETERS:
+                    if f"{name}{l}" in variable_grads:
+                        trace.record(s, "backward", l, f"d{name}",
+                                     layout.parameter_from_framework(f"{name}{l}", variable_grads[f"{name}{l}"],
+                                                                     "keras"))
             trace.record_named(s, model.params())
             trace.record_named(s, model.buffers())
             trace.record_state(s, *model.state(case))

@@ -7,6 +7,8 @@ frameworks at run time), never written in, so the text stays true when versions 
 
 from __future__ import annotations
 
+from parity.conventions import with_defaults
+
 QUANTITIES = {
     "Z": {
         "equation": "Z[l] = W[l] A[l-1] + b[l], shape (n[l], m): one column per sample",
@@ -358,8 +360,5 @@ TECHNIQUES = {
 
 def technique_rows(defaults: dict) -> list[tuple[str, str, list[str], str]]:
     """(technique, equation, the text of each COLUMNS family, why), with the installed defaults filled in."""
-    from parity.conventions import _Frameworks
-
-    values = _Frameworks(defaults)
-    return [(name, chapter["equation"], [chapter[family].format_map(values) for family in COLUMNS],
+    return [(name, chapter["equation"], [with_defaults(chapter[family], defaults) for family in COLUMNS],
              chapter["why"]) for name, chapter in TECHNIQUES.items()]
