@@ -21,3 +21,18 @@ def numpy_errors_raise():
     """Overflow, division by zero and invalid operations raise in every test (underflow to 0 is exact enough)."""
     with np.errstate(over="raise", divide="raise", invalid="raise", under="ignore"):
         yield
+
+
+@pytest.fixture(autouse=True)
+def framework_runs_computed_unless_remembered(request, monkeypatch):
+    """Every test runs the frameworks itself: a planted bug changes code while the process runs, which the
+    memo's key cannot see (parity/memo.py). Only a test that asks for ``remembered_runs`` may read runs stored
+    for exactly its inputs (the grid's tests, which in CI check the report's runs against a fresh reference)."""
+    if "remembered_runs" not in request.fixturenames:
+        monkeypatch.setenv("NN_PARITY_RUN_CACHE", "off")
+
+
+@pytest.fixture
+def remembered_runs():
+    """Lets this test read and store framework runs in ``parity.memo`` (unless the session turned it off)."""
+

@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 import reference
-from parity import data, environment
+from parity import data, environment, memo
 from parity.case import OPTIMIZERS
 from parity.environment import configure
 from parity.frameworks import FRAMEWORKS, check_names
@@ -65,6 +65,10 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--format", type=_name_list, default=list(FORMATS),
                         help=f"output formats, comma-separated: {', '.join(FORMATS)} (default: all three)")
     report.add_argument("--out", type=Path, default=Path("parity-report"), help="output directory")
+    report.add_argument("--fresh", action="store_true",
+                        help="run every framework again, even where its run with exactly these inputs, code, "
+                             "packages and environment is remembered (parity/memo.py; NN_PARITY_RUN_CACHE=off: "
+                             "never remember)")
     report.add_argument("--baseline", default=None, metavar="FILE|certified",
                         help="diff the run against a report.json or baseline ('certified': the one that ships); "
                              "exit 1 when anything regressed, as parity diff")
@@ -294,7 +298,6 @@ def run_check(args) -> int:
 
 def run_report(args) -> int:
     from parity.case import GRID, get_case
-    from parity.environment import describe
     from parity.harness import run_cases, runtime_defaults
     from parity.report import build
     from parity.report.blocks import parity_blocks
@@ -321,9 +324,10 @@ def run_report(args) -> int:
     if args.data is not None:
         cases = _cases_for_data(cases, args.data)
     _check_writable(args.out)
-    outcomes, started = [], time.perf_counter()
+    outcomes, started, counts = [], time.perf_counter(), {}
     t0 = started
-    for i, (case, outcome) in enumerate(zip(cases, run_cases(cases, frameworks), strict=True), start=1):
+    runs = run_cases(cases, frameworks, remember=not args.fresh, counts=counts)
+    for i, (case, outcome) in enumerate(zip(cases, runs, strict=True), start=1):
         outcomes.append(outcome)
         statuses = ", ".join(f"{fw} {_status(outcome, fw)}" for fw in frameworks if fw in outcome.dtypes)
         skipped = ", ".join(f"{fw} skipped ({why})" for fw, why in outcome.skipped.items())
@@ -331,12 +335,18 @@ def run_report(args) -> int:
               f"({time.perf_counter() - t0:.2f} s)", file=sys.stderr, flush=True)
         t0 = time.perf_counter()
     defaults = {}
-    for framework in frameworks:
-        try:
-            defaults[framework] = runtime_defaults(framework)
-        except ImportError:
-            pass
-    document = build(outcomes, describe(), defaults)
+    for framework in frameworks:  # as the runs read them; a framework that ran no case is asked now
+        ran = next((outcome.defaults[framework] for outcome in outcomes if framework in outcome.defaults), None)
+        if ran is None and (ran := memo.load(f"defaults-{framework}")) is None:
+            try:
+                memo.store(f"defaults-{framework}", ran := runtime_defaults(framework))
+            except ImportError:
+                continue
+        defaults[framework] = ran
+    if counts.get("remembered"):
+        print(f"framework runs: {counts['remembered']} remembered from {memo.folder()}, {counts.get('computed', 0)} "
+              "computed (--fresh runs every one again)", file=sys.stderr)
+    document = build(outcomes, _environment(counts, frameworks), defaults)
     print(f"rendering {', '.join(args.format)} ...", file=sys.stderr, flush=True)
     paths = write_formats(document, parity_blocks, args.format, args.out, "report", "nn-parity report")
     summary = document["summary"]
@@ -367,6 +377,22 @@ def run_diff(args) -> int:
     if args.out is not None:
         _check_writable(args.out)
     return diff.run(args)
+
+
+def _environment(counts: dict, frameworks) -> dict:
+    """``describe()`` of this run. It reads the flags of the frameworks this process imported, so a run whose
+    frameworks were all remembered describes the run that computed them (the memo's namespace fixes the packages,
+    environment and CPU they describe), and a run that imported them stores its description for the next run
+    of the same frameworks."""
+    from parity.environment import describe
+
+    name = "environment-" + "-".join(sorted(frameworks))
+    if not counts.get("computed") and (remembered := memo.load(name)) is not None:
+        return remembered
+    environment_now = describe()
+    if counts.get("computed"):
+        memo.store(name, environment_now)
+    return environment_now
 
 
 def run_baseline(args) -> int:
@@ -476,7 +502,11 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.verbose:
         os.environ[environment.VERBOSE] = "1"  # read at each framework's import, here and in the workers
-    configure()
+    # One thread per framework process for the grid (report, and baseline through it), as in the test suite
+    # (conftest.py): the grid's arrays are small, three processes share the cores, a run is reproducible bit
+    # for bit, and the report, the baseline and the tests share their remembered runs (parity/memo.py). The
+    # other commands keep the libraries' own thread pools: bench measures them, train runs real data sets.
+    configure(threads=1 if args.command in ("report", "baseline") else None)
     try:
         return {"report": run_report, "train": run_train, "check": run_check, "bench": run_bench,
                 "fuzz": run_fuzz, "diff": run_diff, "baseline": run_baseline}[args.command](args)

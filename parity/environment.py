@@ -31,7 +31,7 @@ def configure(threads: int | None = None, keras_backend: str = "tensorflow") -> 
     ``KERAS_BACKEND`` says, so a user's setting cannot silently change the witness), JAX or PyTorch in a worker.
     oneDNN is left as installed (on, for TensorFlow on x86), since that is what users run; the report records it.
     """
-    global _configured_threads
+    global _configured_threads, _configured_variables
     if keras_backend not in KERAS_BACKENDS:
         raise ValueError(f"unknown Keras backend {keras_backend!r}; valid: {', '.join(KERAS_BACKENDS)}")
     if "keras" in sys.modules and os.environ.get("KERAS_BACKEND", "tensorflow") != keras_backend:
@@ -45,9 +45,18 @@ def configure(threads: int | None = None, keras_backend: str = "tensorflow") -> 
                      "TF_NUM_INTEROP_THREADS"):
             os.environ[name] = str(threads)
         _configured_threads = threads
+    _configured_variables = dict(os.environ)
 
 
 _ORDER = ("tensorflow", "keras", "torch")
+_configured_variables: dict[str, str] | None = None
+
+
+def configured_variables() -> dict[str, str]:
+    """The environment as ``configure`` left it, before any framework's import: what the frameworks read then.
+    (Importing them sets a few variables of their own, such as ``KMP_DUPLICATE_LIB_OK``: consequences, not
+    inputs.) The current environment where ``configure`` has not run."""
+    return dict(os.environ) if _configured_variables is None else dict(_configured_variables)
 
 
 def configured_threads() -> int | None:
@@ -68,10 +77,20 @@ def torch_device() -> str:
 def compilation_cache() -> str | None:
     """Where JAX keeps its compiled programs: ``NN_PARITY_JAX_CACHE`` ("off" for none), by default
     ``$XDG_CACHE_HOME/nn-parity/jax`` (``~/.cache/nn-parity/jax``)."""
-    folder = os.environ.get("NN_PARITY_JAX_CACHE")
+    return _cache_folder("NN_PARITY_JAX_CACHE", "jax")
+
+
+def run_cache() -> str | None:
+    """Where framework runs are remembered (``parity.memo``): ``NN_PARITY_RUN_CACHE`` ("off" for none), by default
+    ``$XDG_CACHE_HOME/nn-parity/runs`` (``~/.cache/nn-parity/runs``)."""
+    return _cache_folder("NN_PARITY_RUN_CACHE", "runs")
+
+
+def _cache_folder(variable: str, name: str) -> str | None:
+    folder = os.environ.get(variable)
     if folder is None:
         base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-        folder = os.path.join(base, "nn-parity", "jax")
+        folder = os.path.join(base, "nn-parity", name)
     return None if folder.lower() in ("", "off", "none", "0") else folder
 
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from parity import conventions, environment, frameworks, worker
+from parity import conventions, environment, frameworks, memo, worker
 from parity.case import Case, batch, initial_params
 from parity.compare import Result, compare, first_divergence, verdict
 from parity.conventions import TEXTBOOK
@@ -36,6 +36,7 @@ class CaseResult:
     skipped: dict[str, str] = field(default_factory=dict)  # framework -> why it did not run
     dtypes: dict[str, dict] = field(default_factory=dict)  # framework -> dtypes it really used
     variants: dict[str, list[str]] = field(default_factory=dict)  # framework -> conventions applied
+    defaults: dict[str, dict] = field(default_factory=dict)  # framework -> the runtime defaults its run read
     costs: dict[str, list[float]] = field(default_factory=dict)  # implementation -> J at each step, run free
     # framework -> quantity ("J", "W[1]", "b[1]", ...) -> relative drift of its free run from the reference's
     drift: dict[str, dict[str, list[float]]] = field(default_factory=dict)
@@ -103,49 +104,64 @@ def reference_trace(case: Case, variant, starts=None) -> tuple[Trace, dict]:
     return trace, error_scales(case, variant, trace, activations)
 
 
-def run_case(case: Case, frameworks=FRAMEWORKS, drift: bool = True) -> CaseResult:
+def run_case(case: Case, frameworks=FRAMEWORKS, drift: bool = True, remember: bool = False) -> CaseResult:
     """Run ``case`` in the reference and in each applicable framework; compare each with the reference,
-    step-locally, and (unless ``drift=False``) measure each framework's free-running drift."""
-    return next(run_cases([case], frameworks, drift))
+    step-locally, and (unless ``drift=False``) measure each framework's free-running drift. ``remember``: read
+    and write the frameworks' runs in ``parity.memo`` (the comparisons are made afresh either way)."""
+    return next(run_cases([case], frameworks, drift, remember))
 
 
-def run_cases(cases, frameworks=FRAMEWORKS, drift: bool = True):
+def run_cases(cases, frameworks=FRAMEWORKS, drift: bool = True, remember: bool = False, counts: dict | None = None):
     """``run_case`` of each of ``cases``, yielded in order as each is ready; the same results, faster.
 
     The frameworks that run in a worker process (Keras on JAX and on PyTorch) are sent every case's request
     before this process starts on its own frameworks, so the workers compute while it does: on two cores the
     three processes share the machine instead of taking turns. An interrupted iteration cancels what the workers
-    have not started.
+    have not started. With ``remember``, a framework run that ``parity.memo`` holds for exactly these inputs is
+    read instead of computed (a worker is then never started for it), and each run computed is stored there;
+    ``counts``, if given, gains how many runs were "remembered" and how many "computed".
     """
     frameworks = tuple(frameworks)
+    counts = {} if counts is None else counts
     for framework in frameworks:
         _module(framework)  # an unknown name fails here, before anything runs
     planned = []
     try:
         for case in cases:
             textbook, textbook_E = reference_trace(case, TEXTBOOK)
+            applicable = [framework for framework in frameworks if framework_applies(case, framework)]
+            known = {framework: runs for framework in applicable if remember
+                     and (runs := memo.load_runs(case, framework, textbook, drift)) is not None}
             remote = {framework: worker.submit(backend, "framework_runs", case, framework, textbook.starts, drift)
-                      for framework in frameworks if framework_applies(case, framework)
-                      and (backend := _elsewhere(framework))}
-            planned.append((case, textbook, textbook_E, remote))
-        for case, textbook, textbook_E, remote in planned:
-            yield _compared(case, frameworks, textbook, textbook_E, remote, drift)
+                      for framework in applicable if framework not in known and (backend := _elsewhere(framework))}
+            planned.append((case, textbook, textbook_E, known, remote))
+        for case, textbook, textbook_E, known, remote in planned:
+            yield _compared(case, frameworks, textbook, textbook_E, known, remote, drift, remember, counts)
     finally:
         for *_, remote in planned:
             for future in remote.values():
                 future.cancel()
 
 
-def _compared(case: Case, frameworks, textbook: Trace, textbook_E: dict, remote: dict, drift: bool) -> CaseResult:
+def _compared(case: Case, frameworks, textbook: Trace, textbook_E: dict, known: dict, remote: dict, drift: bool,
+              remember: bool, counts: dict) -> CaseResult:
     result = CaseResult(case)
     result.costs["reference"] = _costs(textbook, case)
     for framework in frameworks:
         if not framework_applies(case, framework):
             continue
-        if framework in remote:
-            defaults, skipped, actual, free = remote[framework].result()
+        if framework in known:
+            runs = known[framework]
+            counts["remembered"] = counts.get("remembered", 0) + 1
         else:
-            defaults, skipped, actual, free = framework_runs(case, framework, textbook.starts, drift)
+            runs = (remote[framework].result() if framework in remote
+                    else framework_runs(case, framework, textbook.starts, drift))
+            counts["computed"] = counts.get("computed", 0) + 1
+            if remember:
+                memo.store_runs(case, framework, textbook, drift, runs)
+        defaults, skipped, actual, free = runs
+        if defaults is not None:
+            result.defaults[framework] = defaults
         if skipped:
             result.skipped[framework] = skipped
             continue

@@ -41,11 +41,12 @@ ENTRY_POINTS = {
                ["-q", "-p", "no:randomly", "-p", "no:cacheprovider", "-p", "no:xdist",
                 "tests/test_parity_harness.py::test_float64_runs_really_run_in_float64"],
                {**CONFIGURED, **dict.fromkeys(THREAD_VARIABLES, "1")}),
-    # the CLI: configure() without a thread count, so the thread variables stay unset
+    # the CLI's report: configure(threads=1), one thread per framework process as in the test suite
+    # (parity/cli.py: reproducible runs, shared with the tests through parity/memo.py)
     "cli": ("import runpy; runpy.run_module('parity', run_name='__main__')",
             ["report", "--case", "sgd-1steps-float64", "--framework", "torch,keras", "--format", "json",
              "--out", "{out}"],  # the three imports this test watches, without JAX or the Keras workers
-            {**CONFIGURED, **dict.fromkeys(THREAD_VARIABLES)}),
+            {**CONFIGURED, **dict.fromkeys(THREAD_VARIABLES, "1")}),
 }
 
 

@@ -2,6 +2,10 @@
 
 One test per case x framework: Z, A, J, dA, dZ, dW, db and the updated W, b at every step, each within the
 tolerance of ``parity.tolerance`` or explained by a documented convention (``parity.conventions``).
+
+The framework's run may be one remembered for exactly these inputs, code, packages and environment
+(``parity.memo``: in CI, the run the report made minutes before); the reference's run, the error model and every
+comparison are computed here.
 """
 
 import pytest
@@ -21,8 +25,8 @@ def grid_params():
 
 
 @pytest.mark.parametrize("case, framework", list(grid_params()))
-def test_framework_matches_the_reference(case, framework, parity_record):
-    outcome = run_case(case, [framework])
+def test_framework_matches_the_reference(case, framework, parity_record, remembered_runs):
+    outcome = run_case(case, [framework], remember=True)
     parity_record(outcome)  # for --parity-report and --parity-baseline (parity/pytest_plugin.py)
     if framework in outcome.skipped:
         pytest.skip(outcome.skipped[framework])
