@@ -79,8 +79,10 @@ def softmax(Z: np.ndarray) -> np.ndarray:
 
     Shifting by the column maximum changes nothing mathematically and keeps every exp in (0, 1].
     """
-    e = np.exp(Z - Z.max(axis=0, keepdims=True))
-    return e / e.sum(axis=0, keepdims=True)
+    e = Z - Z.max(axis=0, keepdims=True)
+    np.exp(e, out=e)  # in place: one (n[L], m) array for the whole function
+    e /= e.sum(axis=0, keepdims=True)
+    return e
 
 
 def softmax_backward(dA: np.ndarray, Z: np.ndarray) -> np.ndarray:

@@ -48,9 +48,15 @@ _TARGET_SUM_ULPS = 8
 
 
 def _xlogy(Y: np.ndarray, P: np.ndarray) -> np.ndarray:
-    """Y log P, with 0 log P = 0 (so soft and hard labels both work) and log 0 = -inf without a warning."""
+    """Y log P, with 0 log P = 0 (so soft and hard labels both work) and log 0 = -inf without a warning.
+
+    The log is taken only where Y != 0 (``where=``) and multiplied by Y in place: two passes over an (n[L], m)
+    array instead of five, the same numbers."""
+    out = np.zeros(np.broadcast_shapes(np.shape(Y), np.shape(P)), np.result_type(Y, P))
     with np.errstate(divide="ignore"):
-        return np.where(Y != 0, Y * np.log(np.where(Y != 0, P, 1)), 0)
+        np.log(P, out=out, where=Y != 0)
+    out *= Y
+    return out
 
 
 def _as_given(loss: str, quantity: str, terms: Callable | None = None, outside: Callable | None = None):

@@ -53,11 +53,26 @@ def _decide(AL: np.ndarray, output: str) -> np.ndarray:
 def accuracy(AL: np.ndarray, Y: np.ndarray, output: str) -> float | None:
     """Fraction of correct predictions for a sigmoid (each unit thresholded at 0.5) or softmax (argmax) output;
     None for outputs that are not classifiers."""
+    return _accuracy(AL, _truth(Y, output), output)
+
+
+def _truth(Y: np.ndarray, output: str) -> np.ndarray | None:
+    """What a prediction is checked against: Y > 0.5 for a sigmoid output, the class index argmax_k Y[k, i] for a
+    softmax (computed once per data set by ``iterate``, not at every step)."""
     name = get_activation(output).name
     if name == "sigmoid":
-        return float(((AL > 0.5) == (Y > 0.5)).mean())
+        return Y > 0.5
     if name == "softmax":
-        return float((AL.argmax(axis=0) == Y.argmax(axis=0)).mean())
+        return Y.argmax(axis=0)
+    return None
+
+
+def _accuracy(AL: np.ndarray, truth: np.ndarray | None, output: str) -> float | None:
+    name = get_activation(output).name
+    if name == "sigmoid":
+        return float(((AL > 0.5) == truth).mean())
+    if name == "softmax":
+        return float((AL.argmax(axis=0) == truth).mean())
     return None
 
 
@@ -114,15 +129,17 @@ def iterate(params: dict, X, Y, activations, loss: str, optimizer, *, batch_size
     output = activations[-1]
     cost = losses.LOSSES[loss][0]
     batches = _batches(X.shape[1], batch_size, seed)
+    truth = _truth(Y, output)
     i = 0
     while True:
         columns = next(batches)
         X_batch, Y_batch = (X, Y) if columns is None else (X[:, columns], Y[:, columns])
+        truth_batch = truth if columns is None or truth is None else truth[..., columns]
         AL, caches = propagate(params, X_batch, activations)
         if i == 0:
             losses.check_outputs(AL, loss)
         J = cost(AL, Y_batch)
-        acc = accuracy(AL, Y_batch, output)
+        acc = _accuracy(AL, truth_batch, output)
         grads = backpropagate(AL, Y_batch, caches, activations, loss, input_gradient=False)
         params = update(params, grads, optimizer)
         yield Step(i, AL, J, acc, params)
