@@ -25,7 +25,7 @@ allowed error as a fraction of E (budget * eps).
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 
 import numpy as np
 
@@ -143,7 +143,12 @@ class Result:
         return Key(self.step, self.stage, self.layer, self.quantity)
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        """The fields as a dict (what ``dataclasses.asdict`` gives, without its recursive deep copy: the fields
+        are numbers, strings and flat lists, copied here)."""
+        return {f.name: (list(v) if isinstance(v := getattr(self, f.name), list) else v) for f in _RESULT_FIELDS}
+
+
+_RESULT_FIELDS = fields(Result)
 
 
 def compare(

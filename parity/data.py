@@ -55,13 +55,30 @@ def xor(m: int = 200, seed: int = 0) -> Dataset:
 
 def digits() -> Dataset:
     """scikit-learn's bundled 8x8 digits: X (64, 1797) with pixels 0..16 scaled to [0, 1], Y one-hot (10, 1797)."""
-    try:
-        from sklearn.datasets import load_digits
-    except ImportError:
+    data = _digits_file()
+    return Dataset("digits (scikit-learn, 8x8)", data[:, :-1].T / 16.0, one_hot(data[:, -1].astype(int), 10))
+
+
+def _digits_file() -> np.ndarray:
+    """The rows of scikit-learn's ``datasets/data/digits.csv.gz`` (64 pixels, then the label), read as
+    ``load_digits`` reads them (``np.loadtxt``) but without importing scikit-learn, which costs 2-3 s of every
+    process's start (scipy.stats among it); through ``load_digits`` where the file is not where it has been."""
+    import gzip
+    import importlib.util
+    from pathlib import Path
+
+    spec = importlib.util.find_spec("sklearn")
+    if spec is None:
         raise ValueError("the digits data set ships with scikit-learn: pip install scikit-learn "
-                         "(or the project's 'report' extra)") from None
+                         "(or the project's 'report' extra)")
+    path = Path(spec.origin).parent / "datasets" / "data" / "digits.csv.gz"
+    if path.is_file():
+        with gzip.open(path, "rt") as file:
+            return np.loadtxt(file, delimiter=",")
+    from sklearn.datasets import load_digits
+
     bunch = load_digits()
-    return Dataset("digits (scikit-learn, 8x8)", bunch.data.T / 16.0, one_hot(bunch.target, 10))
+    return np.column_stack([bunch.data, bunch.target])
 
 
 def one_hot(labels, n_classes: int) -> np.ndarray:

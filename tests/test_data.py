@@ -161,3 +161,19 @@ def test_a_folder_named_like_a_file_is_a_clear_error(tmp_path):
     (tmp_path / "mnist.npz").mkdir()
     with pytest.raises(ValueError, match=r"no MNIST IDX files found"):
         mnist.load(tmp_path / "mnist.npz")
+
+
+def test_digits_are_scikit_learns_read_without_importing_it():
+    """``parity.data.digits`` reads scikit-learn's file itself (its import costs seconds): the same numbers."""
+    import subprocess
+    import sys
+
+    pytest.importorskip("sklearn")
+    from sklearn.datasets import load_digits
+
+    bunch = load_digits()
+    dataset = data.digits()
+    np.testing.assert_array_equal(dataset.X, bunch.data.T / 16.0)
+    np.testing.assert_array_equal(dataset.Y, data.one_hot(bunch.target, 10))
+    code = "import sys; from parity.data import digits; digits(); print('sklearn' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout.strip() == "False"
