@@ -326,7 +326,7 @@ def run_report(args) -> int:
     _check_writable(args.out)
     outcomes, started, counts = [], time.perf_counter(), {}
     t0 = started
-    runs = run_cases(cases, frameworks, remember=not args.fresh, counts=counts)
+    runs = run_cases(cases, frameworks, remember=not args.fresh, counts=counts, spread=True)
     for i, (case, outcome) in enumerate(zip(cases, runs, strict=True), start=1):
         outcomes.append(outcome)
         statuses = ", ".join(f"{fw} {_status(outcome, fw)}" for fw in frameworks if fw in outcome.dtypes)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import functools
 import importlib
+import itertools
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -57,6 +58,14 @@ class CaseResult:
 
 def _module(framework: str):
     return importlib.import_module(f"parity.implementations.{frameworks.get(framework).module}")
+
+
+# framework -> the workers (by their Keras backend) that run it, case by case in turn, when a run spreads its work
+# (``run_cases(spread=True)``, the report): JAX, the slowest witness to start on each network (tracing and
+# lowering one program per shape), goes to the two Keras workers, so that the main process's own frameworks, the
+# reference and the comparisons share the cores with it instead of taking turns. Tests run it in their own
+# process, where a planted bug (a monkeypatch) reaches it.
+SPREAD = {"jax": ("jax", "torch")}
 
 
 def _elsewhere(framework: str) -> str | None:
@@ -111,7 +120,8 @@ def run_case(case: Case, frameworks=FRAMEWORKS, drift: bool = True, remember: bo
     return next(run_cases([case], frameworks, drift, remember))
 
 
-def run_cases(cases, frameworks=FRAMEWORKS, drift: bool = True, remember: bool = False, counts: dict | None = None):
+def run_cases(cases, frameworks=FRAMEWORKS, drift: bool = True, remember: bool = False, counts: dict | None = None,
+              spread: bool = False):
     """``run_case`` of each of ``cases``, yielded in order as each is ready; the same results, faster.
 
     The frameworks that run in a worker process (Keras on JAX and on PyTorch) are sent every case's request
@@ -119,13 +129,14 @@ def run_cases(cases, frameworks=FRAMEWORKS, drift: bool = True, remember: bool =
     three processes share the machine instead of taking turns. An interrupted iteration cancels what the workers
     have not started. With ``remember``, a framework run that ``parity.memo`` holds for exactly these inputs is
     read instead of computed (a worker is then never started for it), and each run computed is stored there;
-    ``counts``, if given, gains how many runs were "remembered" and how many "computed".
+    ``counts``, if given, gains how many runs were "remembered" and how many "computed". With ``spread``, the
+    frameworks of ``SPREAD`` run in a worker too (the same functions, so the same numbers).
     """
     frameworks = tuple(frameworks)
     counts = {} if counts is None else counts
     for framework in frameworks:
         _module(framework)  # an unknown name fails here, before anything runs
-    planned = []
+    planned, spreading = [], {framework: itertools.cycle(SPREAD[framework]) for framework in SPREAD if spread}
     try:
         for case in cases:
             textbook, textbook_E = reference_trace(case, TEXTBOOK)
@@ -133,7 +144,9 @@ def run_cases(cases, frameworks=FRAMEWORKS, drift: bool = True, remember: bool =
             known = {framework: runs for framework in applicable if remember
                      and (runs := memo.load_runs(case, framework, textbook, drift)) is not None}
             remote = {framework: worker.submit(backend, "framework_runs", case, framework, textbook.starts, drift)
-                      for framework in applicable if framework not in known and (backend := _elsewhere(framework))}
+                      for framework in applicable if framework not in known
+                      and (backend := _elsewhere(framework) or (next(spreading[framework])
+                                                                  if framework in spreading else None))}
             planned.append((case, textbook, textbook_E, known, remote))
         for case, textbook, textbook_E, known, remote in planned:
             yield _compared(case, frameworks, textbook, textbook_E, known, remote, drift, remember, counts)

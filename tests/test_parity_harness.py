@@ -226,3 +226,17 @@ def test_jax_leaky_relu_derivative_at_exactly_zero_is_explained_where_torch_and_
     # (1 - slope) |dA| at the zero unit
     assert dZ.max_abs == pytest.approx(dZ.predicted_max_abs, rel=ulps(case.dtype, EXPLAINED_PREDICTION_ULPS))
     assert dZ.variant_ulps < 1
+
+
+@pytest.mark.jax
+def test_jax_spread_to_the_workers_gives_the_same_numbers():
+    """The report spreads JAX over the Keras workers (``harness.SPREAD``): the same functions in another process,
+    so bit for bit the same results, drift included, as in this process."""
+    pytest.importorskip("jax")
+    from parity import harness
+
+    cases = [CASES["adam-8steps-float32"], CASES["hidden-softmax-float64"]]  # one to each worker, in turn
+    here = [harness.run_case(case, ["jax"]) for case in cases]
+    spread = list(harness.run_cases(cases, ["jax"], spread=True))
+    for a, b in zip(here, spread, strict=True):
+        assert a.results == b.results and a.drift == b.drift and a.costs == b.costs
