@@ -346,7 +346,7 @@ def run_report(args) -> int:
     if counts.get("remembered"):
         print(f"framework runs: {counts['remembered']} remembered from {memo.folder()}, {counts.get('computed', 0)} "
               "computed (--fresh runs every one again)", file=sys.stderr)
-    document = build(outcomes, _environment(counts, frameworks), defaults)
+    document = build(outcomes, _environment(frameworks), defaults)
     print(f"rendering {', '.join(args.format)} ...", file=sys.stderr, flush=True)
     paths = write_formats(document, parity_blocks, args.format, args.out, "report", "nn-parity report")
     summary = document["summary"]
@@ -379,20 +379,22 @@ def run_diff(args) -> int:
     return diff.run(args)
 
 
-def _environment(counts: dict, frameworks) -> dict:
-    """``describe()`` of this run. It reads the flags of the frameworks this process imported, so a run whose
-    frameworks were all remembered describes the run that computed them (the memo's namespace fixes the packages,
-    environment and CPU they describe), and a run that imported them stores its description for the next run
-    of the same frameworks."""
+def _environment(frameworks) -> dict:
+    """``describe()`` of this run. It reads the flags of torch and TensorFlow only where this process imported
+    them, which it does not for runs that were all remembered: a description with every flag the run's frameworks
+    have is stored for the next run of the same frameworks (the memo's namespace fixes the packages, environment
+    and CPU it describes), and one that lacks some is replaced by the stored one where there is one."""
+    from parity import frameworks as registry
     from parity.environment import describe
 
+    described = describe()
     name = "environment-" + "-".join(sorted(frameworks))
-    if not counts.get("computed") and (remembered := memo.load(name)) is not None:
-        return remembered
-    environment_now = describe()
-    if counts.get("computed"):
-        memo.store(name, environment_now)
-    return environment_now
+    modules = {"torch" if registry.get(f).module == "torch" else "tensorflow" for f in frameworks
+               if registry.get(f).module == "torch" or registry.get(f).keras_backend == "tensorflow"}
+    if all(module in sys.modules for module in modules):
+        memo.store(name, described)
+        return described
+    return memo.load(name) or described
 
 
 def run_baseline(args) -> int:

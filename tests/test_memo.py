@@ -138,3 +138,18 @@ def test_a_planted_reference_bug_is_still_caught_with_the_frameworks_remembered(
     assert counts == {"remembered": 1} and not outcome.passed
     first = outcome.first_divergence
     assert (first.step, first.stage, first.layer, first.quantity) == (0, "backward", 2, "dW")
+
+
+@pytest.mark.torch
+def test_a_rerun_of_the_report_reads_every_run_and_writes_the_same_report(folder, tmp_path, capsys):
+    pytest.importorskip("torch")
+    from parity.cli import main
+
+    argv = ["report", "--case", CASE.name, "--framework", "torch", "--format", "json"]
+    assert main([*argv, "--out", str(tmp_path / "first")]) == 0
+    assert "remembered" not in capsys.readouterr().err
+    assert main([*argv, "--out", str(tmp_path / "second")]) == 0
+    assert "framework runs: 1 remembered" in capsys.readouterr().err
+    assert (tmp_path / "first" / "report.json").read_bytes() == (tmp_path / "second" / "report.json").read_bytes()
+    assert main([*argv, "--fresh", "--out", str(tmp_path / "third")]) == 0
+    assert "remembered" not in capsys.readouterr().err
