@@ -138,3 +138,20 @@ def test_held_back_lines_are_shown_when_the_import_fails(capfd, monkeypatch):
     assert "cannot open shared object file" in capfd.readouterr().err
     _native_write("after\n")  # file descriptor 2 is the terminal's again
     assert capfd.readouterr().err == "after\n"
+
+
+@pytest.mark.keras
+def test_keras_says_nothing_of_a_softmax_over_one_unit_which_the_fuzzer_draws_on_purpose():
+    """In a fresh interpreter (pytest turns every warning into an error): no UserWarning, the value still 1."""
+    pytest.importorskip("keras")
+    pytest.importorskip("jax")
+    code = ("import numpy as np\n"
+            "from parity.environment import configure, require\n"
+            "configure(threads=1, keras_backend='jax')\n"
+            "keras = require('keras')\n"
+            "print(np.asarray(keras.ops.softmax(np.ones((2, 1)), axis=-1)).ravel().tolist())\n")
+    result = subprocess.run([sys.executable, "-W", "default", "-c", code], cwd=ROOT, capture_output=True, text=True,
+                            timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.split() == ["[1.0,", "1.0]"]
+    assert "softmax over axis" not in result.stderr
