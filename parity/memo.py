@@ -118,7 +118,8 @@ def _update(digest, name: str, array) -> None:
 
 
 def load(name: str):
-    """What was stored under ``name`` in this namespace (a ``key``, or "environment"), or None."""
+    """What was stored under ``name`` in this namespace (a run's ``key``, "environment-...", "defaults-..."), or
+    None."""
     where = folder()
     if where is None:
         return None
@@ -140,14 +141,20 @@ def store(name: str, value) -> None:
     where = folder()
     if where is None:
         return
+    temporary = None
     try:
         _open(where)
         descriptor, temporary = tempfile.mkstemp(dir=where, suffix=".partial")
         with os.fdopen(descriptor, "wb") as file:
             pickle.dump(value, file, protocol=pickle.HIGHEST_PROTOCOL)
         os.replace(temporary, where / f"{name}.pickle")
-    except OSError:
-        pass  # a read-only or full disk costs the next run its speed, never this run its result
+        temporary = None
+    except (OSError, pickle.PicklingError, TypeError, AttributeError):
+        pass  # a read-only or full disk, or a value that does not pickle, costs the next run its speed, never this
+        # run its result
+    finally:
+        if temporary is not None:
+            Path(temporary).unlink(missing_ok=True)
 
 
 def load_runs(case, framework: str, textbook, drift: bool):

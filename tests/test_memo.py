@@ -153,3 +153,8 @@ def test_a_rerun_of_the_report_reads_every_run_and_writes_the_same_report(folder
     assert (tmp_path / "first" / "report.json").read_bytes() == (tmp_path / "second" / "report.json").read_bytes()
     assert main([*argv, "--fresh", "--out", str(tmp_path / "third")]) == 0
     assert "remembered" not in capsys.readouterr().err
+
+
+def test_a_value_that_does_not_pickle_is_not_stored_and_leaves_no_file(folder):
+    memo.store("unpicklable", lambda: None)
+    assert memo.load("unpicklable") is None and list(memo.folder().iterdir()) == []
