@@ -40,6 +40,13 @@ def configure(threads: int | None = None, keras_backend: str = "tensorflow") -> 
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     os.environ["KERAS_BACKEND"] = keras_backend
     os.environ.setdefault("JAX_PLATFORMS", "cpu")  # the registry's CPU jaxlib; no probing for accelerators
+    if folder := compilation_cache():
+        # XLA's compiled programs, kept on disk across processes (its key holds the program, the jax and jaxlib
+        # versions, the flags and the device, so a stale entry is never used), every one of them however quick
+        # to compile. Set as variables, which jax reads when it is first imported, by us or by Keras (importing
+        # TensorFlow's Keras imports jax): a config.update after that import came too late in the main process.
+        for name, value in _JAX_CACHE_VARIABLES.items():
+            os.environ.setdefault(name, folder if value is None else value)
     if threads is not None:
         for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "TF_NUM_INTRAOP_THREADS",
                      "TF_NUM_INTEROP_THREADS"):
@@ -49,6 +56,9 @@ def configure(threads: int | None = None, keras_backend: str = "tensorflow") -> 
 
 
 _ORDER = ("tensorflow", "keras", "torch")
+# jax's persistent compilation cache (None: the folder, ``compilation_cache()``)
+_JAX_CACHE_VARIABLES = {"JAX_COMPILATION_CACHE_DIR": None, "JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS": "0",
+                        "JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES": "0"}
 _configured_variables: dict[str, str] | None = None
 
 
@@ -171,10 +181,10 @@ def _load(name: str):
         # JAX is 32-bit unless x64 is on (float64 arrays are silently truncated); process-wide and sticky, so it
         # is set once, here. float32 runs stay float32: their arrays are float32 and Python scalars weakly typed.
         module.config.update("jax_enable_x64", True)
-        if first_time and (folder := compilation_cache()):
-            # XLA's compiled programs, kept on disk across processes (its key holds the program, the jax and
-            # jaxlib versions, the flags and the device, so a stale entry is never used). Compiling dominates
-            # JAX's time on this grid; with the cache a second run (pytest after the report, a rerun) skips it.
+        if module.config.jax_compilation_cache_dir is None and (folder := compilation_cache()):
+            # configure() was not called (it sets the cache's variables before any import): the cache from here
+            # on. Compiling dominates JAX's time on this grid; with the cache a second run (pytest after the
+            # report, a rerun, each test worker after the first) loads what the first compiled.
             module.config.update("jax_compilation_cache_dir", folder)
             module.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
             module.config.update("jax_persistent_cache_min_entry_size_bytes", 0)

@@ -155,3 +155,15 @@ def test_keras_says_nothing_of_a_softmax_over_one_unit_which_the_fuzzer_draws_on
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.split() == ["[1.0,", "1.0]"]
     assert "softmax over axis" not in result.stderr
+
+
+@pytest.mark.jax
+def test_jax_keeps_every_compiled_program_in_the_cache_whoever_imports_it_first():
+    """configure() sets the cache's variables before any import: importing TensorFlow's Keras imports jax, and
+    a config.update made when we import jax ourselves came too late for that process (every program compiled)."""
+    pytest.importorskip("jax")
+    jax = environment.require("jax")
+    folder = environment.compilation_cache()
+    assert folder is not None and os.environ["JAX_COMPILATION_CACHE_DIR"] == folder
+    assert jax.config.jax_compilation_cache_dir == folder
+    assert jax.config.jax_persistent_cache_min_compile_time_secs == 0  # quick programs too: most of the grid's
