@@ -148,22 +148,31 @@ def test_report_with_a_baseline_runs_and_diffs_in_one_command(tmp_path, capsys):
 
 @pytest.mark.torch
 @pytest.mark.keras
-def test_pytest_writes_one_merged_report_and_diffs_against_the_certified_baseline(tmp_path, remembered_runs):
+def test_pytest_writes_one_merged_report_diffs_it_and_fails_the_session_on_a_regression(tmp_path, remembered_runs):
     """The plugin, as CI runs it: xdist workers, one merged report equal to the report command's results (its
-    grid tests may read remembered framework runs, as in CI; ``direct`` below computes them here)."""
+    grid tests may read remembered framework runs, as in CI; ``direct`` below computes them here), diffed against
+    the certified baseline with one case more, which the grid no longer has: that case disappeared, the one
+    regression, so the session fails with the diff; nothing else differs, not even the environment (the
+    certified baseline was made as the report runs, one thread per framework process, as pytest does)."""
     pytest.importorskip("torch")
     pytest.importorskip("keras")
+    record = baseline.read("certified")
+    retired = json.loads(json.dumps(record["cases"][CASES[0]]))
+    baseline.write({**record, "cases": {**record["cases"], "retired-case-float32": retired}}, tmp_path / "old.json")
     test = "tests/test_parity_grid.py::test_framework_matches_the_reference"
     selected = [f"{test}[{name}-torch]" for name in CASES] + [f"{test}[{CASES[0]}-keras]"]
     command = [sys.executable, "-m", "pytest", *selected, "-n", "2", "-q", "-p", "no:cacheprovider",
-               "--parity-report", str(tmp_path), "--parity-baseline", "certified",
+               "--parity-report", str(tmp_path / "report"), "--parity-baseline", str(tmp_path / "old.json"),
                "--junitxml", str(tmp_path / "junit.xml")]
     run = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=600)
-    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
-    # the certified baseline was made as the report runs, one thread per framework process, as pytest does:
-    # nothing differs, not even the environment
-    assert "nn-parity report: 2 cases" in run.stdout and "No change" in run.stdout
-    document = json.loads((tmp_path / "report.json").read_text())
+    assert run.returncode == 1, run.stdout[-3000:] + run.stderr[-3000:]
+    assert "3 passed" in run.stdout and "nn-parity report: 2 cases" in run.stdout
+    summary = run.stdout.split("nn-parity report: 2 cases", 1)[1]
+    assert "**REGRESSED**: 1 regression(s); 0 verdict(s) changed, 0 quantity status(es) changed, 0 worst " \
+           "error(s) moved beyond noise" in summary
+    assert "## Regressions\n\n- case retired-case-float32 disappeared\n\n" in summary
+    assert "## Environment and versions" not in summary and "## Defaults read at run time" not in summary
+    document = json.loads((tmp_path / "report" / "report.json").read_text())
     assert [c["name"] for c in document["cases"]] == list(CASES)
     assert list(document["cases"][0]["frameworks"]) == ["torch", "keras"]
     direct = {name: run_case(get_case(name), ["torch", "keras"] if name == CASES[0] else ["torch"]) for name in CASES}
@@ -188,19 +197,3 @@ def test_the_python_3_12_environment_declares_the_frameworks_ranges_without_torc
     listed = [line.strip() for line in tox["testenv:latest-py312"]["deps"].splitlines() if line.strip()]
     assert listed == [p for p in declared["frameworks"] if not p.startswith("torch")]
     assert tox["testenv:latest-py312"]["extras"].split() == ["report"]
-
-
-@pytest.mark.torch
-def test_pytest_fails_the_session_when_its_results_regressed_from_the_baseline(tmp_path, remembered_runs):
-    """A baseline holding a case the grid no longer has: the case disappeared, so the session fails with the diff."""
-    pytest.importorskip("torch")
-    record = baseline.read("certified")
-    retired = json.loads(json.dumps(record["cases"][CASES[0]]))
-    baseline.write({**record, "cases": {**record["cases"], "retired-case-float32": retired}}, tmp_path / "old.json")
-    test = f"tests/test_parity_grid.py::test_framework_matches_the_reference[{CASES[0]}-torch]"
-    command = [sys.executable, "-m", "pytest", test, "-q", "-p", "no:cacheprovider", "-p", "no:randomly",
-               "--parity-baseline", str(tmp_path / "old.json")]
-    run = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=600)
-    assert run.returncode == 1, run.stdout[-3000:] + run.stderr[-3000:]
-    assert "1 passed" in run.stdout and "REGRESSED" in run.stdout
-    assert "case retired-case-float32 disappeared" in run.stdout
