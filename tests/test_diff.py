@@ -149,11 +149,12 @@ def test_report_with_a_baseline_runs_and_diffs_in_one_command(tmp_path, capsys):
 @pytest.mark.torch
 @pytest.mark.keras
 def test_pytest_writes_one_merged_report_diffs_it_and_fails_the_session_on_a_regression(tmp_path, remembered_runs):
-    """The plugin, as CI runs it: xdist workers, one merged report equal to the report command's results (its
+    """The plugin, as CI runs it: an xdist worker, one merged report equal to the report command's results (its
     grid tests may read remembered framework runs, as in CI; ``direct`` below computes them here), diffed against
     the certified baseline with one case more, which the grid no longer has: that case disappeared, the one
     regression, so the session fails with the diff; nothing else differs, not even the environment (the
-    certified baseline was made as the report runs, one thread per framework process, as pytest does)."""
+    certified baseline was made as the report runs, one thread per framework process, as pytest does). One
+    worker records as each of many does; merging what several recorded is the test below."""
     pytest.importorskip("torch")
     pytest.importorskip("keras")
     record = baseline.read("certified")
@@ -161,7 +162,7 @@ def test_pytest_writes_one_merged_report_diffs_it_and_fails_the_session_on_a_reg
     baseline.write({**record, "cases": {**record["cases"], "retired-case-float32": retired}}, tmp_path / "old.json")
     test = "tests/test_parity_grid.py::test_framework_matches_the_reference"
     selected = [f"{test}[{name}-torch]" for name in CASES] + [f"{test}[{CASES[0]}-keras]"]
-    command = [sys.executable, "-m", "pytest", *selected, "-n", "2", "-q", "-p", "no:cacheprovider",
+    command = [sys.executable, "-m", "pytest", *selected, "-n", "1", "-q", "-p", "no:cacheprovider",
                "--parity-report", str(tmp_path / "report"), "--parity-baseline", str(tmp_path / "old.json"),
                "--junitxml", str(tmp_path / "junit.xml")]
     run = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=600)
@@ -184,6 +185,29 @@ def test_pytest_writes_one_merged_report_diffs_it_and_fails_the_session_on_a_reg
                                       [r.max_abs for r in direct[case["name"]].results])
     junit = (tmp_path / "junit.xml").read_text()
     assert f"test_framework_matches_the_reference[{CASES[0]}-keras]" in junit
+
+
+@pytest.mark.torch
+@pytest.mark.keras
+def test_a_case_recorded_by_two_workers_merges_into_the_report_commands_result():
+    """What xdist workers record of one case, a framework each (and a case alone on one of them), merges into
+    one result per case, in the grid's order, frameworks in the registry's order: the run of both at once."""
+    from parity.pytest_plugin import merge
+
+    pytest.importorskip("torch")
+    pytest.importorskip("keras")
+    first, second = (get_case(name) for name in CASES)
+    keras, torch, alone = run_case(first, ["keras"]), run_case(first, ["torch"]), run_case(second, ["torch"])
+    records = [{"outcome": outcome, "defaults": {fw: runtime_defaults(fw) for fw in outcome.dtypes},
+                "environment": describe()} for outcome in (alone, keras, torch)]  # the order they happen to end
+    merged, defaults, _ = merge(records)
+    both = run_case(first, ["torch", "keras"])
+    assert [outcome.case.name for outcome in merged] == list(CASES) and list(defaults) == ["torch", "keras"]
+    for got, expected in ((merged[0], both), (merged[1], alone)):
+        assert [(r.framework, r.key, r.status, r.max_abs) for r in got.results] == [
+            (r.framework, r.key, r.status, r.max_abs) for r in expected.results]
+        assert (got.dtypes, got.variants, got.skipped) == (expected.dtypes, expected.variants, expected.skipped)
+        assert list(got.costs.items()) == list(expected.costs.items()) and got.drift == expected.drift
 
 
 def test_the_python_3_12_environment_declares_the_frameworks_ranges_without_torch():
