@@ -36,3 +36,17 @@ def framework_runs_computed_unless_remembered(request, monkeypatch):
 def remembered_runs():
     """Lets this test read and store framework runs in ``parity.memo`` (unless the session turned it off)."""
 
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    """``-n auto`` hands tests out by work stealing (unless ``--dist`` names a mode): each worker starts on half the
+    tests and an idle one takes the other's untouched tail. xdist's default, ``load``, fixes each worker's first
+    chunk, a quarter of the suite, up front: a chunk holding several of the few tests that take seconds (fresh
+    interpreters, pytest in pytest) left the other worker idle at the end."""
+    if config.getoption("dist") == "load" and not any(
+            arg == "--dist" or arg.startswith("--dist=") for arg in config.invocation_params.args):
+        from xdist.scheduler import WorkStealingScheduling
+
+        return WorkStealingScheduling(config, log)
+    return None

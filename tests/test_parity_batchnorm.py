@@ -10,7 +10,7 @@ import pytest
 import reference.batchnorm
 import reference.network
 from parity.case import CASES, batch, initial_buffers, initial_params
-from parity.harness import run_case
+from parity.harness import run_case, runtime_defaults
 from parity.tolerance import EXPLAINED_PREDICTION_ULPS, ulps
 from tests.planted import caught
 
@@ -89,6 +89,7 @@ def test_the_backward_pass_without_its_mean_term_is_caught_at_the_last_normalise
 def test_torch_given_keras_momentum_is_caught_at_the_first_running_mean(monkeypatch):
     """BatchNorm1d(momentum=decay): torch's momentum weighs the new batch, so 0.9 there is Keras's 0.1."""
     torch = pytest.importorskip("torch")
+    runtime_defaults("torch")  # read (and cached for the process) from the real class, before the planted one
     real = torch.nn.BatchNorm1d
 
     def keras_momentum(n, eps, momentum, **kwargs):
@@ -102,6 +103,7 @@ def test_torch_given_keras_momentum_is_caught_at_the_first_running_mean(monkeypa
 @pytest.mark.keras
 def test_keras_given_torchs_default_epsilon_is_caught_at_the_first_Z_tilde(monkeypatch):
     keras = pytest.importorskip("keras")
+    runtime_defaults("keras")  # read (and cached for the process) from the real class, before the planted one
     real = keras.layers.BatchNormalization
 
     def torch_epsilon(momentum, epsilon, **kwargs):

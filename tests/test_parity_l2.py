@@ -13,7 +13,7 @@ import pytest
 import reference
 import reference.regularization
 from parity.case import CASES, batch, initial_params
-from parity.harness import run_case
+from parity.harness import run_case, runtime_defaults
 from parity.implementations import keras as keras_implementation
 from parity.implementations import reference as reference_implementation
 from parity.implementations import torch as torch_implementation
@@ -178,6 +178,7 @@ def test_coupled_adam_where_adamw_belongs_is_caught_at_the_first_weight(monkeypa
     """torch's Adam(weight_decay=wd) puts wd W through Adam's normalisation: not decoupled decay. For SGD the two
     are the same map (torch's SGD weight_decay passes), for Adam they differ at the first weight updated."""
     torch = pytest.importorskip("torch")
+    runtime_defaults("torch")  # read (and cached for the process) from the real AdamW, before the planted one
     monkeypatch.setattr(torch.optim, "AdamW", torch.optim.Adam)
     assert run_case(CASES["decoupled-decay-sgd-1steps-float64"], ["torch"]).passed
     _, where = caught(CASES["decoupled-decay-adam-4steps-float64"], "torch")
