@@ -475,7 +475,9 @@ def iterate(case: Case, params: dict, X, Y, framework: str = "keras"):
 
 def stepper(case: Case, params: dict, X, Y, compiled: bool = False):
     """A function taking one training step from ``params`` on (X, Y): eager, or compiled with ``tf.function``
-    (a TensorFlow graph, no XLA), for the benchmark (Keras on TensorFlow)."""
+    (a TensorFlow graph, no XLA), for the benchmark (Keras on TensorFlow). The step has no Python control flow
+    on tensors, so AutoGraph is off: it would rewrite every Python function the trace calls (ours among them),
+    and warns on those it cannot."""
     _check_backend("keras")
     tf, _ = _modules()
     with floatx(case.dtype):
@@ -488,7 +490,7 @@ def stepper(case: Case, params: dict, X, Y, compiled: bool = False):
 
         return eager
 
-    @tf.function(jit_compile=False)
+    @tf.function(jit_compile=False, autograph=False)
     def graph_step():
         with tf.GradientTape() as tape:
             values = model.model(x, training=True)
