@@ -381,17 +381,26 @@ def run_diff(args) -> int:
 
 def _environment(frameworks) -> dict:
     """``describe()`` of this run. It reads the flags of torch and TensorFlow only where this process imported
-    them, which it does not for runs that were all remembered: a description with every flag the run's frameworks
-    have is stored for the next run of the same frameworks (the memo's namespace fixes the packages, environment
-    and CPU it describes), and one that lacks some is replaced by the stored one where there is one."""
+    them; torch's are asked of the Keras-on-torch worker where torch ran there (``harness.SPREAD``), which is
+    none at all for runs that were all remembered: a description with every flag the run's frameworks have is
+    stored for the next run of the same frameworks (the memo's namespace fixes the packages, environment and CPU it
+    describes), and one that lacks some is replaced by the stored one where there is one."""
     from parity import frameworks as registry
+    from parity import worker
     from parity.environment import describe
 
     described = describe()
+    flags = described["flags"]
+    if "torch" not in sys.modules and worker.running("torch"):
+        theirs = worker.call("torch", "describe")["flags"]  # in describe()'s order: torch's before TensorFlow's
+        described["flags"] = {**{k: v for k, v in flags.items() if not k.startswith("tensorflow_")},
+                              **{k: v for k, v in theirs.items() if k.startswith("torch_")},
+                              **{k: v for k, v in flags.items() if k.startswith("tensorflow_")}}
     name = "environment-" + "-".join(sorted(frameworks))
-    modules = {"torch" if registry.get(f).module == "torch" else "tensorflow" for f in frameworks
-               if registry.get(f).module == "torch" or registry.get(f).keras_backend == "tensorflow"}
-    if all(module in sys.modules for module in modules):
+    needed = {"torch_num_threads" if registry.get(f).module == "torch" else "tensorflow_onednn_enabled"
+              for f in frameworks
+              if registry.get(f).module == "torch" or registry.get(f).keras_backend == "tensorflow"}
+    if needed <= set(described["flags"]):
         memo.store(name, described)
         return described
     return memo.load(name) or described

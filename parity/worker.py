@@ -68,6 +68,12 @@ def submit(backend: str, function: str, *args) -> Future:
     return sender.submit(_call, backend, function, *args)
 
 
+def running(backend: str) -> bool:
+    """Whether this process has started the worker for ``backend`` and it still runs."""
+    process = _WORKERS.get(backend)
+    return process is not None and process.poll() is None
+
+
 def call(backend: str, function: str, *args):
     """``function`` (a name in ``_operations``) applied to ``args`` in the worker for ``backend``."""
     return submit(backend, function, *args).result()

@@ -229,14 +229,36 @@ def test_jax_leaky_relu_derivative_at_exactly_zero_is_explained_where_torch_and_
 
 
 @pytest.mark.jax
-def test_jax_spread_to_the_workers_gives_the_same_numbers():
-    """The report spreads JAX over the Keras workers (``harness.SPREAD``): the same functions in another process,
-    so bit for bit the same results, drift included, as in this process."""
+@pytest.mark.torch
+@pytest.mark.keras
+def test_the_report_spreads_jax_and_torch_to_the_keras_workers_with_the_same_numbers(monkeypatch):
+    """The report sends JAX to the Keras-on-JAX worker and PyTorch to the Keras-on-torch one (``harness.SPREAD``):
+    the same functions in another process, so bit for bit the same results, drift included, as in this process.
+    A run that starts no Keras worker spreads nothing."""
     pytest.importorskip("jax")
-    from parity import harness
+    pytest.importorskip("torch")
+    pytest.importorskip("keras")
+    from parity import harness, worker
 
-    cases = [CASES["adam-8steps-float32"], CASES["hidden-softmax-float64"]]  # one to each worker, in turn
-    here = [harness.run_case(case, ["jax"]) for case in cases]
-    spread = list(harness.run_cases(cases, ["jax"], spread=True))
+    sent, submit = [], worker.submit
+
+    def recorded(backend, function, case, framework, *args):
+        sent.append((backend, case.name, framework))
+        return submit(backend, function, case, framework, *args)
+
+    monkeypatch.setattr(worker, "submit", recorded)
+    cases = [CASES["adam-8steps-float32"], CASES["hidden-softmax-float64"]]
+    mine = ["torch", "torch-logits", "jax"]
+    here = [harness.run_case(case, mine) for case in cases]
+    assert sent == []
+    spread = list(harness.run_cases(cases, [*mine, "keras-jax", "keras-torch"], spread=True))
+    assert [s for s in sent if s[2] in mine] == [
+        ("torch", cases[0].name, "torch"), ("jax", cases[0].name, "jax"),  # torch-logits: no logits loss here
+        ("torch", cases[1].name, "torch"), ("torch", cases[1].name, "torch-logits"), ("jax", cases[1].name, "jax")]
     for a, b in zip(here, spread, strict=True):
-        assert a.results == b.results and a.drift == b.drift and a.costs == b.costs
+        assert a.results == [r for r in b.results if r.framework in mine]
+        assert a.drift == {fw: d for fw, d in b.drift.items() if fw in mine}
+        assert a.costs == {fw: c for fw, c in b.costs.items() if fw in ["reference", *mine]}
+    sent.clear()
+    list(harness.run_cases(cases[:1], mine, spread=True))
+    assert sent == []

@@ -172,6 +172,25 @@ def test_two_runs_give_identical_documents(tmp_path):
     assert (first / "report.json").read_text() == (second / "report.json").read_text()
 
 
+def test_the_environment_describes_torch_where_it_ran_in_the_keras_on_torch_worker(monkeypatch):
+    """The report runs torch in the Keras-on-torch worker (harness.SPREAD), where the main process may never
+    import it: its flags are asked of the worker, in the same place and with the same values as torch's here."""
+    pytest.importorskip("torch")
+    pytest.importorskip("keras")
+    import sys
+
+    from parity import cli, worker
+    from parity.environment import describe, require
+
+    require("tensorflow")
+    here = describe()["flags"]
+    worker.call("torch", "describe")  # the worker is running, as after the report's torch runs
+    monkeypatch.delitem(sys.modules, "torch")  # as in a report's main process
+    assert "torch_num_threads" not in describe()["flags"]
+    flags = cli._environment(["torch", "keras"])["flags"]
+    assert list(flags.items()) == list(here.items())
+
+
 def test_markdown_and_html_reports_teach_and_are_self_contained(tmp_path):
     pytest.importorskip("torch")
     pytest.importorskip("keras")
