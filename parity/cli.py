@@ -380,10 +380,10 @@ def run_diff(args) -> int:
 
 
 def _environment(frameworks) -> dict:
-    """``describe()`` of this run. It reads the flags of torch and TensorFlow only where this process imported
-    them; torch's are asked of the Keras-on-torch worker where torch ran there (``harness.SPREAD``), which is
-    none at all for runs that were all remembered: a description with every flag the run's frameworks have is
-    stored for the next run of the same frameworks (the memo's namespace fixes the packages, environment and CPU it
+    """``describe()`` of this run. It reads TensorFlow's flags where this process imported it, and torch's here
+    or, where torch ran in the Keras-on-torch worker (``harness.SPREAD``), from that worker. A run whose framework
+    runs were all remembered imports neither: a description with every flag the run's frameworks have is stored
+    for the next run of the same frameworks (the memo's namespace fixes the packages, environment and CPU it
     describes), and one that lacks some is replaced by the stored one where there is one."""
     from parity import frameworks as registry
     from parity import worker

@@ -64,7 +64,7 @@ def _module(framework: str):
 # (``run_cases(spread=True)``, the report), so that the three processes share the cores instead of the main one
 # (Keras on TensorFlow, the reference, every comparison) holding the rest up: JAX goes to the Keras-on-JAX worker
 # and PyTorch to the Keras-on-torch one, each of which has its library loaded already (the same library and
-# threads: the same numbers). On 2 cores the cold report took 56-65 s so, against 62-75 s with PyTorch in the main
+# threads: the same numbers). On 2 cores the cold report took 56-65 s that way, against 62-75 s with PyTorch in the main
 # process and JAX alternating between the two workers. Tests run them in their own process, where a planted bug
 # (a monkeypatch) reaches them.
 SPREAD = {"jax": ("jax",), "torch": ("torch",), "torch-logits": ("torch",)}
