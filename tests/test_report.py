@@ -184,7 +184,7 @@ def test_the_environment_describes_torch_where_it_ran_in_the_keras_on_torch_work
 
     require("tensorflow")
     here = describe()["flags"]
-    worker.call("torch", "describe")  # the worker is running, as after the report's torch runs
+    worker.call("torch", "runtime_defaults", "torch")  # the worker has torch loaded, as after the report's runs
     monkeypatch.delitem(sys.modules, "torch")  # as in a report's main process
     assert "torch_num_threads" not in describe()["flags"]
     flags = cli._environment(["torch", "keras"])["flags"]
