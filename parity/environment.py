@@ -19,6 +19,7 @@ import sys
 import tempfile
 
 _configured_threads: int | None = None
+_sized: set[str] = set()  # modules whose threads _load has set
 
 
 KERAS_BACKENDS = ("tensorflow", "jax", "torch")
@@ -188,7 +189,10 @@ def _load(name: str):
             module.config.update("jax_compilation_cache_dir", folder)
             module.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
             module.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
-    if first_time and _configured_threads is not None:
+    # Sized once per process, on the first request, even when the module came in another way first: a test's
+    # pytest.importorskip("keras") imports TensorFlow behind Keras, with the pools still unset until an op runs.
+    if name not in _sized and _configured_threads is not None:
+        _sized.add(name)
         if name == "torch":
             module.set_num_threads(_configured_threads)
         elif name == "tensorflow":
