@@ -1,8 +1,11 @@
 """``python -m parity bench``: how fast is a full training step (forward, backward, update) in each library?
 
 For each network, batch size m and dtype, every implementation builds the same network from the same weights
-and takes gradient-descent steps on the same data; after ``warmup`` steps, ``repeats`` steps are timed one by one
-and the median is reported (a median ignores the odd step delayed by the machine). Implementations:
+and takes gradient-descent steps on the same data; after ``warmup`` steps, ``repeats`` steps are timed one by one,
+the implementations of a row taking turns (``time_interleaved``: a machine that slows down for a while slows them
+alike), and the median is reported with its quartiles (a median ignores the odd step delayed by the machine).
+The GEMM rate is measured before and after the rows, so a reader sees how far the machine itself moved.
+Implementations:
 
     reference        the NumPy reference: ``reference.iterate`` (checks its inputs once, then pure array work)
     torch            PyTorch eager: nn.Linear layers, loss module, optimizer.step()
@@ -35,6 +38,8 @@ from parity.data import digits, one_hot, planar
 SCHEMA = "nn-parity/bench/v1"
 IMPLEMENTATIONS = ("reference", "torch", "keras", "keras-function", "jax")
 GEMM_SIZE = 2048
+TIMING = ("interleaved: in each round every implementation takes an untimed step, then a timed one, in an order "
+          "rotated by one each round; ms_per_step is the median of the timed steps, quartiles_ms their spread")
 
 
 @dataclass(frozen=True)
@@ -66,6 +71,7 @@ class Timing:
     gflops: float
     ratio_to_torch: float | None = None  # ms_per_step / torch's ms_per_step, same network, m, dtype and run
     efficiency: float | None = None  # gflops / the GEMM rate of the dtype
+    quartiles_ms: list[float] | None = None  # the first and third quartiles of the timed steps: their spread
 
 
 def step_flops(layers, m: int) -> float:
@@ -189,11 +195,29 @@ def _stepper(implementation: str, network: Network, dtype: str, params: dict, X,
     return implementation_module.stepper(case, params, X, Y, compiled=implementation == "keras-function")
 
 
-def time_steps(step, warmup: int, repeats: int) -> float:
-    """Median seconds per call of ``step`` after ``warmup`` untimed calls."""
-    for _ in range(warmup):
-        step()
-    return statistics.median(_seconds(step) for _ in range(repeats))
+def time_interleaved(steppers: dict, warmup: int, repeats: int) -> dict[str, list[float]]:
+    """Seconds of ``repeats`` steps of each of ``steppers`` (name -> step function), taken in rounds: each round
+    runs every implementation once more, in an order rotated by one each round, each timed step after an
+    untimed one of its own (which brings its own data back into the caches that the previous implementation's
+    step evicted). A machine that slows down for a while (this one is shared: its GEMM rate moved by a fifth
+    within an hour) then slows every implementation's steps alike, instead of whichever ran at that moment."""
+    for step in steppers.values():
+        for _ in range(warmup):
+            step()
+    names = list(steppers)
+    times: dict[str, list[float]] = {name: [] for name in names}
+    for round_ in range(repeats):
+        for name in names[round_ % len(names):] + names[: round_ % len(names)]:
+            steppers[name]()
+            times[name].append(_seconds(steppers[name]))
+    return times
+
+
+def _quartiles(values: list[float]) -> tuple[float, float]:
+    if len(values) < 2:
+        return values[0], values[0]
+    q1, _, q3 = statistics.quantiles(values, n=4, method="inclusive")
+    return q1, q3
 
 
 def run(implementations=IMPLEMENTATIONS, dtypes=("float32", "float64"), networks=NETWORKS, warmup: int = 3,
@@ -219,11 +243,14 @@ def run(implementations=IMPLEMENTATIONS, dtypes=("float32", "float64"), networks
             X, Y = _data(network, dtype)
             params = reference.init_params(list(network.layers), "he", seed=0, dtype=dtype)
             flops = step_flops(network.layers, network.m)
+            steppers = {name: _stepper(name, network, dtype, params, X, Y) for name in available}
+            times = time_interleaved(steppers, warmup, repeats)
+            del steppers  # each holds its own copy of the data on its own device
             group = []
             for name in available:
-                seconds = time_steps(_stepper(name, network, dtype, params, X, Y), warmup, repeats)
+                seconds = statistics.median(times[name])
                 timing = Timing(network.name, list(network.layers), network.m, dtype, name, 1000 * seconds,
-                                flops / seconds / 1e9)
+                                flops / seconds / 1e9, quartiles_ms=[1000 * q for q in _quartiles(times[name])])
                 timing.efficiency = timing.gflops / rates[dtype]
                 group.append(timing)
                 print(f"  {network.name:16s} m={network.m:<6d} {dtype}  {name:15s} {timing.ms_per_step:9.3f} ms/step "
@@ -232,8 +259,12 @@ def run(implementations=IMPLEMENTATIONS, dtypes=("float32", "float64"), networks
             for timing in group:
                 timing.ratio_to_torch = None if torch_ms is None else timing.ms_per_step / torch_ms
             timings += group
-    return {"schema": SCHEMA, "machine": machine(), "gemm_gflops": rates, "gemm_size": GEMM_SIZE, "warmup": warmup,
-            "repeats": repeats,
+    # the same GEMM measured again at the end: how much the machine itself moved while the steps were timed
+    rates_after = {dtype: gemm_gflops(dtype) for dtype in dtypes}
+    print("GEMM rate at the end (" + ", ".join(f"{d} {r:.1f} GFLOP/s" for d, r in rates_after.items()) + ")",
+          file=stream)
+    return {"schema": SCHEMA, "machine": machine(), "gemm_gflops": rates, "gemm_gflops_after": rates_after,
+            "gemm_size": GEMM_SIZE, "warmup": warmup, "repeats": repeats, "timing": TIMING,
             "skipped": skipped, "results": [asdict(t) for t in timings], "targets": targets(timings, rates)}
 
 
@@ -279,7 +310,7 @@ def markdown_table(document: dict) -> str:
         rows.setdefault((r["network"], r["m"], r["dtype"]), {})[r["implementation"]] = r
     rates = ", ".join(f"{dtype} {rate:.0f}" for dtype, rate in document["gemm_gflops"].items())
     lines = [f"GEMM {rates} GFLOP/s; {kernel_line(document['machine'])}; ms per step (median of "
-             f"{document['repeats']})", "",
+             f"{document['repeats']}, implementations interleaved)", "",
              "| network | m | dtype | " + " | ".join(names) + " |", "|---|---|---|" + "---|" * len(names)]
     for (network, m, dtype), by_name in rows.items():
         fastest = min(r["ms_per_step"] for r in by_name.values())

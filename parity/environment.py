@@ -123,7 +123,9 @@ def require(name: str):
     elif name == "torch" and keras_backend() != "tensorflow":
         earlier = ()  # a Keras-on-JAX or -on-torch worker never loads TensorFlow
     for module in earlier:
-        if module not in sys.modules and importlib.util.find_spec(module) is not None:
+        # also one already imported another way (pytest.importorskip("keras") brings TensorFlow in behind Keras):
+        # _load sizes its thread pools, which the import alone left at the library's default
+        if module not in _sized and importlib.util.find_spec(module) is not None:
             _load(module)
     return _load(name)
 

@@ -90,13 +90,25 @@ def _batches(m: int, batch_size: int | None, seed: int):
 
 @dataclass
 class Step:
-    """One iteration of ``iterate``: its output AL, cost and accuracy (before the update), the parameters after."""
+    """One iteration of ``iterate``: its output AL, cost and accuracy (before the update), the parameters after.
+
+    The accuracy is worked out from AL when first read (an argmax over AL's columns, a pass no update needs): a
+    loop that never reads it, as a benchmark of the training step does not, does not pay for it."""
 
     iteration: int
     AL: np.ndarray
     cost: float
-    accuracy: float | None
     params: dict
+    _labels: np.ndarray | None = field(default=None, repr=False)  # what AL is checked against (_truth)
+    _output: str | None = field(default=None, repr=False)
+    _accuracy: float | None = field(default=None, init=False, repr=False)
+
+    @property
+    def accuracy(self) -> float | None:
+        """The fraction of correct predictions in AL (``accuracy``); None for an output that is no classifier."""
+        if self._accuracy is None and self._labels is not None:
+            self._accuracy = _accuracy(self.AL, self._labels, self._output)
+        return self._accuracy
 
 
 def _check_training(params, X, Y, activations, loss, batch_size):
@@ -139,10 +151,9 @@ def iterate(params: dict, X, Y, activations, loss: str, optimizer, *, batch_size
         if i == 0:
             losses.check_outputs(AL, loss)
         J = cost(AL, Y_batch)
-        acc = _accuracy(AL, truth_batch, output)
         grads = backpropagate(AL, Y_batch, caches, activations, loss, input_gradient=False)
         params = update(params, grads, optimizer)
-        yield Step(i, AL, J, acc, params)
+        yield Step(i, AL, J, params, truth_batch, output)
         i += 1
 
 

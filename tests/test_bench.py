@@ -128,6 +128,26 @@ def test_a_missing_framework_is_skipped_and_leaves_no_ratio(fake_clock, monkeypa
         "detail": "2-4-1 planar m=400 float64: reference 0.977 ms, fastest peer keras 0.977 ms (1.00x its time)"}]
 
 
+def test_implementations_take_turns_each_timed_step_after_an_untimed_one_of_its_own(fake_clock):
+    """A round runs every implementation, in an order rotated by one each round; each of its timed steps follows an
+    untimed one of its own, so none is timed on caches another left behind; a machine that slows down for a
+    round (here round 1, 8 times slower) slows every implementation's step in it alike."""
+    calls = []
+    slow_round = 1
+
+    def stepper(name):
+        def step():
+            calls.append(name)
+            this_round = (len(calls) - 1 - 2 * 3) // 6  # after 2 warm-up calls each of 3 implementations, 6 a round
+            fake_clock.now += 2.0**-10 * (8 if this_round == slow_round else 1)
+        return step
+
+    times = bench.time_interleaved({name: stepper(name) for name in "abc"}, warmup=2, repeats=3)
+    assert calls[:6] == list("aabbcc")
+    assert calls[6:] == list("aabbcc") + list("bbccaa") + list("ccaabb")
+    assert times == {name: [2.0**-10, 8 * 2.0**-10, 2.0**-10] for name in "abc"}
+
+
 @pytest.mark.parametrize("efficiency, met", [(0.8, True), (0.79, False)])
 def test_the_gemm_target_is_met_from_80_percent_at_the_largest_size(efficiency, met):
     largest = bench.NETWORKS[-1]
