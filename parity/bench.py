@@ -80,8 +80,9 @@ def step_flops(layers, m: int) -> float:
     return 2.0 * m * (3 * sum(products) - products[0])
 
 
-def gemm_gflops(dtype: str, size: int = GEMM_SIZE, repeats: int = 5) -> float:
-    """The best of ``repeats`` timings of a size x size x size NumPy matrix product, in GFLOP/s."""
+def gemm_gflops(dtype: str, size: int | None = None, repeats: int = 5) -> float:
+    """The best of ``repeats`` timings of a size x size x size NumPy matrix product (``GEMM_SIZE``), in GFLOP/s."""
+    size = size or GEMM_SIZE
     rng = np.random.default_rng(0)
     A = rng.standard_normal((size, size)).astype(dtype)
     B = rng.standard_normal((size, size)).astype(dtype)
