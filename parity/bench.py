@@ -3,9 +3,9 @@
 For each network, batch size m and dtype, every implementation builds the same network from the same weights
 and takes gradient-descent steps on the same data; after ``warmup`` steps, ``repeats`` steps are timed one by one,
 the implementations of a row taking turns (``time_interleaved``: a machine that slows down for a while slows them
-alike), and the median is reported with its quartiles (a median ignores the odd step delayed by the machine).
-The GEMM rate is measured before and after the rows, so a reader sees how far the machine itself moved.
-Implementations:
+alike; each turn starts after the previous library's threads have stopped spinning), and the median is reported
+with its quartiles (a median ignores the odd step delayed by the machine). The GEMM rate is measured before and
+after the rows, so a reader sees how far the machine itself moved. Implementations:
 
     reference        the NumPy reference: ``reference.iterate`` (checks its inputs once, then pure array work)
     torch            PyTorch eager: nn.Linear layers, loss module, optimizer.step()
@@ -38,8 +38,9 @@ from parity.data import digits, one_hot, planar
 SCHEMA = "nn-parity/bench/v1"
 IMPLEMENTATIONS = ("reference", "torch", "keras", "keras-function", "jax")
 GEMM_SIZE = 2048
-TIMING = ("interleaved: in each round every implementation takes an untimed step, then a timed one, in an order "
-          "rotated by one each round; ms_per_step is the median of the timed steps, quartiles_ms their spread")
+TIMING = ("in turns: 3 rounds, in each of which every implementation (in an order rotated by one each round) "
+          "pauses 0.25 s, takes an untimed step, then a third of its timed steps; ms_per_step is the median of "
+          "the timed steps, quartiles_ms their spread")
 
 
 @dataclass(frozen=True)
@@ -196,22 +197,37 @@ def _stepper(implementation: str, network: Network, dtype: str, params: dict, X,
     return implementation_module.stepper(case, params, X, Y, compiled=implementation == "keras-function")
 
 
-def time_interleaved(steppers: dict, warmup: int, repeats: int) -> dict[str, list[float]]:
-    """Seconds of ``repeats`` steps of each of ``steppers`` (name -> step function), taken in rounds: each round
-    runs every implementation once more, in an order rotated by one each round, each timed step after an
-    untimed one of its own (which brings its own data back into the caches that the previous implementation's
-    step evicted). A machine that slows down for a while (this one is shared: its GEMM rate moved by a fifth
-    within an hour) then slows every implementation's steps alike, instead of whichever ran at that moment."""
+def time_interleaved(steppers: dict, warmup: int, repeats: int, rounds: int = 3) -> dict[str, list[float]]:
+    """Seconds of ``repeats`` steps of each of ``steppers`` (name -> step function), taken in ``rounds`` rounds:
+    each round gives every implementation a turn, in an order rotated by one each round, and a turn is a pause of
+    ``SETTLE_SECONDS``, one untimed step, then its share of the timed steps, one after another.
+
+    Why turns: this machine is shared, and its speed moves by a fifth or more within minutes (its GEMM rate is
+    measured before and after); a slow spell then falls on every implementation's turns alike, not on whichever
+    ran at that moment. Why the pause: after its last step a library's worker threads keep spinning for a while
+    (Intel's OpenMP, torch's, 200 ms by default; OpenBLAS's and Eigen's less), taking a core from the next
+    library; measured here, torch's step right after the reference's took 5 ms longer (45.7 ms against 38.8). The
+    untimed step brings the implementation's own data back into the caches the previous one evicted."""
     for step in steppers.values():
         for _ in range(warmup):
             step()
     names = list(steppers)
+    rounds = max(1, min(rounds, repeats))
+    shares = [repeats // rounds + (r < repeats % rounds) for r in range(rounds)]
     times: dict[str, list[float]] = {name: [] for name in names}
-    for round_ in range(repeats):
+    for round_, share in enumerate(shares):
         for name in names[round_ % len(names):] + names[: round_ % len(names)]:
+            _settle()
             steppers[name]()
-            times[name].append(_seconds(steppers[name]))
+            times[name] += [_seconds(steppers[name]) for _ in range(share)]
     return times
+
+
+SETTLE_SECONDS = 0.25  # longer than Intel OpenMP's KMP_BLOCKTIME (200 ms), the longest spin of the pools here
+
+
+def _settle() -> None:
+    time.sleep(SETTLE_SECONDS)
 
 
 def _quartiles(values: list[float]) -> tuple[float, float]:
@@ -311,7 +327,7 @@ def markdown_table(document: dict) -> str:
         rows.setdefault((r["network"], r["m"], r["dtype"]), {})[r["implementation"]] = r
     rates = ", ".join(f"{dtype} {rate:.0f}" for dtype, rate in document["gemm_gflops"].items())
     lines = [f"GEMM {rates} GFLOP/s; {kernel_line(document['machine'])}; ms per step (median of "
-             f"{document['repeats']}, implementations interleaved)", "",
+             f"{document['repeats']}, the implementations in turns)", "",
              "| network | m | dtype | " + " | ".join(names) + " |", "|---|---|---|" + "---|" * len(names)]
     for (network, m, dtype), by_name in rows.items():
         fastest = min(r["ms_per_step"] for r in by_name.values())

@@ -78,6 +78,7 @@ def fake_clock(monkeypatch):
 
     clock = Clock()
     monkeypatch.setattr(bench, "_seconds", clock.seconds)
+    monkeypatch.setattr(bench, "_settle", lambda: None)
     monkeypatch.setattr(bench, "gemm_gflops", lambda dtype: GEMM_RATES[dtype])
     monkeypatch.setattr(parity.harness, "runtime_defaults", lambda framework: {})
     return clock
@@ -128,24 +129,32 @@ def test_a_missing_framework_is_skipped_and_leaves_no_ratio(fake_clock, monkeypa
         "detail": "2-4-1 planar m=400 float64: reference 0.977 ms, fastest peer keras 0.977 ms (1.00x its time)"}]
 
 
-def test_implementations_take_turns_each_timed_step_after_an_untimed_one_of_its_own(fake_clock):
-    """A round runs every implementation, in an order rotated by one each round; each of its timed steps follows an
-    untimed one of its own, so none is timed on caches another left behind; a machine that slows down for a
-    round (here round 1, 8 times slower) slows every implementation's step in it alike."""
+def test_implementations_take_turns_each_after_a_pause_and_an_untimed_step_of_its_own(fake_clock, monkeypatch):
+    """Rounds in which every implementation takes a turn, in an order rotated by one each round; a turn is a pause
+    (the previous library's threads stop spinning), an untimed step, then its share of the timed steps (7 in 3
+    rounds: 3, 2, 2). A machine that slows down for a round (here round 1, 8 times slower) slows every
+    implementation's steps in it alike."""
     calls = []
+    monkeypatch.setattr(bench, "_settle", lambda: calls.append("pause"))
     slow_round = 1
+    turn = 1 + 3  # in round 0: the untimed step and 3 timed ones; 1 + 2 in the others
 
     def stepper(name):
         def step():
             calls.append(name)
-            this_round = (len(calls) - 1 - 2 * 3) // 6  # after 2 warm-up calls each of 3 implementations, 6 a round
+            steps = len([c for c in calls if c != "pause"]) - 1 - 2 * 3  # after 2 warm-up steps each of 3
+            this_round = 0 if steps < 3 * turn else 1 + (steps - 3 * turn) // (3 * 3)
             fake_clock.now += 2.0**-10 * (8 if this_round == slow_round else 1)
         return step
 
-    times = bench.time_interleaved({name: stepper(name) for name in "abc"}, warmup=2, repeats=3)
+    times = bench.time_interleaved({name: stepper(name) for name in "abc"}, warmup=2, repeats=7)
     assert calls[:6] == list("aabbcc")
-    assert calls[6:] == list("aabbcc") + list("bbccaa") + list("ccaabb")
-    assert times == {name: [2.0**-10, 8 * 2.0**-10, 2.0**-10] for name in "abc"}
+
+    def turns(order, timed):
+        return [call for name in order for call in ["pause", name, *[name] * timed]]
+
+    assert calls[6:] == turns("abc", 3) + turns("bca", 2) + turns("cab", 2)
+    assert times == {name: [2.0**-10] * 3 + [8 * 2.0**-10] * 2 + [2.0**-10] * 2 for name in "abc"}
 
 
 @pytest.mark.parametrize("efficiency, met", [(0.8, True), (0.79, False)])
@@ -177,6 +186,7 @@ def test_bench_json_holds_gemm_rates_and_one_record_per_network_m_dtype_implemen
     warning on the way (TensorFlow's AutoGraph warned of our own functions, traced into the compiled step). The
     GEMM that measures the machine's rate is made small: at 2048 it took 5 of the test's 9 seconds."""
     monkeypatch.setattr(bench, "GEMM_SIZE", 256)
+    monkeypatch.setattr(bench, "_settle", lambda: None)  # no timing here is read as a figure
     pytest.importorskip("torch")
     pytest.importorskip("keras")
     pytest.importorskip("sklearn")
