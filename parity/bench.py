@@ -38,9 +38,6 @@ from parity.data import digits, one_hot, planar
 SCHEMA = "nn-parity/bench/v1"
 IMPLEMENTATIONS = ("reference", "torch", "keras", "keras-function", "jax")
 GEMM_SIZE = 2048
-TIMING = ("in turns: 3 rounds, in each of which every implementation (in an order rotated by one each round) "
-          "pauses 0.25 s, takes an untimed step, then a third of its timed steps; ms_per_step is the median of "
-          "the timed steps, quartiles_ms their spread")
 
 
 @dataclass(frozen=True)
@@ -197,7 +194,14 @@ def _stepper(implementation: str, network: Network, dtype: str, params: dict, X,
     return implementation_module.stepper(case, params, X, Y, compiled=implementation == "keras-function")
 
 
-def time_interleaved(steppers: dict, warmup: int, repeats: int, rounds: int = 3) -> dict[str, list[float]]:
+ROUNDS = 3
+SETTLE_SECONDS = 0.25  # longer than Intel OpenMP's KMP_BLOCKTIME (200 ms), the longest spin of the pools here
+TIMING = (f"in turns: {ROUNDS} rounds, in each of which every implementation (in an order rotated by one each round) "
+          f"pauses {SETTLE_SECONDS} s, takes an untimed step, then its share of the timed steps; ms_per_step is the "
+          f"median of the timed steps, quartiles_ms their spread")
+
+
+def time_interleaved(steppers: dict, warmup: int, repeats: int, rounds: int = ROUNDS) -> dict[str, list[float]]:
     """Seconds of ``repeats`` steps of each of ``steppers`` (name -> step function), taken in ``rounds`` rounds:
     each round gives every implementation a turn, in an order rotated by one each round, and a turn is a pause of
     ``SETTLE_SECONDS``, one untimed step, then its share of the timed steps, one after another.
@@ -221,9 +225,6 @@ def time_interleaved(steppers: dict, warmup: int, repeats: int, rounds: int = 3)
             steppers[name]()
             times[name] += [_seconds(steppers[name]) for _ in range(share)]
     return times
-
-
-SETTLE_SECONDS = 0.25  # longer than Intel OpenMP's KMP_BLOCKTIME (200 ms), the longest spin of the pools here
 
 
 def _settle() -> None:

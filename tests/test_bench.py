@@ -137,13 +137,11 @@ def test_implementations_take_turns_each_after_a_pause_and_an_untimed_step_of_it
     calls = []
     monkeypatch.setattr(bench, "_settle", lambda: calls.append("pause"))
     slow_round = 1
-    turn = 1 + 3  # in round 0: the untimed step and 3 timed ones; 1 + 2 in the others
 
     def stepper(name):
         def step():
             calls.append(name)
-            steps = len([c for c in calls if c != "pause"]) - 1 - 2 * 3  # after 2 warm-up steps each of 3
-            this_round = 0 if steps < 3 * turn else 1 + (steps - 3 * turn) // (3 * 3)
+            this_round = (calls.count("pause") - 1) // 3  # 3 turns a round, each after a pause; -1 while warming up
             fake_clock.now += 2.0**-10 * (8 if this_round == slow_round else 1)
         return step
 
