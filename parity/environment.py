@@ -3,8 +3,9 @@
 ``configure(threads)`` must run before TensorFlow, Keras or PyTorch is imported (``conftest.py`` and the CLI
 call it first): TensorFlow reads ``TF_CPP_MIN_LOG_LEVEL`` at import, Keras reads ``KERAS_BACKEND`` at import,
 and TensorFlow's thread pools can only be sized before its first operation.
-``import_frameworks()`` then imports them in one fixed order, TensorFlow before torch (the order our smoke
-test certifies; the reverse once crashed through torch's global symbols, tensorflow/tensorflow#13615).
+``import_frameworks()`` then imports them in one fixed order, ``_ORDER``: triton (where installed) before
+TensorFlow, TensorFlow before torch. Why triton first is written beside ``_ORDER``; the order is certified by
+``tests/test_environment.py``, which builds every optimizer of every framework and takes a step with it.
 
 Keras reads its backend once per process. The main process runs Keras on TensorFlow; Keras on JAX and on
 PyTorch run in worker processes (``parity.worker``) that call ``configure(keras_backend="jax")`` (or "torch")
@@ -54,9 +55,32 @@ def configure(threads: int | None = None, keras_backend: str = "tensorflow") -> 
             os.environ[name] = str(threads)
         _configured_threads = threads
     _configured_variables = dict(os.environ)
+    if "tensorflow" not in sys.modules:
+        _load_before_tensorflow()
 
 
-_ORDER = ("tensorflow", "keras", "torch")
+def _load_before_tensorflow() -> None:
+    """Import the installed libraries of ``_BEFORE_TENSORFLOW`` (why: see there), unless TensorFlow is loaded."""
+    import importlib
+    import importlib.util
+
+    for module in _BEFORE_TENSORFLOW:
+        if module not in sys.modules and importlib.util.find_spec(module) is not None:
+            importlib.import_module(module)
+
+
+# Libraries that carry a copy of LLVM of their own and must be loaded before TensorFlow. The registry's default
+# torch wheel (the CUDA build, which runs on the CPU too) brings triton, and torch imports it lazily: the first
+# torch.optim optimizer imports torch._dynamo, which imports triton. libtensorflow_framework.so exports the LLVM
+# inside it, so when triton's libtriton.so is loaded after TensorFlow its LLVM symbols bind to TensorFlow's copy
+# (LD_DEBUG=bindings shows `libtriton.so ... to libtensorflow_framework.so.2: llvm::cl::...`), its static
+# initialisers register LLVM's command-line options a second time in TensorFlow's registry, and LLVM aborts the
+# process: "CommandLine Error: Option 'bitcode-mdindex-threshold' registered more than once" (exit 134; under
+# pytest-xdist the workers die one by one). Loaded first, libtriton.so (a Python extension, loaded RTLD_LOCAL)
+# keeps its symbols to itself and TensorFlow binds to its own. triton imports in about 0.1 s. ``configure`` loads
+# it too, so that a TensorFlow imported by another path (pytest.importorskip("keras")) still comes after it.
+_BEFORE_TENSORFLOW = ("triton",)
+_ORDER = (*_BEFORE_TENSORFLOW, "tensorflow", "keras", "torch")
 # jax's persistent compilation cache (None: the folder, ``compilation_cache()``)
 _JAX_CACHE_VARIABLES = {"JAX_COMPILATION_CACHE_DIR": None, "JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS": "0",
                         "JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES": "0"}
@@ -108,9 +132,10 @@ def _cache_folder(variable: str, name: str) -> str | None:
 def require(name: str):
     """Import framework ``name`` ("tensorflow", "keras" or "torch") keeping the one fixed order.
 
-    Any framework earlier in the order that is installed but not yet imported is imported first, so the
-    process always loads TensorFlow before torch, whichever the caller asks for first. Raises ImportError
-    (with the missing package's name) when ``name`` itself is not installed, so callers can skip with a reason.
+    Any library earlier in the order that is installed but not yet imported is imported first, so the process
+    always loads triton before TensorFlow and TensorFlow before torch, whichever the caller asks for first.
+    Raises ImportError (with the missing package's name) when ``name`` itself is not installed, so callers can
+    skip with a reason.
     """
     import importlib
     import importlib.util
@@ -256,6 +281,8 @@ def describe() -> dict:
         # every package a registry row needs (tensorflow installs as tensorflow-cpu from the registry here)
         **{package: _version(package) or _version(f"{package}-cpu")
            for package in dict.fromkeys(p for row in REGISTRY.values() for p in row.packages)},
+        # torch's lazy companion in the registry's default (CUDA) wheel; None with the CPU-only build
+        **{module: _version(module) for module in _BEFORE_TENSORFLOW},
         "threads": _configured_threads,
         "flags": {
             "KERAS_BACKEND": os.environ.get("KERAS_BACKEND"),

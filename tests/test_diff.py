@@ -214,14 +214,25 @@ def test_a_case_recorded_by_two_workers_merges_into_the_report_commands_result()
         assert list(got.costs.items()) == list(expected.costs.items()) and got.drift == expected.drift
 
 
-def test_the_python_3_12_environment_declares_the_frameworks_ranges_without_torch():
-    """tox's latest-py312 lists the frameworks extra by hand (torch left out); it must not drift from pyproject."""
-    import configparser
+def test_the_declared_ranges_are_floors_each_run_by_the_release_ladder():
+    """The frameworks extra states the oldest releases we support and no ceiling (a newer release installs and
+    the diff against the certified baseline says what it changed); each floor is the oldest rung of the release
+    ladder, so the grid has run on it (docs/releases.md), or the certified release where the ladder has no rung;
+    and the certified pins lie inside the ranges."""
+    import re
     import tomllib
 
-    declared = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]
-    tox = configparser.ConfigParser()
-    tox.read(ROOT / "tox.ini")
-    listed = [line.strip() for line in tox["testenv:latest-py312"]["deps"].splitlines() if line.strip()]
-    assert listed == [p for p in declared["frameworks"] if not p.startswith("torch")]
-    assert tox["testenv:latest-py312"]["extras"].split() == ["report"]
+    from tools.release_ladder import LADDER
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    floors = {}
+    for requirement in [*project["optional-dependencies"]["frameworks"], *project["dependencies"]]:
+        match = re.fullmatch(r"([A-Za-z0-9_.-]+)>=([0-9.]+)", requirement)
+        assert match, f"{requirement!r} is not a bare floor"
+        floors[match[1]] = match[2]
+    pins = dict(re.findall(r"^([A-Za-z0-9_.-]+)==([0-9.]+)", (ROOT / "constraints.txt").read_text(), re.M))
+    oldest = {name: version for steps in LADDER.values() for name, version in steps[0][1].items()}
+    oldest = {name: oldest.get(name, pins[name]) for name in floors}  # optax: the certified release only
+    assert floors == {name: ".".join(oldest[name].split(".")[:len(floors[name].split("."))]) for name in floors}
+    version = lambda text: tuple(int(part) for part in text.split("."))  # noqa: E731
+    assert all(version(pins[name]) >= version(floor) for name, floor in floors.items())

@@ -1,5 +1,6 @@
 """The process set-up the frameworks need, and the one import order, certified by a smoke test."""
 
+import importlib.util
 import json
 import os
 import subprocess
@@ -9,6 +10,8 @@ from pathlib import Path
 import pytest
 
 from parity import environment
+from parity.case import OPTIMIZERS, Case
+from parity.harness import run_case
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -82,14 +85,47 @@ def test_reference_imports_numpy_and_nothing_of_the_frameworks_or_parity():
 
 
 def test_tensorflow_keras_and_torch_imported_in_the_fixed_order_run_together():
-    """The order of ``import_frameworks`` loads all three and runs an op in each, one thread each. In a fresh
-    interpreter (the "pytest" entry above runs this very test in one, watching each framework's first import),
-    it certifies the order; in a suite's worker it checks the frameworks still work side by side."""
+    """The order of ``import_frameworks`` loads all three and does what the suite does with them: every optimizer
+    built in PyTorch and in Keras, a step taken and compared with the reference. A step matters: torch imports
+    torch._dynamo, and with it triton (in the registry's default wheel), only when its first optimizer is built,
+    which a bare op never reaches. In a fresh interpreter (the "pytest" entry above runs this very test in one,
+    watching each framework's first import), it certifies the order; in a suite's worker it checks the
+    frameworks still work side by side."""
     pytest.importorskip("torch")
     pytest.importorskip("tensorflow")
     tf, keras, torch = environment.import_frameworks()
     assert keras.backend.backend() == "tensorflow"
     assert (float(tf.reduce_sum(tf.ones(3))), float(torch.ones(3).sum()), torch.get_num_threads()) == (3.0, 3.0, 1)
+    for optimizer in OPTIMIZERS:
+        case = Case(f"order-{optimizer}", (3, 2, 1), ("relu", "sigmoid"), "binary_crossentropy",
+                    optimizer=optimizer, m=4)
+        outcome = run_case(case, ("torch", "keras"), drift=False)
+        assert outcome.passed, outcome.first_divergence
+    if importlib.util.find_spec("triton") is not None:
+        assert "triton" in sys.modules  # the lazy import the crash came from was really reached
+
+
+@pytest.mark.slow
+@pytest.mark.torch
+def test_triton_loaded_after_tensorflow_is_what_the_fixed_order_prevents():
+    """The import-order proof above can fail: with triton taken out of the order (``_BEFORE_TENSORFLOW`` empty),
+    the same test in a fresh interpreter dies as users saw, LLVM's options registered twice. Where triton is not
+    installed (torch's CPU-only build) or a release pair no longer collides, there is nothing to prevent."""
+    pytest.importorskip("tensorflow")
+    if importlib.util.find_spec("triton") is None:
+        pytest.skip("triton is not installed (torch's CPU-only build): no second LLVM to collide with")
+    code = ("import sys\n"
+            "from parity import environment\n"
+            "environment._BEFORE_TENSORFLOW = ()\n"
+            "environment._ORDER = ('tensorflow', 'keras', 'torch')\n"
+            "import pytest\n"
+            "sys.exit(pytest.main(['-q', '-p', 'no:randomly', '-p', 'no:cacheprovider', '-p', 'no:xdist', "
+            "'-s', '-W', 'ignore::pytest.PytestAssertRewriteWarning', "
+            "'tests/test_environment.py::test_tensorflow_keras_and_torch_imported_in_the_fixed_order_run_together']))\n")
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=600)
+    if result.returncode == 0:
+        pytest.skip("triton loaded after TensorFlow no longer collides with these releases")
+    assert "registered more than once" in result.stderr, (result.stdout + result.stderr)[-3000:]
 
 
 def test_a_missing_framework_is_skipped_with_a_reason_not_a_crash(tmp_path):
