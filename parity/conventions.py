@@ -171,7 +171,7 @@ CONVENTIONS: list[Convention] = [
         "Keras rounds Python-float hyper-parameters through float32, even in float64",
         KERAS,
         lambda case, fw, d: case.optimizer in ("momentum", "adam") or (
-            case.dtype == "float64" and (case.lambd > 0 or case.weight_decay > 0
+            case.dtype == "float64" and ((case.lambd > 0 and d["l2_factor_float32"]) or case.weight_decay > 0
                                          or any(a.startswith("leaky_relu") for a in case.activations))),
         lambda v, case, d: replace(
             v,
@@ -179,16 +179,19 @@ CONVENTIONS: list[Convention] = [
             adam_bias_correction_betas=(_float32(case.beta1), _float32(case.beta2)),
             leaky_slope_float32=True,
             # L2(l2)'s l2 = lambd / 2m, as float32: the lambd that gives that l2 exactly
-            l2_lambd=2 * case.m * _float32(case.lambd / (2 * case.m)) if case.lambd else None,
+            l2_lambd=2 * case.m * _float32(case.lambd / (2 * case.m)) if case.lambd and d["l2_factor_float32"]
+            else None,
             weight_decay=_float32(case.weight_decay) if case.weight_decay else None,  # ops.cast in the optimizer
         ),
         "Keras casts the momentum and Adam's beta_1, beta_2 (for the bias corrections beta^t) with ops.cast, "
         "which first makes a float32 constant: 0.9 becomes 0.8999999761581421 in a float64 run. The moment "
         "updates use 1 - beta in Python floats and stay exact; the learning rate is a float64 variable and exact. "
         "LeakyReLU's slope reaches TensorFlow's LeakyRelu kernel as a 32-bit float attribute, so a slope of 0.2 "
-        "is 0.20000000298023224 in float64 too. keras.regularizers.L2 computes ops.cast(l2, x.dtype) sum(x^2), so "
-        "its l2 is rounded the same way: lambd / 2m = 0.7 / 40 = 0.0175 becomes 0.017500000074505806, and a float64 "
-        "run's L2 term and its (lambd / m) W are 4e-9 relative above the course's; the optimizers' decoupled "
+        "is 0.20000000298023224 in float64 too. keras.regularizers.L2 computes ops.cast(l2, x.dtype) sum(x^2) "
+        "since Keras 3.14 (3.13 multiplied by the Python float, exact; the defaults' l2_factor_float32 says which "
+        "the installed Keras does), so its l2 is rounded the same way: lambd / 2m = 0.7 / 40 = 0.0175 becomes "
+        "0.017500000074505806, and a float64 run's L2 term and its (lambd / m) W are 4e-9 relative above the "
+        "course's; the optimizers' decoupled "
         "weight_decay is cast the same way. In float32 runs the same rounding matters where it is amplified: "
         "Keras forms 1 - beta_2^t from the float32 beta_2 (1 - 0.999 "
         "becomes 0.00099998713, 1.3e-5 relative below 0.001) where torch uses Python doubles, which moves "

@@ -27,6 +27,19 @@ def _document(frameworks=("torch",)):
     return build(outcomes, describe(), {fw: runtime_defaults(fw) for fw in frameworks})
 
 
+def _certified_pins(python: str) -> dict[str, str]:
+    """constraints.txt's pins for Python ``python`` ("3.12"), its environment markers evaluated."""
+    from packaging.requirements import Requirement
+
+    pins = {}
+    for line in (ROOT / "constraints.txt").read_text().splitlines():
+        if line.strip() and not line.startswith("#"):
+            requirement = Requirement(line)
+            if requirement.marker is None or requirement.marker.evaluate({"python_version": python}):
+                pins[requirement.name] = str(requirement.specifier).removeprefix("==")
+    return pins
+
+
 @pytest.fixture(scope="module")
 def clean():
     pytest.importorskip("torch")
@@ -98,11 +111,29 @@ def test_the_certified_baseline_ships_covers_the_grid_and_is_small(capsys):
     assert baseline.CERTIFIED.stat().st_size < 1_000_000
     record = baseline.read("certified")
     assert set(record["cases"]) == {case.name for case in GRID}
-    assert record["environment"]["torch"].startswith("2.13.0")
+    environment = record["environment"]
+    python = ".".join(environment["python"].split(".")[:2])
+    assert {name: environment[name].split("+")[0] for name in ("numpy", "torch", "keras", "tensorflow", "jax")} == {
+        name: _certified_pins(python)[name if name != "tensorflow" else "tensorflow-cpu"]
+        for name in ("numpy", "torch", "keras", "tensorflow", "jax")}, "the baseline is not of the certified pins"
     counts = [len(results) for case in record["cases"].values() for results in case["results"].values()]
     assert sum(counts) > 20_000
     assert main(["diff", "certified", "certified"]) == 0
     assert "No change" in capsys.readouterr().out
+
+
+def test_a_baseline_from_another_environment_is_compared_naming_what_differs(capsys, tmp_path):
+    """Another Python, BLAS, CPU and framework release: compared, never refused, each difference named."""
+    record = baseline.read("certified")
+    other = json.loads(json.dumps(record))
+    other["environment"].update(python="3.11.7", blas="scipy-openblas 0.3.31", cpu="Another CPU", jax="0.10.2")
+    path = tmp_path / "other.json"
+    path.write_text(json.dumps(other))
+    assert main(["diff", str(path), "certified"]) == 0
+    out = capsys.readouterr().out
+    for field, old in (("python", "3.11.7"), ("blas", "scipy-openblas 0.3.31"), ("cpu", "Another CPU"),
+                       ("jax", "0.10.2")):
+        assert f"| environment.{field} | {old} | {record['environment'][field]} |" in out
 
 
 def test_a_worst_error_that_moves_beyond_noise_is_named_without_being_a_regression():
@@ -231,7 +262,9 @@ def test_the_declared_ranges_are_floors_each_run_by_the_release_ladder():
         assert match, f"{requirement!r} is not a bare floor"
         floors[match[1]] = match[2]
     pins = dict(re.findall(r"^([A-Za-z0-9_.-]+)==([0-9.]+)", (ROOT / "constraints.txt").read_text(), re.M))
-    oldest = {name: version for steps in LADDER.values() for name, version in steps[0][1].items()}
+    # each package's own distributions (a rung may move another package with it: TensorFlow 2.19 needs numpy < 2.2)
+    oldest = {name: version for package, steps in LADDER.items() for name, version in steps[0][1].items()
+              if name.startswith(package)}
     oldest = {name: oldest.get(name, pins[name]) for name in floors}  # optax: the certified release only
     assert floors == {name: ".".join(oldest[name].split(".")[:len(floors[name].split("."))]) for name in floors}
     version = lambda text: tuple(int(part) for part in text.split("."))  # noqa: E731

@@ -12,6 +12,7 @@ import pytest
 
 import reference
 import reference.regularization
+from parity import harness
 from parity.case import CASES, batch, initial_params
 from parity.harness import run_case, runtime_defaults
 from parity.implementations import keras as keras_implementation
@@ -207,3 +208,33 @@ def test_the_reference_decays_after_the_step_and_never_the_biases():
         np.testing.assert_allclose(trace.values[Key(0, "update", l, "W")], expected,
                                    rtol=ulps("float64", REARRANGEMENT_ULPS))
         np.testing.assert_array_equal(trace.values[Key(0, "update", l, "b")], stepped[f"b{l}"])
+
+
+@pytest.mark.keras
+def test_keras_313s_exact_l2_factor_is_read_at_run_time_and_told_from_314s(monkeypatch):
+    """Keras 3.14 rounds L2's factor through float32 in a float64 model (``ops.cast``), 3.13 did not: the default
+    ``l2_factor_float32`` is measured, and the convention follows it. 3.13's regularizer, planted under the installed
+    Keras's measured default, fails at the first number it moves (J); with the default measured as 3.13's, the
+    same run is the course's."""
+    pytest.importorskip("keras")
+    assert keras_implementation.runtime_defaults("keras")["l2_factor_float32"] is (
+        keras_implementation._modules()[1].__version__.split(".")[:2] >= ["3", "14"])
+
+    def keras_313_regularizer(case):
+        ops, l2 = keras_implementation._modules()[1].ops, case.lambd / (2 * case.m)
+        return lambda W: l2 * ops.sum(ops.square(W))  # the Python float, exact in float64
+
+    monkeypatch.setattr(keras_implementation, "_regularizer", keras_313_regularizer)
+    try:
+        for measured in (True, False):
+            harness.runtime_defaults.cache_clear()  # defaults are read once per process
+            monkeypatch.setattr(keras_implementation, "_l2_factor_float32", lambda keras, flag=measured: flag)
+            outcome = run_case(SGD, ["keras"])
+            if measured:
+                divergence = outcome.first_divergence
+                assert (divergence.step, divergence.stage, divergence.quantity, divergence.status) == (
+                    0, "cost", "J", "fail"), divergence
+            else:
+                assert outcome.passed, outcome.first_divergence
+    finally:
+        harness.runtime_defaults.cache_clear()  # the next test reads the installed Keras's own

@@ -42,7 +42,9 @@ LADDER: dict[str, list[tuple[str, dict[str, str]]]] = {
     "jax": [("0.10.2", {"jax": "0.10.2", "jaxlib": "0.10.2"}), ("0.11.2", {"jax": "0.11.2", "jaxlib": "0.11.2"})],
     "torch": [("2.13.0", {"torch": "2.13.0"}), ("2.14.1", {"torch": "2.14.1"})],
     "keras": [("3.13.2", {"keras": "3.13.2"}), ("3.14.1", {"keras": "3.14.1"})],
-    "tensorflow": [("2.19.1", {"tensorflow-cpu": "2.19.1"}), ("2.20.0", {"tensorflow-cpu": "2.20.0"})],
+    # TensorFlow 2.19 requires numpy < 2.2: pip moves NumPy to 2.1.3 with it
+    "tensorflow": [("2.19.1", {"tensorflow-cpu": "2.19.1", "numpy": "2.1.3"}),
+                   ("2.20.0", {"tensorflow-cpu": "2.20.0"})],
 }
 
 

@@ -78,12 +78,23 @@ def runtime_defaults(framework: str = "keras") -> dict:
         "sgd_learning_rate": float(keras.optimizers.SGD().learning_rate.numpy()),
         "unsupported_dtypes": _unsupported_dtypes(keras),
         "l2_default": keras.regularizers.L2().l2,
+        "l2_factor_float32": _l2_factor_float32(keras),
         "adamw_weight_decay": keras.optimizers.AdamW().weight_decay,
         "batchnorm_momentum": keras.layers.BatchNormalization().momentum,
         "batchnorm_epsilon": keras.layers.BatchNormalization().epsilon,
         "dense_kernel_initializer": type(dense.kernel_initializer).__name__,
         "dense_bias_initializer": type(dense.bias_initializer).__name__,
     }
+
+
+def _l2_factor_float32(keras) -> bool:
+    """Whether ``keras.regularizers.L2(l2)`` multiplies a float64 weight's sum of squares by l2 rounded through
+    float32. Keras 3.14 made ``L2.__call__`` ``ops.cast(self.l2, dtype=x.dtype) * ops.sum(ops.square(x))``, and
+    ``ops.cast`` of a Python float makes a float32 constant first (0.1 becomes 0.10000000149011612); Keras 3.13
+    computed ``self.l2 * ops.sum(ops.square(x))``, the Python float exact in float64. Measured, not read from the
+    version: L2(0.1) of a float64 one."""
+    value = keras.regularizers.L2(0.1)(keras.ops.ones((1,), dtype="float64"))
+    return float(_to_numpy(value)) != 0.1
 
 
 def _unsupported_dtypes(keras) -> dict[str, str]:

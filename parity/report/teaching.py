@@ -221,6 +221,7 @@ DEFAULT_NAMES = {
     "sgd_weight_decay": "SGD weight decay",
     "adamw_weight_decay": "AdamW weight decay (decoupled)",
     "l2_default": "L2 regularizer factor",
+    "l2_factor_float32": "L2 factor rounded through float32 in a float64 model",
     "dropout_p": "Dropout drop probability",
     "batchnorm_momentum": "BatchNorm momentum",
     "batchnorm_epsilon": "BatchNorm epsilon",
