@@ -6,7 +6,7 @@ tolerance, first divergence first, in computation order.
 
 from __future__ import annotations
 
-from parity.compare import Result
+from parity.compare import FAILING, Result
 from parity.harness import CaseResult
 
 
@@ -36,16 +36,18 @@ def describe(result: Result) -> str:
 
 def failure_message(outcome: CaseResult, limit: int = 8) -> str:
     failed = [r for r in outcome.results if r.status == "fail"]
+    missing = [r for r in outcome.results if r.status == "missing"]
     uninformative = [r for r in outcome.results if r.status == "uninformative"]
     first = outcome.first_divergence
     lines = [f"case {outcome.case.name} ({outcome.case.dtype}): {len(failed)} of {len(outcome.results)} "
              f"comparisons differ beyond tolerance"
+             + (f", {len(missing)} quantities missing from the witness's trace" if missing else "")
              + (f", {len(uninformative)} could not have failed (uninformative)" if uninformative else "")]
     if first is None:
         lines += [f"  {describe(r)}" for r in uninformative[:limit]]
         return "\n".join(lines)
     lines.append(f"first divergence: {describe(first)}")
-    later = [r for r in failed if r is not first]
+    later = [r for r in outcome.results if r.status in FAILING and r is not first]
     if later:
         lines.append(f"then ({len(later)} more, in computation order):")
         lines += [f"  {describe(r)}" for r in later[:limit]]

@@ -37,7 +37,7 @@ class BaselineError(ValueError):
 
 # One letter per stage and status keeps the record small (22,446 quantities in about half a megabyte).
 STAGES = {"forward": "f", "cost": "c", "backward": "b", "update": "u"}
-STATUSES = {"pass": "p", "explained": "e", "uninformative": "u", "fail": "f"}
+STATUSES = {"pass": "p", "explained": "e", "uninformative": "u", "missing": "m", "fail": "f"}
 STAGE_NAMES = {code: name for name, code in STAGES.items()}
 STATUS_NAMES = {code: name for name, code in STATUSES.items()}
 
@@ -83,7 +83,7 @@ def compact(document: dict) -> dict:
         first: dict[str, dict] = {}
         for r in case["results"]:
             results.setdefault(r["framework"], {})[result_key(r)] = [STATUSES[r["status"]], _rounded(r["ulps"])]
-            if r["status"] == "fail" and r["framework"] not in first:
+            if r["status"] in ("fail", "missing") and r["framework"] not in first:
                 first[r["framework"]] = _first(r)  # results are in computation order per framework
         cases[case["name"]] = {
             "frameworks": {fw: entry["status"] for fw, entry in case["frameworks"].items()},

@@ -161,7 +161,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--out", type=Path, default=None, help="output directory for the formats")
     for command in commands.choices.values():
         command.add_argument("--verbose", action="store_true",
-                             help="show the frameworks' own start-up log lines (held back by default)")
+                             help="show the frameworks' own start-up log lines and warnings (held back by default)")
     return parser
 
 
@@ -351,8 +351,8 @@ def run_report(args) -> int:
     paths = write_formats(document, parity_blocks, args.format, args.out, "report", "nn-parity report")
     summary = document["summary"]
     print(f"{summary['cases']} cases, {summary['comparisons']} comparisons: {summary['passed']} passed, "
-          f"{summary['failed']} failed, {summary['explained']} explained, {summary['uninformative']} uninformative "
-          f"({time.perf_counter() - started:.1f} s); wrote {', '.join(map(str, paths))}")
+          f"{summary['failed']} failed, {summary['explained']} explained, {summary['uninformative']} uninformative, "
+          f"{summary['missing']} missing ({time.perf_counter() - started:.1f} s); wrote {', '.join(map(str, paths))}")
     for outcome in outcomes:
         if not outcome.passed:
             from parity.assertions import failure_message
@@ -365,7 +365,7 @@ def run_report(args) -> int:
         d = diff.diff(baseline.read(args.baseline), record)
         print(f"diff against {args.baseline}:", file=sys.stderr)
         return diff.emit(d, str(args.baseline), str(args.out / "report.json"), ["md"], None, sys.stdout)
-    return 1 if summary["failed"] or summary["uninformative"] else 0
+    return 1 if summary["failed"] or summary["uninformative"] or summary["missing"] else 0
 
 
 def run_diff(args) -> int:

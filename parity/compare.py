@@ -10,6 +10,13 @@ reference variant that follows the framework's documented formula (``parity.conv
                otherwise the textbook): a real difference
     uninformative  within tolerance, but the tolerance is so wide that the quantity replaced by zeros (or with
                its sign flipped) would pass too: the comparison could not have failed, so it is not a pass
+    missing    the reference's trace has the quantity and the witness's does not, and its registry row does not
+               declare the absence (``parity.frameworks.Absence``): nothing was compared, so it fails the case
+
+The quantities a case has come from the reference's trace, for every witness of the registry. A declared absence
+(with a logits loss there is no dA[L]) is not a result: ``coverage`` counts it under its reason. A quantity the witness has and the reference
+lacks is an error of the witness's adapter (``AdapterError``). A learner's code (``parity check``) is judged on
+the quantities it produced: its checker (``parity.learner``) says which stages the learner wrote.
 
 Every result records ``tolerance_ratio``: the smallest, over the quantity's non-zero elements, of the element's
 tolerance divided by |its value|. Below 1, at least one element would fail if replaced by 0 (and, below 2, if
@@ -29,12 +36,20 @@ from dataclasses import dataclass, field, fields
 
 import numpy as np
 
-from parity import conventions
+from parity import conventions, frameworks
 from parity.conventions import Variant
 from parity.tolerance import parity_ulps, underflow_floor
 from parity.trace import Key, Trace, computation_order
 
-STATUSES = ("pass", "explained", "uninformative", "fail")  # from best to worst: a verdict is its worst result
+# from best to worst: a verdict is its worst result
+STATUSES = ("pass", "explained", "uninformative", "missing", "fail")
+FAILING = ("missing", "fail")  # statuses that locate a divergence (``first_divergence``)
+MISSING_NOTE = ("the witness did not produce this quantity, and its registry row (parity.frameworks) does not "
+                "declare it absent")
+
+
+class AdapterError(ValueError):
+    """A witness's trace holds quantities the reference's does not: its adapter records something it should not."""
 
 
 @dataclass
@@ -161,13 +176,25 @@ def compare(
     variant_trace: Trace | None = None,
     variant_E: dict[Key, np.ndarray] | None = None,
 ) -> list[Result]:
-    """One ``Result`` per quantity both traces hold, in computation order."""
+    """One ``Result`` per quantity of the reference's trace, in computation order: a comparison where the
+    witness produced it, ``missing`` where it did not and its registry row declares no absence."""
     budget = parity_ulps(case.dtype)
     eps = float(np.finfo(np.dtype(case.dtype)).eps)
     rtol = budget * eps
+    order = computation_order(case.L, case.steps)
+    _check_keys(framework, actual, textbook, order)
     results = []
-    for key in computation_order(case.L, case.steps):
-        if key not in actual.values or key not in textbook.values:
+    for key in order:
+        if key not in textbook.values:
+            continue
+        if key not in actual.values:
+            # a learner's code (``parity check``) is no registry witness: its checker says which stages it wrote
+            if framework in frameworks.REGISTRY and frameworks.absence(framework, case, key) is None:
+                results.append(Result(
+                    case=case.name, framework=framework, step=key.step, stage=key.stage, layer=key.layer,
+                    quantity=key.quantity, max_abs=float("inf"), max_rel=float("inf"), ulps=float("inf"),
+                    worst_index=[], atol=0.0, rtol=rtol, status="missing", budget_ulps=budget,
+                    headroom=float("inf"), note=MISSING_NOTE, size=int(np.size(textbook.values[key]))))
             continue
         m = measure(actual.values[key], textbook.values[key], textbook_E[key], case.dtype, budget)
         status, extra = ("pass" if m.ulps <= budget else "fail"), {}
@@ -214,9 +241,35 @@ def compare(
     return results
 
 
+def _check_keys(framework: str, actual: Trace, textbook: Trace, order: list[Key]) -> None:
+    known = set(order)
+    if unordered := sorted(set(textbook.values) - known, key=str):
+        raise ValueError(f"the reference's trace has quantities outside the computation order: {unordered[:5]}")
+    if extra := sorted(set(actual.values) - set(textbook.values), key=str):
+        raise AdapterError(
+            f"{framework}'s adapter recorded {len(extra)} quantities the reference's trace does not have, first "
+            + ", ".join(f"{k.quantity}{'' if k.layer is None else f'[{k.layer}]'} at step {k.step} ({k.stage})"
+                        for k in extra[:3]) + ": an error of the adapter (parity.implementations), not of the "
+            "framework")
+
+
+def coverage(case, framework: str, textbook: Trace, results: list[Result]) -> dict:
+    """What of the reference's trace ``framework`` was judged on: {"compared": n, "missing": n, "absent": {reason:
+    n}} (declared absences by reason, from its registry row)."""
+    absent: dict[str, int] = {}
+    seen = {r.key for r in results if r.framework == framework}
+    for key in textbook.values:
+        if key not in seen and (reason := frameworks.absence(framework, case, key)) is not None:
+            absent[reason] = absent.get(reason, 0) + 1
+    own = [r for r in results if r.framework == framework]
+    return {"compared": sum(r.status != "missing" for r in own), "missing": sum(r.status == "missing" for r in own),
+            "absent": absent}
+
+
 def first_divergence(results: list[Result]) -> Result | None:
-    """The first failed result in computation order (``trace.computation_order``), over every framework."""
-    failed = [r for r in results if r.status == "fail"]
+    """The first failed or missing result in computation order (``trace.computation_order``), over every
+    framework."""
+    failed = [r for r in results if r.status in FAILING]
     if not failed:
         return None
     L, steps = max(r.layer or 0 for r in results), max(r.step for r in results) + 1

@@ -5,14 +5,15 @@ The diff says
 
     environment   library versions, platform facts (BLAS, CPU, oneDNN and torch flags, device) and the
                   defaults read at run time that differ
-    verdicts      each case x framework whose verdict changed (pass, explained, uninformative, fail,
+    verdicts      each case x framework whose verdict changed (pass, explained, uninformative, missing, fail,
                   skipped), and cases or pairs that are new or missing
     divergences   the first divergence of each pair that newly fails
     moved         quantities whose worst error moved beyond run-to-run noise (``tolerance.diff_moved``)
 
 and exits 1 when anything regressed: a new failure, a new unexplained divergence or a comparison that became
-uninformative (a quantity whose status worsened to fail or uninformative), or a case or a case x framework pair
-that disappeared. A pair that is now skipped (its framework not installed) is a change, named, not a regression.
+uninformative or left uncompared (a quantity whose status worsened to fail, missing or uninformative), or a case
+or a case x framework pair that disappeared. A pair that is now skipped (its framework not installed) is a
+change, named, not a regression.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from dataclasses import asdict, dataclass, field
 from parity.baseline import STATUS_NAMES, describe_key
 from parity.tolerance import diff_moved
 
-WORSE = ("fail", "uninformative")
+WORSE = ("fail", "missing", "uninformative")  # a quantity newly missing is a regression like a failure
 
 
 @dataclass
@@ -110,7 +111,7 @@ def diff(old: dict, new: dict) -> Diff:
             if was != now:
                 regressed = now in WORSE or now == "absent"  # a pair that no longer runs has disappeared
                 d.verdicts.append({"case": name, "framework": fw, "old": was, "new": now, "regressed": regressed})
-                if now == "fail" and (first := b.get("first_divergence", {}).get(fw)):
+                if now in ("fail", "missing") and (first := b.get("first_divergence", {}).get(fw)):
                     d.divergences.append({"case": name, "framework": fw, **first})
             for key, (status_now, ulps_now) in b["results"].get(fw, {}).items():
                 before = a["results"].get(fw, {}).get(key)

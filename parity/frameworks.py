@@ -37,6 +37,23 @@ class NotApplicable:
 
 
 @dataclass(frozen=True)
+class Absence:
+    """A quantity of the reference's trace that a witness legitimately does not produce, when, and why.
+
+    ``parity.compare`` records a declared absence (once per reason in the report's coverage) instead of a result;
+    any other quantity the reference has and the witness lacks is ``missing``, which fails the case."""
+
+    quantity: str  # "dA"
+    layer: str  # "L": the output layer only; "every": each layer
+    when: Callable[[Case], bool]
+    reason: str
+
+    def covers(self, case: Case, key) -> bool:
+        return (key.quantity == self.quantity and (self.layer == "every" or key.layer == case.L)
+                and self.when(case))
+
+
+@dataclass(frozen=True)
 class Framework:
     name: str  # the registry key: CLI choices, report columns, trace names
     label: str  # how a reader knows it: "Keras 3 (JAX backend)"
@@ -48,6 +65,7 @@ class Framework:
     applies: Callable[[Case], bool] = field(default=lambda case: True)
     applies_text: str = "every case"
     style: tuple = ("#7f7f7f", "-", "circle")  # its lines in figures: (colour, dashes, marker)
+    absent: tuple[Absence, ...] = ()  # what the reference's trace has and this witness cannot produce, and why
 
 
 def _bce_on_sigmoid(case: Case) -> bool:
@@ -68,22 +86,41 @@ def _torch_decay(case: Case) -> bool:
 
 _TORCH_TEXT = "every case but decoupled weight decay with momentum (torch.optim has none)"
 
+_CROSS_ENTROPIES = ("binary_crossentropy", "categorical_crossentropy")
+NO_DA_CROSS_ENTROPY_TORCH = Absence(
+    "dA", "L", lambda case: case.loss == "categorical_crossentropy",
+    "torch.nn.CrossEntropyLoss takes the logits Z[L] and applies log-softmax itself, so A[L] = softmax(Z[L]) is not "
+    "on the gradient's path: there is no dA[L] (dZ[L] is compared)")
+NO_DA_BCE_WITH_LOGITS = Absence(
+    "dA", "L", lambda case: case.loss == "binary_crossentropy",
+    "torch.nn.BCEWithLogitsLoss takes the logits Z[L] (sigmoid and log fused), so A[L] is not on the gradient's "
+    "path: there is no dA[L] (dZ[L] is compared)")
+NO_DA_KERAS_LOGITS = Absence(
+    "dA", "L", lambda case: case.loss in _CROSS_ENTROPIES and case.activations[-1] in ("sigmoid", "softmax"),
+    "Keras's TensorFlow backend marks a sigmoid or softmax output with its logits (_keras_logits) and its "
+    "cross-entropies compute from those logits, so A[L] is not on the gradient's path: there is no dA[L] "
+    "(dZ[L] is compared)")
+NO_DA_OPTAX = Absence(
+    "dA", "L", lambda case: case.loss in _CROSS_ENTROPIES,
+    "optax's cross-entropies take the logits Z[L] (sigmoid_binary_cross_entropy, softmax_cross_entropy), so A[L] "
+    "is not on the gradient's path: there is no dA[L] (dZ[L] is compared)")
+
 REGISTRY: dict[str, Framework] = {f.name: f for f in (
     Framework("torch", "PyTorch", "torch", "torch", "torch", ("torch",), applies=_torch_decay,
-              applies_text=_TORCH_TEXT, style=("#ff7f0e", "--", "square")),
+              applies_text=_TORCH_TEXT, style=("#ff7f0e", "--", "square"), absent=(NO_DA_CROSS_ENTROPY_TORCH,)),
     Framework("torch-logits", "PyTorch (BCEWithLogitsLoss)", "torch", "torch", "torch", ("torch",),
               applies=lambda case: _bce_on_sigmoid(case) and _torch_decay(case),
               applies_text=f"a sigmoid output trained with binary cross-entropy; {_TORCH_TEXT}",
-              style=("#d62728", ":", "triangle")),
+              style=("#d62728", ":", "triangle"), absent=(NO_DA_BCE_WITH_LOGITS,)),
     Framework("keras", "Keras 3 (TensorFlow backend)", "keras", "keras", "keras", ("keras", "tensorflow"),
-              keras_backend="tensorflow", style=("#1f77b4", "-.", "cross")),
+              keras_backend="tensorflow", style=("#1f77b4", "-.", "cross"), absent=(NO_DA_KERAS_LOGITS,)),
     Framework("keras-jax", "Keras 3 (JAX backend)", "keras", "keras", "keras", ("keras", "jax"),
               keras_backend="jax", style=("#17becf", "4 1.5", "triangle")),
     Framework("keras-torch", "Keras 3 (PyTorch backend)", "keras", "keras", "keras", ("keras", "torch"),
               keras_backend="torch", style=("#9467bd", "1.5 1.5", "square")),
     Framework("jax", "JAX (with optax)", "jax", "jax", "jax", ("jax", "jaxlib", "optax"),
               applies=_optax_losses, applies_text="cross-entropy with its matching output (optax takes logits)",
-              style=("#2ca02c", "7 1.5 1.5 1.5", "diamond")),
+              style=("#2ca02c", "7 1.5 1.5 1.5", "diamond"), absent=(NO_DA_OPTAX,)),
 )}
 
 FRAMEWORKS: tuple[str, ...] = tuple(REGISTRY)
@@ -94,6 +131,11 @@ def get(name: str) -> Framework:
     if name not in REGISTRY:
         raise ValueError(f"unknown framework {name!r}; valid names: {', '.join(FRAMEWORKS)}")
     return REGISTRY[name]
+
+
+def absence(name: str, case: Case, key) -> str | None:
+    """Why ``name`` legitimately lacks quantity ``key`` of ``case`` (its row's declared absences), or None."""
+    return next((a.reason for a in get(name).absent if a.covers(case, key)), None)
 
 
 def framework_applies(case: Case, name: str) -> bool:

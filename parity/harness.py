@@ -22,7 +22,7 @@ import numpy as np
 
 from parity import conventions, environment, frameworks, memo, worker
 from parity.case import Case, batch, initial_params
-from parity.compare import Result, compare, first_divergence, verdict
+from parity.compare import Result, compare, coverage, first_divergence, verdict
 from parity.conventions import TEXTBOOK
 from parity.error_scale import error_scales
 from parity.frameworks import FRAMEWORKS, framework_applies
@@ -41,6 +41,8 @@ class CaseResult:
     costs: dict[str, list[float]] = field(default_factory=dict)  # implementation -> J at each step, run free
     # framework -> quantity ("J", "W[1]", "b[1]", ...) -> relative drift of its free run from the reference's
     drift: dict[str, dict[str, list[float]]] = field(default_factory=dict)
+    # framework -> what of the reference's trace it was judged on (``parity.compare.coverage``)
+    coverage: dict[str, dict] = field(default_factory=dict)
 
     @property
     def first_divergence(self) -> Result | None:
@@ -188,7 +190,9 @@ def _compared(case: Case, frameworks, textbook: Trace, textbook_E: dict, known: 
         variant_trace = variant_E = None
         if variant.conventions:
             variant_trace, variant_E = reference_trace(case, variant, textbook.starts)
-        result.results += compare(case, framework, actual, textbook, textbook_E, variant, variant_trace, variant_E)
+        compared = compare(case, framework, actual, textbook, textbook_E, variant, variant_trace, variant_E)
+        result.results += compared
+        result.coverage[framework] = coverage(case, framework, textbook, compared)
         result.dtypes[framework] = actual.dtypes
         result.variants[framework] = list(variant.conventions)
         if drift:

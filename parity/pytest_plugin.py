@@ -152,7 +152,8 @@ def pytest_sessionfinish(session, exitstatus):
         paths = write_formats(document, parity_blocks, ("md", "html", "json"), out, "report", "nn-parity report")
         s = document["summary"]
         lines.append(f"nn-parity report: {s['cases']} cases, {s['comparisons']} comparisons ({s['passed']} pass, "
-                     f"{s['explained']} explained, {s['failed']} fail, {s['uninformative']} uninformative); wrote "
+                     f"{s['explained']} explained, {s['failed']} fail, {s['uninformative']} uninformative, "
+                     f"{s['missing']} missing); wrote "
                      f"{', '.join(map(str, paths))}")
     source = config.getoption("parity_baseline")
     if source:

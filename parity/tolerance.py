@@ -187,3 +187,23 @@ def underflow_floor(dtype) -> float:
     """The absolute error allowed on any element for results near or below underflow: tiny / eps."""
     info = np.finfo(np.dtype(dtype))
     return float(info.tiny / info.eps)
+
+
+# Tests that prove a check could fail (a planted bug, or the framework's result without the setting under test)
+# require the planted difference to lie far beyond the check's rounding bound, which rounding reaches at most once
+# by construction. An ordinary-size bug (a missing term such as lr wd W, a biased running variance, a model left
+# in training mode) is a relative change of 1e-3 or more, against bounds of tens of float64 ulps (about 1e-14
+# relative): 10^10 bounds or more, so BUG_MARGIN = 10^6 bounds leaves no doubt and four orders to spare. A
+# documented convention's predicted size is smaller by nature (another batch-normalisation epsilon, a weight
+# decay's term against the plain step, a float32-rounded hyper-parameter: 4e-9 relative, 10^5 bounds), so
+# CONVENTION_MARGIN = 10^3: still three orders above anything rounding can do.
+BUG_MARGIN = 1e6
+CONVENTION_MARGIN = 1e3
+
+# A float64 model that computes in float32 in places (Keras on JAX and on torch: keras.backend.result_type maps
+# float64 to float32) differs from the float64 reference by float32 rounding: eps32 = 1.2e-7 relative per
+# rounding, shrunk by cancellation or grown by a few roundings: about 1e-8 relative on the first product or
+# activation (tests/test_keras_backends.py). The window FLOAT32_IN_FLOAT64_RELATIVE claims exactly that: above
+# 1e-10 (float64 rounding is 2.2e-16, six orders lower, so a model truly computing in float64 fails the check)
+# and below 1e-6 (eight float32 roundings: a real formula error is larger still).
+FLOAT32_IN_FLOAT64_RELATIVE = (1e-10, 1e-6)

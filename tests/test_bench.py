@@ -204,26 +204,19 @@ def test_bench_json_holds_gemm_rates_and_one_record_per_network_m_dtype_implemen
     assert set(rate) == {"float64"} and rate["float64"] > 0
     records = [(r["network"], r["m"], r["dtype"], r["implementation"]) for r in document["results"]]
     assert records == [(n.name, n.m, "float64", i) for n in bench.NETWORKS[:2] for i in bench.IMPLEMENTATIONS]
-    layers = {n.name: n.layers for n in bench.NETWORKS}
+    # The arithmetic (rates, ratios to torch, efficiency, the targets' rule, the overhead) is checked against
+    # hand-worked numbers on the fake clock above; a real run must fill every record with measured, finite numbers.
     for r in document["results"]:
-        torch = next(t for t in document["results"] if (t["network"], t["m"], t["dtype"], t["implementation"]) == (
-            r["network"], r["m"], r["dtype"], "torch"))
-        assert r["ratio_to_torch"] == r["ms_per_step"] / torch["ms_per_step"]
-        assert r["efficiency"] == r["gflops"] / rate[r["dtype"]]
-        flops_per_ms = bench.step_flops(layers[r["network"]], r["m"]) / r["ms_per_step"]
-        assert r["gflops"] == pytest.approx(flops_per_ms / 1e6, rel=REARRANGED)
-    behind = [r for r in document["results"] if r["implementation"] == "reference" and any(
-        t["ms_per_step"] < r["ms_per_step"] for t in document["results"]
-        if (t["network"], t["m"]) == (r["network"], r["m"]) and t["implementation"] != "reference")]
-    assert document["targets"] == [{"target": "the reference is the fastest implementation at every size and dtype",
-                                    "met": not behind, "detail": document["targets"][0]["detail"]}]
+        assert 0 < r["ms_per_step"] < float("inf") and r["gflops"] > 0 and r["efficiency"] > 0, r
+    assert {r["ratio_to_torch"] for r in document["results"] if r["implementation"] == "torch"} == {1.0}
+    assert [t["target"] for t in document["targets"]] == [
+        "the reference is the fastest implementation at every size and dtype"]
     table = (tmp_path / "bench.md").read_text()  # the README's table, one row per network, m and dtype
     assert table.count("\n| ") == 1 + len(bench.NETWORKS[:2]) and "| reference | torch |" in table
     assert all(f"{r['ms_per_step']:.3g}" in table for r in document["results"])
     overhead = document["parity_overhead"]
     assert (overhead["case"], overhead["frameworks"]) == ("digits-784-10-10-relu-softmax-float32", ["torch", "keras"])
-    assert overhead["overhead_ms"] == pytest.approx(overhead["total_ms"] - overhead["frameworks_ms"],
-                                                    abs=REARRANGED * overhead["total_ms"])
+    assert overhead["total_ms"] > 0 and overhead["frameworks_ms"] > 0  # measured (their difference: fake clock)
 
 
 def test_bench_refuses_unknown_formats(capsys):

@@ -152,6 +152,22 @@ def test_a_worst_error_that_moves_beyond_noise_is_named_without_being_a_regressi
     assert baseline.describe_key(key) in diff.markdown(d, "old", "new")
 
 
+def test_a_quantity_newly_missing_is_a_regression_named_with_its_key():
+    """A witness that stops producing a quantity (an adapter that forgot it): status p -> m, verdict pass ->
+    missing, exit 1, the key named."""
+    record = baseline.read("certified")
+    name, framework, key = next((name, framework, k) for name, case in record["cases"].items()
+                                for framework, results in case["results"].items() for k, v in results.items()
+                                if v[0] == "p" and case["frameworks"][framework] == "pass")
+    case = json.loads(json.dumps(record["cases"][name]))
+    case["results"][framework][key] = [baseline.STATUSES["missing"], "inf"]
+    case["frameworks"][framework] = "missing"
+    d = diff.diff(record, {**record, "cases": {**record["cases"], name: case}})
+    assert d.exit_code() == 1
+    assert f"{name} in {framework}: pass -> missing" in d.regressions
+    assert [(s["key"], s["old"], s["new"]) for s in d.statuses] == [(baseline.describe_key(key), "pass", "missing")]
+
+
 def test_a_missing_case_and_a_new_uninformative_comparison_are_regressions():
     record = baseline.read("certified")
     name = next(iter(record["cases"]))

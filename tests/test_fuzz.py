@@ -180,3 +180,28 @@ def test_bad_input_exits_2_with_one_line(arguments, message, capsys):
     err = capsys.readouterr().err
     assert err.startswith("python -m parity fuzz: error: ") and message in err
     assert err.count("\n") == 1
+
+
+QUIET_DRAW = 2275  # seed whose first case has a softmax over one unit (38-2-39-1-2-15), where Keras warns
+
+
+@pytest.mark.slow
+@pytest.mark.keras
+def test_the_fuzzer_keeps_framework_warnings_off_the_terminal_unless_verbose(tmp_path):
+    """The draw makes Keras warn of a softmax over one unit (its A is 1 on purpose); the user sees nothing of it,
+    and --verbose shows it (so the draw does warn, and the silence is the filter's)."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    pytest.importorskip("keras")
+    case = fuzz.generate(QUIET_DRAW, 0)
+    assert any(a == "softmax" and n == 1 for a, n in zip(case.activations, case.layer_dims[1:], strict=True))
+    command = [sys.executable, "-m", "parity", "fuzz", "--cases", "1", "--seed", str(QUIET_DRAW), "--framework",
+               "torch,torch-logits,keras,jax", "--out", str(tmp_path)]
+    root = Path(__file__).resolve().parent.parent
+    quiet = subprocess.run(command, cwd=root, capture_output=True, text=True, timeout=600)
+    assert quiet.returncode == 0, quiet.stderr[-2000:]
+    assert "Warning" not in quiet.stderr + quiet.stdout, quiet.stderr[-2000:]
+    verbose = subprocess.run([*command, "--verbose"], cwd=root, capture_output=True, text=True, timeout=600)
+    assert "UserWarning: You are using a softmax over axis -1" in verbose.stderr, verbose.stderr[-2000:]

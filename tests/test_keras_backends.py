@@ -16,6 +16,7 @@ from parity.case import CASES
 from parity.compare import compare
 from parity.conventions import TEXTBOOK, variant_for
 from parity.harness import framework_trace, reference_trace, run_case, runtime_defaults
+from parity.tolerance import FLOAT32_IN_FLOAT64_RELATIVE
 from parity.trace import Key
 
 BACKENDS = [pytest.param("keras-jax", "jax", marks=pytest.mark.keras),
@@ -62,7 +63,8 @@ def test_float64_is_skipped_because_keras_really_computes_it_in_float32(framewor
     actual = framework_trace(case, framework, textbook.starts)
     key = Key(0, "forward", layer, quantity)
     relative = np.max(np.abs(actual.values[key] - textbook.values[key])) / np.max(np.abs(textbook.values[key]))
-    assert 1e-10 < relative < 1e-6, f"{framework} {quantity}[{layer}] differs by {relative:.2e} relative"
+    low, high = FLOAT32_IN_FLOAT64_RELATIVE  # float32 rounding, not float64's and not a formula's error
+    assert low < relative < high, f"{framework} {quantity}[{layer}] differs by {relative:.2e} relative"
     assert actual.values[key].dtype == np.float64  # stored as float64: only the computation is float32
 
 

@@ -61,19 +61,27 @@ def test_the_error_model_raises_on_an_activation_or_loss_it_does_not_know():
 
 def test_every_row_has_a_declared_marker_a_teaching_column_and_its_own_plot_style():
     config = tomllib.loads((Path(__file__).parents[1] / "pyproject.toml").read_text())
-    markers = {line.split(":")[0] for line in config["tool"]["pytest"]["ini_options"]["markers"]}
+    # the marker's declared name, exactly (not a substring: "torch" is inside "torch-logits" and "keras-torch")
+    markers = {line.split(":")[0].strip() for line in config["tool"]["pytest"]["ini_options"]["markers"]}
+    # one figure with every framework's line: each is drawn in its row's own colour and dashes, and no two alike
+    svg = figures.cost_curves({name: [1.0, 0.5] for name in REGISTRY}, "every framework")
     for row in REGISTRY.values():
         assert row.marker in markers, f"{row.name}: marker {row.marker!r} is not declared in pyproject.toml"
         assert row.family in teaching.COLUMNS, f"{row.name}: no teaching column for its family {row.family!r}"
         assert all(row.family in texts for texts in teaching.QUANTITIES.values()), row.name
-        assert figures.STYLES[row.name] == row.style
-    styles = [row.style for row in REGISTRY.values()]
-    assert len(set(styles)) == len(styles), "two frameworks would share a plot style"
+        colour, dashes, _ = row.style
+        dash = figures._DASHES.get(dashes, dashes)
+        drawn = f'stroke="{colour}"' + (f' stroke-dasharray="{dash}"' if dash else "")
+        assert svg.count(drawn) >= 2, f"{row.name}: its line and legend are not drawn as {drawn}"
+    styles = [(row.style[0], figures._DASHES.get(row.style[1], row.style[1])) for row in REGISTRY.values()]
+    assert len(set(styles)) == len(styles), "two frameworks would be drawn alike"
 
 
 def test_the_cli_offers_exactly_the_registry():
     from parity.cli import build_parser
 
     report = build_parser()._subparsers._group_actions[0].choices["report"]
-    help_text = next(a.help for a in report._actions if "--framework" in a.option_strings)
-    assert all(name in help_text for name in REGISTRY)
+    action = next(a for a in report._actions if "--framework" in a.option_strings)
+    # the names listed, read whole ("torch" is inside "torch-logits": a substring test would not notice it gone)
+    listed = action.help.split(":", 1)[1].split("(")[0].replace(",", " ").split()
+    assert listed == list(REGISTRY)

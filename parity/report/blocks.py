@@ -69,8 +69,8 @@ def parity_blocks(document: dict, with_figures: bool = True) -> list:
         Paragraph(
             f"{summary['cases']} cases, {summary['comparisons']} comparisons: {summary['passed']} passed, "
             f"{summary['failed']} failed, {summary['explained']} explained, {summary.get('uninformative', 0)} "
-            f"uninformative. The NumPy reference and {_witnesses(document)} ran each case from identical "
-            f"initial weights; every "
+            f"uninformative, {summary.get('missing', 0)} missing. The NumPy reference and {_witnesses(document)} "
+            f"ran each case from identical initial weights; every "
             f"intermediate quantity was compared in computation order (forward 1..L, cost, backward L..1, update), "
             f"every step from the reference's parameters and optimizer state after the step before."),
     ]
@@ -88,7 +88,8 @@ def parity_blocks(document: dict, with_figures: bool = True) -> list:
     for framework, reason in summary.get("skipped", {}).items():
         blocks.append(Paragraph(f"{framework} was skipped: {reason}."))
     blocks += [Heading(2, "Case x framework"), _matrix_table(document),
-               Heading(2, "Summary"), _summary_table(document), *_skip_reasons(document)]
+               Heading(2, "Summary"), _summary_table(document), *_skip_reasons(document),
+               *_coverage_blocks(document)]
     blocks += _reading_blocks(budget)
     blocks += _technique_blocks(document)
     blocks += _explained_blocks(document)
@@ -109,7 +110,8 @@ def _witnesses(document: dict) -> str:
     return ", ".join(names) or "no framework"
 
 
-_MARKS = {"pass": "pass", "explained": "explained", "fail": "**FAIL**", "uninformative": "**uninformative**"}
+_MARKS = {"pass": "pass", "explained": "explained", "fail": "**FAIL**", "uninformative": "**uninformative**",
+          "missing": "**MISSING**"}
 
 
 def _matrix_table(document: dict) -> Table:
@@ -125,6 +127,24 @@ def _matrix_table(document: dict) -> Table:
                 cells.append("skipped" if name in case["skipped"] else "-")
         rows.append([f"[{case['name']}](#{anchor(case['name'])})", *cells])
     return Table(["case", *names], rows)
+
+
+def _coverage_blocks(document: dict) -> list:
+    """What each framework was judged on: the quantities of the reference's trace compared, missing (not produced
+    and not declared: each fails its case) and declared absent, with each declaration's reason once."""
+    coverage = document["summary"].get("coverage", {})
+    if not coverage:
+        return []
+    reasons = list(dict.fromkeys(r for counts in coverage.values() for r in counts["absent"]))
+    rows = [[framework, counts["compared"], counts["missing"],
+             ", ".join(f"{n} ({reasons.index(r) + 1})" for r, n in counts["absent"].items()) or "none"]
+            for framework, counts in coverage.items()]
+    return [Heading(2, "Coverage"),
+            Paragraph("Every quantity of the reference's trace is compared in every framework that runs the case, "
+                      "unless the framework's registry row declares it absent, with the reason below; a quantity "
+                      "missing otherwise fails its case (nothing was compared, so nothing passed)."),
+            Table(["framework", "compared", "missing", "declared absent (reason)"], rows),
+            *[Paragraph(f"({i}) {reason}.") for i, reason in enumerate(reasons, 1)]]
 
 
 def _skip_reasons(document: dict) -> list:

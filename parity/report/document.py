@@ -7,12 +7,14 @@
      "conventions": {id: {title, frameworks, explanation}}: every convention the cases applied, its text filled in
                     with the defaults read at run time,
      "edges": {edge: what the edge case sets up}, for the edges of the cases run,
-     "summary": {cases, comparisons, passed, failed, explained, uninformative, skipped: {framework: reason},
+     "summary": {cases, comparisons, passed, failed, explained, uninformative, missing,
+                 skipped: {framework: reason},
+                 coverage: {framework: {compared, missing, absent: {reason: count}}},
                  worst_headroom: {dtype: fraction of the step-local tolerance used},
                  worst_drift: {dtype: {optimizer: largest relative drift of any free-running trajectory}}},
      "cases": [{name, layers, activations, loss, optimizer, learning_rate, dtype, steps, m, edge, data, init,
                 input_scale, beta, beta1, beta2, epsilon, lambd,
-                frameworks: {framework: {status, dtypes, conventions}}, skipped: {framework: reason},
+                frameworks: {framework: {status, dtypes, conventions, coverage}}, skipped: {framework: reason},
                 costs: {implementation: [J at each step, run free]},
                 drift: {framework: {quantity ("J", "W[1]", "b[1]", ...): [relative drift at each step]}},
                 first_divergence: null | result, results: [result, ...]}]}
@@ -21,8 +23,11 @@ A result is one step-local framework/step/stage/layer/quantity comparison: frame
 quantity (Z, A, J, dA, dZ, dW, db, W, b, and the optimizer state v_dW, v_db, s_dW, s_db, t), max_abs, max_rel,
 ulps, worst_index, actual_value and expected_value (at that index), mismatched (elements beyond tolerance) of
 size, atol, rtol, budget_ulps, headroom, tolerance_ratio (min over elements of tolerance / |value|: 1 or more
-means zeros would pass), status (pass, explained, uninformative, fail) and, for explained ones, explanation,
-conventions and predicted_max_abs. Non-finite numbers are written as strings ("inf").
+means zeros would pass), status (pass, explained, uninformative, missing, fail) and, for explained ones,
+explanation, conventions and predicted_max_abs. Non-finite numbers are written as strings ("inf"). A
+``missing`` result is a quantity of the reference's trace that the witness did not produce and its registry row
+does not declare absent (``parity.frameworks.Absence``): nothing compared, so it fails the case; ``coverage``
+counts per framework the quantities compared, missing, and declared absent by reason.
 
 Changes from v1: every step is compared from the reference's state (step-local); the status "uninformative";
 the fields tolerance_ratio, mismatched, size, actual_value, expected_value; the optimizer-state quantities;
@@ -60,7 +65,8 @@ def _case(outcome: CaseResult) -> dict:
     frameworks = {}
     for framework, dtypes in outcome.dtypes.items():
         status = outcome.verdict(framework)
-        frameworks[framework] = {"status": status, "dtypes": dtypes, "conventions": outcome.variants[framework]}
+        frameworks[framework] = {"status": status, "dtypes": dtypes, "conventions": outcome.variants[framework],
+                                 "coverage": outcome.coverage.get(framework)}
     first = outcome.first_divergence
     fields = case.to_dict()
     return {
@@ -80,6 +86,8 @@ def build(outcomes: list[CaseResult], environment: dict, defaults: dict) -> dict
     results = [r for outcome in outcomes for r in outcome.results]
     worst: dict[str, float] = {}
     for r in results:
+        if r.status == "missing":  # nothing measured
+            continue
         dtype = next(o.case.dtype for o in outcomes if o.case.name == r.case)
         worst[dtype] = max(worst.get(dtype, 0.0), r.headroom)
     drift: dict[str, dict[str, float]] = {}
@@ -91,12 +99,14 @@ def build(outcomes: list[CaseResult], environment: dict, defaults: dict) -> dict
     skipped = {fw: reason for outcome in outcomes for fw, reason in outcome.skipped.items()}
     summary = {
         "cases": len(outcomes),
-        "comparisons": len(results),
+        "comparisons": sum(r.status != "missing" for r in results),
         "passed": sum(r.status == "pass" for r in results),
         "failed": sum(r.status == "fail" for r in results),
         "explained": sum(r.status == "explained" for r in results),
         "uninformative": sum(r.status == "uninformative" for r in results),
+        "missing": sum(r.status == "missing" for r in results),
         "skipped": skipped,
+        "coverage": _coverage(outcomes),
         "worst_headroom": worst,
         "worst_drift": drift,
     }
@@ -112,6 +122,19 @@ def build(outcomes: list[CaseResult], environment: dict, defaults: dict) -> dict
         "edges": {o.case.edge: EDGES[o.case.edge] for o in outcomes if o.case.edge},
         "summary": summary,
         "cases": [_case(outcome) for outcome in outcomes]})
+
+
+def _coverage(outcomes: list[CaseResult]) -> dict:
+    """Per framework over the cases: quantities compared, missing, and declared absent by reason."""
+    total: dict[str, dict] = {}
+    for outcome in outcomes:
+        for framework, counts in outcome.coverage.items():
+            into = total.setdefault(framework, {"compared": 0, "missing": 0, "absent": {}})
+            into["compared"] += counts["compared"]
+            into["missing"] += counts["missing"]
+            for reason, n in counts["absent"].items():
+                into["absent"][reason] = into["absent"].get(reason, 0) + n
+    return total
 
 
 def _framework(name: str, defaults: dict) -> dict:

@@ -15,7 +15,7 @@ h1, h2, h3 { line-height: 1.2; } h2 { border-bottom: 1px solid #ccc; padding-bot
 table { border-collapse: collapse; margin: .8rem 0; font-size: .85rem; }
 th, td { border: 1px solid #ccc; padding: .25rem .5rem; vertical-align: top; text-align: left; }
 th { background: #f3f3f3; } tr:nth-child(even) td { background: #fafafa; }
-td.pass { color: #1a7f37; } td.fail { color: #c62828; font-weight: bold; } td.explained { color: #8a6d00; }
+td.pass { color: #1a7f37; } td.fail, td.missing { color: #c62828; font-weight: bold; } td.explained { color: #8a6d00; }
 figure { margin: 1rem 0; } figcaption { font-size: .8rem; color: #555; }
 nav { font-size: .85rem; column-width: 22rem; }
 """
@@ -30,7 +30,7 @@ def _inline(text: str) -> str:
 
 def _status_class(cell: str) -> str:
     word = str(cell).split(" ")[0]
-    return f' class="{word}"' if word in ("pass", "fail", "explained") else ""
+    return f' class="{word}"' if word in ("pass", "fail", "explained", "missing") else ""
 
 
 def render(blocks: list, title: str) -> str:
