@@ -15,8 +15,9 @@ reference variant that follows the framework's documented formula (``parity.conv
 
 The quantities a case has come from the reference's trace, for every witness of the registry. A declared absence
 (with a logits loss there is no dA[L]) is not a result: ``coverage`` counts it under its reason. A quantity the
-witness has and the reference lacks is an error of the witness's adapter (``AdapterError``). A learner's code (``parity check``) is judged on
-the quantities it produced: its checker (``parity.learner``) says which stages the learner wrote.
+witness has and the reference lacks is an error of the witness's adapter (``AdapterError``). A learner's code
+(``parity check``) is judged on the quantities it produced: its checker (``parity.learner``) says which stages
+the learner wrote.
 
 Every result records ``tolerance_ratio``: the smallest, over the quantity's non-zero elements, of the element's
 tolerance divided by |its value|. Below 1, at least one element would fail if replaced by 0 (and, below 2, if
