@@ -207,3 +207,10 @@ CONVENTION_MARGIN = 1e3
 # 1e-10 (float64 rounding is 2.2e-16, six orders lower, so a model truly computing in float64 fails the check)
 # and below 1e-6 (eight float32 roundings: a real formula error is larger still).
 FLOAT32_IN_FLOAT64_RELATIVE = (1e-10, 1e-6)
+
+# A Python-float hyper-parameter that Keras rounds through float32 (ops.cast: the L2 factor, Adam's betas) moves
+# the term it scales by at most half an ulp of float32, 2^-24 relative; the other terms of a float64 result are
+# float64's. So a float64 quantity holding such a term agrees with the course's to FLOAT32_HYPERPARAMETER_RELATIVE
+# = 2^-23 (one float32 ulp: the half ulp plus float64's rounding, with room), while leaving the term out (the
+# L2 penalty is 0.089 of J in tests/test_witness_weight_decay.py) misses by six orders more.
+FLOAT32_HYPERPARAMETER_RELATIVE = 2.0**-23
