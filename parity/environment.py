@@ -315,7 +315,10 @@ def describe() -> dict:
         env["flags"].update({
             "tensorflow_onednn_enabled": onednn,
             "tensorflow_tf32_enabled": tf.config.experimental.tensor_float_32_execution_enabled(),
-            "tensorflow_intra_op_threads": tf.config.threading.get_intra_op_parallelism_threads(),
+            # 0 when the pools were not sized through the API, because an op ran first (a test's importorskip
+            # of Keras can run one): TensorFlow then sized them from TF_NUM_INTRAOP_THREADS, which configure sets
+            "tensorflow_intra_op_threads": tf.config.threading.get_intra_op_parallelism_threads()
+            or int(os.environ.get("TF_NUM_INTRAOP_THREADS", "0")),
             "tensorflow_gpus": len(tf.config.list_physical_devices("GPU")),
         })
     return env
