@@ -16,7 +16,7 @@ import numpy as np
 import reference
 from parity import data
 
-OPTIMIZERS = ("sgd", "momentum", "adam")
+OPTIMIZERS = tuple(reference.optimizers.OPTIMIZERS)  # the reference's records, in their order
 EDGES = {
     None: "",
     "zero_preactivation": "unit 1 of layer 1 has W = 0 and b = 0, so its Z is exactly 0 and the (leaky) ReLU's "

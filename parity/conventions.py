@@ -34,10 +34,9 @@ TORCH_BCE_GRAD_FLOOR = float(np.float32(1e-12))
 class Variant:
     """How the reference should compute to follow one framework's documented formulas (defaults: the textbook)."""
 
-    momentum_form: str = "heavy_ball"
-    momentum_beta: float | None = None  # None: the case's beta, as given
-    adam_form: str = "paper"
-    adam_bias_correction_betas: tuple[float, float] | None = None
+    # keyword arguments for the reference optimizer beyond the case's hyper-parameters, as (name, value) pairs:
+    # its form (momentum's "velocity", Adam's "epsilon_hat"), a hyper-parameter as the framework rounds it
+    optimizer_options: tuple[tuple[str, object], ...] = ()
     leaky_slope: float | None = None  # the slope of a bare "leaky_relu"; None: the reference's 0.01
     leaky_slope_float32: bool = False  # every leaky slope rounded to float32 (TensorFlow's float attribute)
     leaky_prime_at_zero: float | None = None  # leaky ReLU's derivative at exactly Z = 0; None: its slope
@@ -111,6 +110,11 @@ def keras_clipped_gradient(AL: np.ndarray, Y: np.ndarray, loss: str, epsilon: fl
     return -weighted / S + (weighted * AL).sum(axis=0, keepdims=True) / (S * S)
 
 
+def with_optimizer(variant: Variant, **options) -> Variant:
+    """``variant`` whose reference optimizer also takes ``options`` (a later option replaces an earlier one)."""
+    return replace(variant, optimizer_options=tuple({**dict(variant.optimizer_options), **options}.items()))
+
+
 @dataclass(frozen=True)
 class Convention:
     id: str
@@ -126,6 +130,14 @@ KERAS = ("keras", "keras-jax", "keras-torch")  # the registry's Keras rows: one 
 
 def _float32(x: float) -> float:
     return float(np.float32(x))
+
+
+# The hyper-parameters Keras's optimizers cast to float32 (ops.cast of a Python float), as the reference
+# optimizer's keyword arguments: momentum's beta; Adam's betas in its bias corrections only.
+_FLOAT32_OPTIONS = {
+    "momentum": lambda case: {"beta": _float32(case.beta)},
+    "adam": lambda case: {"bias_correction_betas": (_float32(case.beta1), _float32(case.beta2))},
+}
 
 
 CONVENTIONS: list[Convention] = [
@@ -161,7 +173,7 @@ CONVENTIONS: list[Convention] = [
         "Keras folds the learning rate into the momentum velocity",
         KERAS,
         lambda case, fw, d: case.optimizer == "momentum",
-        lambda v, case, d: replace(v, momentum_form="velocity"),
+        lambda v, case, d: with_optimizer(v, form="velocity"),
         "keras.optimizers.SGD(momentum=mu) keeps v <- mu v - lr g and adds v to the weights; torch.optim.SGD "
         "keeps b <- mu b + g and subtracts lr b. With a constant learning rate v = -lr b, so the iterates are "
         "the same up to rounding.",
@@ -170,13 +182,11 @@ CONVENTIONS: list[Convention] = [
         "keras-float32-hyperparameters",
         "Keras rounds Python-float hyper-parameters through float32, even in float64",
         KERAS,
-        lambda case, fw, d: case.optimizer in ("momentum", "adam") or (
+        lambda case, fw, d: case.optimizer in _FLOAT32_OPTIONS or (
             case.dtype == "float64" and ((case.lambd > 0 and d["l2_factor_float32"]) or case.weight_decay > 0
                                          or any(a.startswith("leaky_relu") for a in case.activations))),
         lambda v, case, d: replace(
-            v,
-            momentum_beta=_float32(case.beta),
-            adam_bias_correction_betas=(_float32(case.beta1), _float32(case.beta2)),
+            with_optimizer(v, **_FLOAT32_OPTIONS.get(case.optimizer, lambda case: {})(case)),
             leaky_slope_float32=True,
             # L2(l2)'s l2 = lambd / 2m, as float32: the lambd that gives that l2 exactly
             l2_lambd=2 * case.m * _float32(case.lambd / (2 * case.m)) if case.lambd and d["l2_factor_float32"]
@@ -202,7 +212,7 @@ CONVENTIONS: list[Convention] = [
         "Keras Adam adds epsilon-hat to sqrt(v) before the bias correction",
         KERAS,
         lambda case, fw, d: case.optimizer == "adam",
-        lambda v, case, d: replace(v, adam_form="epsilon_hat"),
+        lambda v, case, d: with_optimizer(v, form="epsilon_hat"),
         "keras.optimizers.Adam computes alpha_t = lr sqrt(1 - beta_2^t) / (1 - beta_1^t) and steps by "
         "alpha_t m / (sqrt(v) + epsilon_hat), the 'epsilon hat' form of Kingma and Ba (section 2): its epsilon "
         "argument (default {keras[adam_epsilon]}) is epsilon_hat. torch.optim.Adam and optax.adam follow "

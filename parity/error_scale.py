@@ -46,233 +46,244 @@ values:
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 import numpy as np
 
 import reference
 from parity import conventions
 from parity.case import Case, dropout_masks
 from parity.conventions import Variant
+from parity.implementations.reference import activation_objects, optimizer_for
 from parity.tolerance import parity_ulps, underflow_floor
 from parity.trace import PARAMETERS, Key, Trace
 
 
-def _g_prime(name: str, Z, A, at_zero: float | None = None):
-    """|g'(Z)| for elementwise activations (``at_zero``: leaky ReLU's derivative at exactly 0, if not its slope)."""
-    if name == "sigmoid":
-        return A * (1 - A)
-    if name == "tanh":
-        return 1 - A * A
-    if name == "relu":
-        return (Z > 0).astype(Z.dtype)
-    if name.startswith("leaky_relu"):
-        slope = float(name[len("leaky_relu("):-1]) if "(" in name else 0.01
-        return np.where(Z > 0, 1.0, np.where(Z == 0, abs(slope if at_zero is None else at_zero), abs(slope)))
-    if name == "linear":
-        return np.ones_like(Z)
-    raise ValueError(f"no error model for the activation {name!r} (softmax is not elementwise)")
-
-
-def _derivative_magnitude(name: str, Z, A, at_zero: float | None = None):
-    """M_g': the magnitude of evaluating g'(Z) as the reference does."""
-    if name == "sigmoid":
-        return A * (1 + A)
-    if name == "tanh":
-        return 1 + A * A
-    return _g_prime(name, Z, A, at_zero)
-
-
-def _g_second(name: str, A):
-    """|g''(Z)|: how an error in Z moves g'(Z) (zero for the piecewise-linear activations)."""
-    if name == "sigmoid":
-        return np.abs(A * (1 - A) * (1 - 2 * A))
-    if name == "tanh":
-        return np.abs(2 * A * (1 - A * A))
-    return 0.0
-
-
-def _activation_forward(name: str, Z, A, E_Z):
-    if name == "softmax":
+def _activation_forward(g: reference.activations.Activation, Z, A, E_Z):
+    """E(A) = |g'(Z)| E(Z) + |A|; softmax (not elementwise): A E(Z) + A (A^T E(Z)) + A."""
+    if not g.elementwise:
         return A * E_Z + A * (A * E_Z).sum(axis=0, keepdims=True) + A
-    return _g_prime(name, Z, A) * E_Z + np.abs(A)
+    return np.abs(g.derivative(Z, A)) * E_Z + np.abs(A)
 
 
-def _activation_backward(name: str, Z, A, dA, E_dA, E_Z, at_zero: float | None = None):
-    if name == "softmax":
+def _activation_backward(g: reference.activations.Activation, Z, A, dA, E_dA, E_Z):
+    """E(dZ) = |g'(Z)| E(dA) + |dA| |g''(Z)| E(Z) + |dA| M_g'; softmax: its Jacobian's, A E(dA) + A (A^T E(dA))
+    + |dA| A (1 + E(Z))."""
+    if not g.elementwise:
         return A * E_dA + A * (A * E_dA).sum(axis=0, keepdims=True) + np.abs(dA) * A * (1 + E_Z)
-    return (_g_prime(name, Z, A, at_zero) * E_dA + np.abs(dA) * _g_second(name, A) * E_Z
-            + np.abs(dA) * _derivative_magnitude(name, Z, A, at_zero))
+    return (np.abs(g.derivative(Z, A)) * E_dA + np.abs(dA) * g.second_derivative(A) * E_Z
+            + np.abs(dA) * g.size_of_derivative(Z, A))
 
 
-def _loss_gradient_error(loss: str, A, Y, E_A, bce_floor: float = 0.0):
-    """E(dA[L]) for the unfused, per-example loss gradient; ``bce_floor``: the floor torch's BCELoss puts under
-    A (1 - A), where the denominator is a constant and no error flows through it."""
-    n = A.shape[0]
-    with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
-        if loss == "mse":
-            return 2 * (E_A + np.abs(A) + np.abs(Y)) / n
-        if loss == "categorical_crossentropy":
-            return np.abs(Y) / A * (1 + E_A / A)
-        if loss != "binary_crossentropy":
-            raise ValueError(f"no error model for the loss {loss!r}")
-        D = A * (1 - A)
-        through_D = np.where(D >= bce_floor, np.abs(A - Y) * (1 + 2 * A) * E_A / (D * D), 0.0)
-        return ((E_A + np.abs(A) + np.abs(Y)) / np.maximum(D, bce_floor) + through_D) / n
-
-
-def _loss_terms(loss: str, A, Y, Z, tiny: float) -> float:
-    """The sum, over samples, of the size of the terms a per-sample loss is computed from, beyond what flows
-    in through Z[L]: one rounding of each probability carried through its log (|Y|, and |1 - Y| A / (1 - A) for
-    the log of 1 - A, which cancels as A nears 1), and the absolute error a probability may carry at underflow,
-    the smallest normal number (``tiny``, in units of eps), carried through its log (|Y| tiny / A: a framework's
-    0 where the reference has a subnormal 1e-41 is a log clamped at -100 against -94); a
-    logits loss (log-softmax, log1p(exp(-|z|))) adds terms of the size of the logits, which cancel when the loss
-    is small; MSE squares A - Y, a difference of |A| + |Y|."""
-    with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
-        if loss == "mse":
-            return float((2 * np.abs(A - Y) * (A + Y)).sum() / A.shape[0])
-        near_zero = np.where(Y == 0, 0.0, Y * tiny / A)  # inf where A underflowed to 0 and Y > 0
-        if loss == "categorical_crossentropy":
-            return float((Y * (1 + np.abs(Z - Z.max(axis=0, keepdims=True))) + near_zero).sum())
-        if loss != "binary_crossentropy":
-            raise ValueError(f"no error model for the loss {loss!r}")
-        through_log_q = np.where(Y == 1, 0.0, np.abs(1 - Y) * (A + tiny) / (1 - A))  # inf where A rounded to 1
-        return float(((Y + np.abs(1 - Y)) * (1 + np.abs(Z)) + through_log_q + near_zero).sum() / A.shape[0])
-
-
-def _logit_size(loss: str, Z):
-    """|z|, or |z - max z| per column for softmax: how far from 0 the logits a logits loss's log-sum-exp adds are.
-    Differentiated by autodiff (optax's log_sigmoid, log_softmax), dZ[L] is exp(z - logsumexp(z)) or its binary
-    form, and the difference z - logsumexp(z) carries the absolute rounding of a number of that size: relative
-    error eps |z| in dZ[L] (measured: JAX's dZ[L] of a sigmoid unit at z = -32 is 17 eps off (A - Y) / n,
-    found by the fuzzer). A closed-form gradient (torch's BCEWithLogitsLoss) does better; the scale admits both."""
-    if loss == "categorical_crossentropy":
-        return np.abs(Z - Z.max(axis=0, keepdims=True))
-    return np.abs(Z)
-
-
-def _clipped(loss: str, A, epsilon: float):
-    """|p|, the probabilities Keras's JAX and torch backends take the log of (``conventions.keras_clipped_cost``)."""
-    if loss == "categorical_crossentropy":
+def _clipped(loss: reference.losses.Loss, A, epsilon: float):
+    """|p|, the probabilities Keras's JAX and torch backends take the log of (``conventions.keras_clipped_cost``):
+    a distribution's renormalised first."""
+    if loss.distribution:
         A = A / A.sum(axis=0, keepdims=True)
     return np.clip(A, epsilon, 1 - epsilon)
 
 
-def _clipped_gradient_error(loss: str, A, Y, E_A, E_dA, dA):
+def _clipped_gradient_error(loss: reference.losses.Loss, A, Y, E_A, E_dA, dA):
     """E(dA[L]) of ``conventions.keras_clipped_gradient``: the unclipped form's where the gradient is not 0 (a
-    clipped unit's exact 0 carries none); a categorical one adds the normalisation's sum(Y A / p) / S^2, about
+    clipped unit's exact 0 carries none); a distribution's adds the normalisation's sum(Y A / p) / S^2, about
     1 / S, computed from n[L] terms (each about one rounding, plus their inputs' E(A)) and a division."""
-    if loss == "categorical_crossentropy":
+    if loss.distribution:
         S = A.sum(axis=0, keepdims=True)
         n = A.shape[0]
         E_dA = E_dA + (Y.sum(axis=0, keepdims=True) * (n + 2 + E_A.sum(axis=0, keepdims=True) / S)) / S
     return np.where(dA == 0, 0.0, E_dA)
 
 
-# Output pairs whose dZ[L] is c (A[L] - Y), however it is computed (fused, or through a guarded dA[L]).
-_FUSED_LIKE = {("sigmoid", "binary_crossentropy"), ("softmax", "categorical_crossentropy"), ("linear", "mse")}
-_FUSED_SCALE = {"binary_crossentropy": lambda n: 1 / n, "categorical_crossentropy": lambda n: 1.0,
-                "mse": lambda n: 2 / n}
+@dataclass
+class _Step:
+    """One step's model: the case's records, the reference's values and their magnitudes, and the E so far."""
+
+    case: Case
+    variant: Variant
+    trace: Trace
+    s: int
+    start: object
+    activations: list
+    loss: reference.losses.Loss
+    V: dict
+    E: dict
+    underflow: float
+    tiny: float
+    P: dict = field(default_factory=dict)  # |W|, |b| this step started from
+    A_abs: dict = field(default_factory=dict)
+    E_A: dict = field(default_factory=dict)
+    G_abs: dict = field(default_factory=dict)  # |g(Z[l])|: A[l] before dropout (A[l] where nothing is dropped)
+    scales: dict = field(default_factory=dict)  # dropout's D[l] / keep_prob
+    pre: dict = field(default_factory=dict)  # what g[l] is applied to (Z or Z_tilde) and its E; batch norm's terms
+    E_pre: dict = field(default_factory=dict)
+    bn: dict = field(default_factory=dict)
+
+    def value(self, stage: str, l, quantity: str):
+        return self.trace.values[Key(self.s, stage, l, quantity)]
+
+    def set(self, stage: str, l, quantity: str, E_Q) -> None:
+        self.E[Key(self.s, stage, l, quantity)] = E_Q
 
 
 def error_scales(case: Case, variant: Variant, trace: Trace, activations: list[str]) -> dict[Key, np.ndarray]:
     """E(Q) for every quantity Q of ``trace`` (the reference run of ``case`` in ``variant``), in float64, each step
-    from the state ``trace.starts`` says it started from."""
-    X, Y = np.asarray(trace.X, dtype=np.float64), np.asarray(trace.Y, dtype=np.float64)
-    L, m = case.L, case.m
+    from the state ``trace.starts`` says it started from: the reference's stages in order (``reference.network``:
+    forward, cost, backward; then the update), each derived from the activation, loss and optimizer records."""
+    eps = np.finfo(np.dtype(case.dtype)).eps
     # an activation (or g'(Z)) at the underflow floor carries that much absolute error (parity.tolerance), which
     # the backward pass multiplies by dA: in units of eps, like every E
-    underflow = underflow_floor(case.dtype) / np.finfo(np.dtype(case.dtype)).eps
-    tiny = np.finfo(np.dtype(case.dtype)).tiny / np.finfo(np.dtype(case.dtype)).eps  # Higham's eta, in eps
+    underflow = underflow_floor(case.dtype) / eps
+    tiny = np.finfo(np.dtype(case.dtype)).tiny / eps  # Higham's eta, in eps
     V = {k: np.abs(np.asarray(v, dtype=np.float64)) for k, v in trace.values.items()}  # |value| of each Q
+    records = activation_objects(activations, variant)
+    records = [reference.get_activation(g) for g in records]
+    loss = reference.losses.get_loss(case.loss)
     E: dict[Key, np.ndarray] = {}
     with np.errstate(over="ignore", invalid="ignore", under="ignore", divide="ignore"):
         for s, start in enumerate(trace.starts):
-            P = {k: np.abs(np.asarray(v, dtype=np.float64)) for k, v in start.params.items()}  # |W|, |b| now
-            A_abs, E_A = {0: np.abs(X)}, {0: np.zeros_like(X)}
-            G_abs = {}  # |g(Z[l])|: A[l] before dropout (A[l] itself where nothing is dropped)
-            scales = {l: D / case.keep_prob for l, D in dropout_masks(case, s).items()}  # D[l] / keep_prob
-            pre, E_pre, bn = {}, {}, {}  # what g[l] is applied to (Z, or Z_tilde), its E; batch norm's terms
-            for l in range(1, L + 1):
-                Z, A = trace.values[Key(s, "forward", l, "Z")], trace.values[Key(s, "forward", l, "A")]
-                E_Z = P[f"W{l}"] @ E_A[l - 1] + P[f"W{l}"] @ A_abs[l - 1] + P[f"b{l}"]
-                E[Key(s, "forward", l, "Z")] = E_Z
-                pre[l], E_pre[l] = np.asarray(Z, np.float64), E_Z
-                if l in case.batchnorm_layers:
-                    bn[l] = _batchnorm_forward(pre[l], E_Z, start.params[f"gamma{l}"], case.bn_epsilon)
-                    pre[l] = np.asarray(trace.values[Key(s, "forward", l, "Z_tilde")], np.float64)
-                    E[Key(s, "forward", l, "Z_tilde")] = E_pre[l] = bn[l]["E_Zt"] + np.abs(pre[l])
-                A_abs[l] = np.abs(np.asarray(A, dtype=np.float64))
-                G_abs[l] = np.abs(reference.get_activation(activations[l - 1]).forward(pre[l])) if l in scales \
-                    else A_abs[l]
-                E_A[l] = _activation_forward(activations[l - 1], pre[l], G_abs[l], E_pre[l]) + underflow
-                if l in scales:  # dropout: g(Z) D / keep_prob, scaled errors and one rounding of the scaling
-                    E_A[l] = scales[l] * E_A[l] + A_abs[l]
-                E[Key(s, "forward", l, "A")] = E_A[l]
-            dZ_L = V[Key(s, "backward", L, "dZ")]
-            Z_L = np.asarray(trace.values[Key(s, "forward", L, "Z")])
-            clip = variant.probability_clip
-            A_loss = A_abs[L] if clip is None else _clipped(case.loss, A_abs[L], clip)  # what the logs see
-            E[Key(s, "cost", None, "J")] = ((dZ_L * E[Key(s, "forward", L, "Z")]).sum() / m
-                                            + V[Key(s, "cost", None, "J")]
-                                            + _loss_terms(case.loss, A_loss, np.abs(Y), Z_L, tiny) / m)
-            l2_in_cost = case.lambd > 0 and variant.l2 == "cost"
-            if l2_in_cost:  # its term (lambd / 2m) sum W^2, twice: the squares' and the sum's roundings
-                E[Key(s, "cost", None, "J")] += case.lambd / m * sum((P[f"W{l}"] ** 2).sum() for l in range(1, L + 1))
-            floor = conventions.TORCH_BCE_GRAD_FLOOR if variant.bce_guard == "torch" else 0.0
-            E_dA = _loss_gradient_error(case.loss, A_abs[L], np.abs(Y), E_A[L], floor)
-            if clip is not None:
-                dA_L = V[Key(s, "backward", L, "dA")]
-                E_dA = _clipped_gradient_error(case.loss, A_abs[L], np.abs(Y), E_A[L], E_dA, dA_L)
-            chained = floor > 0 or clip is not None  # dZ[L] = dA[L] g'(Z[L]), not the fused c (A - Y)
-            for l in range(L, 0, -1):
-                Z, A = pre[l], G_abs[l]
-                E[Key(s, "backward", l, "dA")] = E_dA
-                dZ = V[Key(s, "backward", l, "dZ")]
-                if l < L or (activations[-1], case.loss) not in _FUSED_LIKE or chained:
-                    dA, E_dA_g = V[Key(s, "backward", l, "dA")], E_dA
-                    if l in scales:  # dropout: dA D / keep_prob reaches g', with one rounding of the scaling
-                        dA = scales[l] * dA
-                        E_dA_g = scales[l] * E_dA + dA
-                    E_dZ = _activation_backward(activations[l - 1], Z, A, dA, E_dA_g, E_pre[l],
-                                                variant.leaky_prime_at_zero)
-                    E_dZ = E_dZ + np.abs(dA) * underflow  # g'(Z) near underflow, scaled by dA
-                    if l in bn:  # that was dZ_tilde; dZ, dgamma and dbeta come through the normalisation
-                        E[Key(s, "backward", l, "dZ_tilde")] = E_dZ
-                        dZ_tilde = np.asarray(trace.values[Key(s, "backward", l, "dZ_tilde")], np.float64)
-                        E_dZ, E[Key(s, "backward", l, "dgamma")], E[Key(s, "backward", l, "dbeta")] = \
-                            _batchnorm_backward(bn[l], dZ_tilde, E_dZ, V[Key(s, "backward", l, "dZ")])
-                if l == L and (activations[-1], case.loss) in _FUSED_LIKE and clip is None:
-                    fused = (E_A[L] + A + np.abs(Y)) * _FUSED_SCALE[case.loss](Y.shape[0])
-                    if case.loss != "mse":  # autodiff through log-sum-exp: each logit's size, in the gradient
-                        fused = fused + dZ * _logit_size(case.loss, Z)
-                    # past torch's floor, dZ[L] is no longer c (A - Y): there it is the guarded dA[L] times g'
-                    E_dZ = np.where(A * (1 - A) >= floor, fused, E_dZ) if floor > 0 else fused
-                E[Key(s, "backward", l, "dZ")] = E_dZ
-                E[Key(s, "backward", l, "dW")] = (E_dZ @ A_abs[l - 1].T + dZ @ E_A[l - 1].T
-                                                  + dZ @ A_abs[l - 1].T) / m
-                if l2_in_cost:  # + (lambd / m) W: the term's rounding and the sum's
-                    E[Key(s, "backward", l, "dW")] += case.lambd / m * P[f"W{l}"] + V[Key(s, "backward", l, "dW")]
-                E[Key(s, "backward", l, "db")] = (E_dZ + dZ).sum(axis=1, keepdims=True) / m
-                E_dA = P[f"W{l}"].T @ E_dZ + P[f"W{l}"].T @ dZ
-            for l in range(1, L + 1):
-                for name in PARAMETERS:
-                    grad = Key(s, "backward", l, f"d{name}")
-                    if grad not in trace.values:  # no such parameter here: gamma, beta, or a normalised layer's b
-                        continue
-                    g, E_g = np.asarray(trace.values[grad], dtype=np.float64), E[grad]
-                    if name == "W" and case.lambd > 0 and variant.l2 == "optimizer":
-                        # coupled weight decay: the step's gradient is dW + (lambd / m) W, formed in the optimizer
-                        g = g + case.lambd / m * np.asarray(start.params[f"W{l}"], dtype=np.float64)
-                        E_g = E_g + case.lambd / m * P[f"W{l}"] + np.abs(g)
-                    E.update(_update(case, variant, Key(s, "update", l, name), start, trace.values, g, E_g, V))
-                    if name == "W" and case.weight_decay > 0:  # decoupled: - lr wd W, its term and one rounding
-                        key = Key(s, "update", l, "W")
-                        E[key] = E[key] + case.learning_rate * case.weight_decay * P[f"W{l}"] + V[key]
-                if l in bn:
-                    E.update(_running(case, variant, s, l, bn[l], start.buffers, V))
-            if Key(s, "update", None, "t") in trace.values:
-                E[Key(s, "update", None, "t")] = np.zeros(())
+            step = _Step(case, variant, trace, s, start, records, loss, V, E, underflow, tiny)
+            _forward(step)
+            _cost(step)
+            _backward(step)
+            _update_all(step)
     return E
+
+
+def _forward(st: _Step) -> None:
+    """E(Z[l]) = |W| E(A[l-1]) + |W| |A[l-1]| + |b|; batch norm's Z_tilde; E(A[l]) through g (and dropout)."""
+    case, X = st.case, np.asarray(st.trace.X, dtype=np.float64)
+    st.P = {k: np.abs(np.asarray(v, dtype=np.float64)) for k, v in st.start.params.items()}
+    st.A_abs, st.E_A = {0: np.abs(X)}, {0: np.zeros_like(X)}
+    st.scales = {l: D / case.keep_prob for l, D in dropout_masks(case, st.s).items()}
+    for l in range(1, case.L + 1):
+        Z, A = st.value("forward", l, "Z"), st.value("forward", l, "A")
+        W = st.P[f"W{l}"]
+        E_Z = W @ st.E_A[l - 1] + W @ st.A_abs[l - 1] + st.P[f"b{l}"]
+        st.set("forward", l, "Z", E_Z)
+        st.pre[l], st.E_pre[l] = np.asarray(Z, np.float64), E_Z
+        if l in case.batchnorm_layers:
+            st.bn[l] = _batchnorm_forward(st.pre[l], E_Z, st.start.params[f"gamma{l}"], case.bn_epsilon)
+            st.pre[l] = np.asarray(st.value("forward", l, "Z_tilde"), np.float64)
+            st.E_pre[l] = st.bn[l]["E_Zt"] + np.abs(st.pre[l])
+            st.set("forward", l, "Z_tilde", st.E_pre[l])
+        g = st.activations[l - 1]
+        st.A_abs[l] = np.abs(np.asarray(A, dtype=np.float64))
+        st.G_abs[l] = np.abs(g.forward(st.pre[l])) if l in st.scales else st.A_abs[l]
+        st.E_A[l] = _activation_forward(g, st.pre[l], st.G_abs[l], st.E_pre[l]) + st.underflow
+        if l in st.scales:  # dropout: g(Z) D / keep_prob, scaled errors and one rounding of the scaling
+            st.E_A[l] = st.scales[l] * st.E_A[l] + st.A_abs[l]
+        st.set("forward", l, "A", st.E_A[l])
+
+
+def _cost(st: _Step) -> None:
+    """E(J) = (1/m) sum |dZ[L]| E(Z[L]) + |J| + (1/m) T (the loss's own terms), + the L2 term's roundings."""
+    case, L, m = st.case, st.case.L, st.case.m
+    Y = np.abs(np.asarray(st.trace.Y, dtype=np.float64))
+    clip = st.variant.probability_clip
+    A_loss = st.A_abs[L] if clip is None else _clipped(st.loss, st.A_abs[L], clip)  # what the logs see
+    Z_L = np.asarray(st.value("forward", L, "Z"))
+    E_J = ((st.V[Key(st.s, "backward", L, "dZ")] * st.E[Key(st.s, "forward", L, "Z")]).sum() / m
+           + st.V[Key(st.s, "cost", None, "J")] + st.loss.terms(A_loss, Y, Z_L, st.tiny) / m)
+    if case.lambd > 0 and st.variant.l2 == "cost":  # (lambd / 2m) sum W^2, twice: the squares' and the sum's
+        E_J += case.lambd / m * sum((st.P[f"W{l}"] ** 2).sum() for l in range(1, L + 1))
+    st.set("cost", None, "J", E_J)
+
+
+def _output_gradient_error(st: _Step) -> tuple[np.ndarray, float, bool]:
+    """(E(dA[L]), torch's BCE floor or 0, whether dZ[L] is chained through dA[L] g' rather than c (A - Y))."""
+    L, Y = st.case.L, np.abs(np.asarray(st.trace.Y, dtype=np.float64))
+    floor = conventions.TORCH_BCE_GRAD_FLOOR if st.variant.bce_guard == "torch" else 0.0
+    E_dA = st.loss.gradient_error(st.A_abs[L], Y, st.E_A[L], floor)
+    if st.variant.probability_clip is not None:
+        dA_L = st.V[Key(st.s, "backward", L, "dA")]
+        E_dA = _clipped_gradient_error(st.loss, st.A_abs[L], Y, st.E_A[L], E_dA, dA_L)
+    return E_dA, floor, floor > 0 or st.variant.probability_clip is not None
+
+
+def _backward(st: _Step) -> None:
+    """E(dZ[l]) through g' (dropout, batch norm), or c (A - Y) at a fused output; then E(dW), E(db), E(dA_prev)."""
+    case, L, m = st.case, st.case.L, st.case.m
+    Y = np.abs(np.asarray(st.trace.Y, dtype=np.float64))
+    E_dA, floor, chained = _output_gradient_error(st)
+    fused = st.activations[-1].name == st.loss.fused_with
+    for l in range(L, 0, -1):
+        Z, A = st.pre[l], st.G_abs[l]
+        st.set("backward", l, "dA", E_dA)
+        dZ = st.V[Key(st.s, "backward", l, "dZ")]
+        if l < L or not fused or chained:
+            E_dZ = _chained_dZ(st, l, E_dA)
+        if l == L and fused and st.variant.probability_clip is None:
+            c = st.loss.scale(Y.shape[0])
+            # autodiff through log-sum-exp: each logit's size, in the gradient (0 for MSE)
+            E_fused = (st.E_A[L] + A + Y) * c + dZ * st.loss.logit_size(Z)
+            # past torch's floor, dZ[L] is no longer c (A - Y): there it is the guarded dA[L] times g'
+            E_dZ = np.where(A * (1 - A) >= floor, E_fused, E_dZ) if floor > 0 else E_fused
+        st.set("backward", l, "dZ", E_dZ)
+        A_prev, E_A_prev = st.A_abs[l - 1], st.E_A[l - 1]
+        E_dW = (E_dZ @ A_prev.T + dZ @ E_A_prev.T + dZ @ A_prev.T) / m
+        if case.lambd > 0 and st.variant.l2 == "cost":  # + (lambd / m) W: the term's rounding and the sum's
+            E_dW += case.lambd / m * st.P[f"W{l}"] + st.V[Key(st.s, "backward", l, "dW")]
+        st.set("backward", l, "dW", E_dW)
+        st.set("backward", l, "db", (E_dZ + dZ).sum(axis=1, keepdims=True) / m)
+        W = st.P[f"W{l}"]
+        E_dA = W.T @ E_dZ + W.T @ dZ
+
+
+def _chained_dZ(st: _Step, l: int, E_dA):
+    """E(dZ[l]) = E of dA[l] g'(Z[l]) (after dropout's scaling); through batch normalisation where l is normalised,
+    setting E(dZ_tilde), E(dgamma) and E(dbeta) on the way."""
+    dA, E_dA_g = st.V[Key(st.s, "backward", l, "dA")], E_dA
+    if l in st.scales:  # dropout: dA D / keep_prob reaches g', with one rounding of the scaling
+        dA = st.scales[l] * dA
+        E_dA_g = st.scales[l] * E_dA + dA
+    E_dZ = _activation_backward(st.activations[l - 1], st.pre[l], st.G_abs[l], dA, E_dA_g, st.E_pre[l])
+    E_dZ = E_dZ + np.abs(dA) * st.underflow  # g'(Z) near underflow, scaled by dA
+    if l in st.bn:  # that was dZ_tilde; dZ, dgamma and dbeta come through the normalisation
+        st.set("backward", l, "dZ_tilde", E_dZ)
+        dZ_tilde = np.asarray(st.value("backward", l, "dZ_tilde"), np.float64)
+        E_dZ, E_dgamma, E_dbeta = _batchnorm_backward(st.bn[l], dZ_tilde, E_dZ, st.V[Key(st.s, "backward", l, "dZ")])
+        st.set("backward", l, "dgamma", E_dgamma)
+        st.set("backward", l, "dbeta", E_dbeta)
+    return E_dZ
+
+
+def _update_all(st: _Step) -> None:
+    """E of every parameter and optimizer state after the step, and of batch norm's running statistics."""
+    case, variant, m = st.case, st.variant, st.case.m
+    optimizer = optimizer_for(case, variant)
+    for l in range(1, case.L + 1):
+        for name in PARAMETERS:
+            grad = Key(st.s, "backward", l, f"d{name}")
+            if grad not in st.trace.values:  # no such parameter here: gamma, beta, or a normalised layer's b
+                continue
+            g, E_g = np.asarray(st.trace.values[grad], dtype=np.float64), st.E[grad]
+            if name == "W" and case.lambd > 0 and variant.l2 == "optimizer":
+                # coupled weight decay: the step's gradient is dW + (lambd / m) W, formed in the optimizer
+                g = g + case.lambd / m * np.asarray(st.start.params[f"W{l}"], dtype=np.float64)
+                E_g = E_g + case.lambd / m * st.P[f"W{l}"] + np.abs(g)
+            st.E.update(_update(st, optimizer, l, name, g, E_g))
+            if name == "W" and case.weight_decay > 0:  # decoupled: - lr wd W, its term and one rounding
+                key = Key(st.s, "update", l, "W")
+                st.E[key] = st.E[key] + case.learning_rate * case.weight_decay * st.P[f"W{l}"] + st.V[key]
+        if l in st.bn:
+            st.E.update(_running(case, variant, st.s, l, st.bn[l], st.start.buffers, st.V))
+    if Key(st.s, "update", None, "t") in st.trace.values:
+        st.E[Key(st.s, "update", None, "t")] = np.zeros(())
+
+
+def _update(st: _Step, optimizer, l: int, name: str, g, E_g) -> dict[Key, np.ndarray]:
+    """E(P') = lr E(d) + |P'| for the optimizer's step direction d, and E of its state slots (``rounding`` of the
+    reference optimizer's record); the state before the step is the start's, after it the trace's."""
+    s = st.s
+    slot_key = {slot: Key(s, "update", l, f"{slot}_d{name}") for slot in optimizer.slots}
+    before = {slot: np.asarray(st.start.state.get(f"{slot}_d{name}{l}", 0.0), dtype=np.float64)
+              for slot in optimizer.slots}
+    after = {slot: np.asarray(st.trace.values[key], dtype=np.float64) for slot, key in slot_key.items()}
+    unit = parity_ulps(st.case.dtype) * np.finfo(np.dtype(st.case.dtype)).eps
+    E_slots, E_direction = optimizer.rounding(g, E_g, before, after, st.start.t + 1, unit)
+    key = Key(s, "update", l, name)
+    return {**{slot_key[slot]: E_slot for slot, E_slot in E_slots.items()},
+            key: st.case.learning_rate * E_direction + st.V[key]}
 
 
 def _batchnorm_forward(Z, E_Z, gamma, epsilon: float) -> dict:
@@ -328,53 +339,3 @@ def _running(case: Case, variant: Variant, s: int, l: int, bn: dict, buffers: di
         old = np.abs(np.asarray(buffers[f"{name}{l}"], np.float64))
         out[key] = decay * old + (1 - decay) * factor * (E_stat + np.abs(stat)) + V[key]
     return out
-
-
-def _update(case: Case, variant: Variant, key: Key, start, values, g, E_g, V) -> dict[Key, np.ndarray]:
-    """E of one parameter P after its step (``key``), and of its optimizer state, from the gradient g the step is
-    taken with (dP, plus a coupled weight decay's term), E(g), the trace's ``values`` and their magnitudes ``V``;
-    ``start`` is the state the step began from."""
-    lr, s, l, name = case.learning_rate, key.step, key.layer, key.quantity
-    v_key, s_key = Key(s, "update", l, f"v_d{name}"), Key(s, "update", l, f"s_d{name}")
-    if case.optimizer == "sgd":
-        return {key: lr * (E_g + np.abs(g)) + V[key]}
-    v = np.abs(np.asarray(start.state.get(f"v_d{name}{l}", 0.0), dtype=np.float64))
-    if case.optimizer == "momentum":
-        beta = case.beta if variant.momentum_beta is None else variant.momentum_beta
-        E_v = 2 * beta * v + E_g + V[v_key]
-        return {v_key: E_v, key: lr * (E_v + V[v_key]) + V[key]}
-    if case.optimizer != "adam":
-        raise ValueError(f"case {case.name}: no error model for the optimizer {case.optimizer!r}")
-    b1, b2, eps = case.beta1, case.beta2, case.epsilon
-    t = start.t + 1
-    m_new, v_new = V[v_key], V[s_key]
-    s_old = np.abs(np.asarray(start.state.get(f"s_d{name}{l}", 0.0), dtype=np.float64))
-    E_m = (1 - b1) * E_g + b1 * v + m_new
-    # g^2's error is 2 |g| d + d^2 with d up to budget eps E(g): the second-order term is all there is where the
-    # reference's gradient is exactly 0 and a framework's is a rounding error away from it
-    second_order = parity_ulps(case.dtype) * np.finfo(np.dtype(case.dtype)).eps * E_g * E_g
-    E_s = (1 - b2) * (2 * np.abs(g) * E_g + second_order) + b2 * s_old + v_new
-    bc1, bc2 = 1 - b1**t, 1 - b2**t
-    if variant.adam_form == "epsilon_hat":
-        # m a_t / (sqrt(v) + eps_hat) is the paper's form with eps = eps_hat / sqrt(1 - beta2^t)
-        eps = eps / np.sqrt(bc2)
-    # signed: m' and g decide whether the m and v sensitivities cancel
-    m_hat, root = np.asarray(values[v_key], dtype=np.float64) / bc1, np.sqrt(v_new / bc2)
-    D_m = 1 / (bc1 * (root + eps))
-    D_v = np.where(root > 0, np.abs(m_hat) / (2 * root * bc2 * (root + eps) ** 2), 0.0)
-    du_dg = (1 - b1) * D_m - np.where(root > 0, m_hat * (1 - b2) * g / (root * bc2 * (root + eps) ** 2), 0.0)
-    u = np.abs(m_hat) / (root + eps)
-    # u is far from linear where the gradient's own uncertainty d = budget eps E(g) is as large as g (u ~ g / |g|
-    # at t = 1 flips sign with g): there the first-order du/dg E(g) undershoots, so u is also evaluated at g +- d
-    # and the larger change, in the same units, bounds it (an interval evaluation; found by the fuzzer)
-    unit = parity_ulps(case.dtype) * np.finfo(np.dtype(case.dtype)).eps
-    m_old = np.asarray(start.state.get(f"v_d{name}{l}", 0.0), dtype=np.float64)
-    through_g = np.abs(du_dg) * E_g
-    for d in (unit * E_g, -unit * E_g):
-        m_d = b1 * m_old + (1 - b1) * (g + d)
-        v_d = b2 * s_old + (1 - b2) * (g + d) ** 2
-        u_d = (m_d / bc1) / (np.sqrt(v_d / bc2) + eps)
-        through_g = np.maximum(through_g, np.abs(u_d - m_hat / (root + eps)) / unit)
-    # about four roundings of u's own: the bias corrections, the square root, the sum with eps, the division
-    E_u = 4 * u + through_g + D_m * (b1 * v + m_new) + D_v * (b2 * s_old + v_new)
-    return {v_key: E_m, s_key: E_s, key: lr * (E_u + u) + V[key]}

@@ -103,21 +103,69 @@ def identity_backward(dA: np.ndarray, Z: np.ndarray) -> np.ndarray:
 
 @dataclass(frozen=True)
 class Activation:
-    """A resolved activation: its canonical name and its forward/backward functions."""
+    """One activation g: its forward and backward passes, and what an error model needs of it.
+
+    ``derivative(Z, A)`` is g'(Z) from Z and A = g(Z) (None for softmax, which is not elementwise: its Jacobian
+    diag(A) - A A^T is all there is); ``derivative_size(Z, A)`` the size of the terms g'(Z) is evaluated from as
+    ``backward`` evaluates it (sigmoid's A (1 - A): A (1 + A)); ``second_derivative(A)`` is |g''(Z)|, how an error in
+    Z moves g'(Z) (0 for the piecewise-linear ones). ``slope``: leaky ReLU's negative slope."""
 
     name: str
     forward: Callable[[np.ndarray], np.ndarray]
     backward: Callable[[np.ndarray, np.ndarray], np.ndarray]
     slope: float | None = None
+    derivative: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None
+    derivative_size: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None
+    second_derivative: Callable[[np.ndarray], np.ndarray | float] = lambda A: 0.0
+
+    @property
+    def elementwise(self) -> bool:
+        return self.derivative is not None
+
+    def size_of_derivative(self, Z: np.ndarray, A: np.ndarray) -> np.ndarray:
+        """M_g'(Z): ``derivative_size`` where g' is evaluated from terms larger than itself, else |g'(Z)|."""
+        return np.abs((self.derivative_size or self.derivative)(Z, A))
+
+    def with_derivative_at_zero(self, at_zero: float) -> Activation:
+        """Leaky ReLU with its derivative at exactly Z = 0 taken as ``at_zero`` instead of its slope (JAX's
+        ``where(x >= 0, ...)`` gives 1 there)."""
+        if self.slope is None:
+            raise ValueError(f"only leaky_relu has a derivative at 0 to choose; {self.name} has none")
+        return _leaky(self.slope, at_zero)
 
 
-ACTIVATIONS: dict[str, tuple[Callable, Callable]] = {
-    "sigmoid": (sigmoid, sigmoid_backward),
-    "tanh": (tanh, tanh_backward),
-    "relu": (relu, relu_backward),
-    "leaky_relu": (leaky_relu, leaky_relu_backward),
-    "softmax": (softmax, softmax_backward),
-    "linear": (identity, identity_backward),
+def _leaky(slope: float, at_zero: float | None = None) -> Activation:
+    """Leaky ReLU with ``slope``; its derivative at exactly 0 is the slope unless ``at_zero`` says otherwise."""
+    if at_zero is None:
+        backward = lambda dA, Z: leaky_relu_backward(dA, Z, slope)  # noqa: E731
+    else:
+        def backward(dA, Z):
+            return dA * np.where(Z > 0, 1.0, np.where(Z == 0, at_zero, slope)).astype(dA.dtype)
+    kink = slope if at_zero is None else at_zero
+    return Activation(
+        "leaky_relu",
+        lambda Z: leaky_relu(Z, slope),
+        backward,
+        slope,
+        derivative=lambda Z, A: np.where(Z > 0, 1.0, np.where(Z == 0, kink, slope)),
+    )
+
+
+def _ones(Z: np.ndarray, A: np.ndarray) -> np.ndarray:
+    return np.ones_like(Z)
+
+
+ACTIVATIONS: dict[str, Activation] = {
+    "sigmoid": Activation("sigmoid", sigmoid, sigmoid_backward,
+                          derivative=lambda Z, A: A * (1 - A), derivative_size=lambda Z, A: A * (1 + A),
+                          second_derivative=lambda A: np.abs(A * (1 - A) * (1 - 2 * A))),
+    "tanh": Activation("tanh", tanh, tanh_backward,
+                       derivative=lambda Z, A: 1 - A * A, derivative_size=lambda Z, A: 1 + A * A,
+                       second_derivative=lambda A: np.abs(2 * A * (1 - A * A))),
+    "relu": Activation("relu", relu, relu_backward, derivative=lambda Z, A: (Z > 0).astype(Z.dtype)),
+    "leaky_relu": _leaky(DEFAULT_LEAKY_SLOPE),  # a record per slope: ``get_activation("leaky_relu(0.2)")``
+    "softmax": Activation("softmax", softmax, softmax_backward),
+    "linear": Activation("linear", identity, identity_backward, derivative=_ones),
 }
 
 _LEAKY_WITH_SLOPE = re.compile(r"^leaky_relu\(\s*([^()]+?)\s*\)$")
@@ -140,19 +188,7 @@ def get_activation(spec: str | Activation) -> Activation:
         if not np.isfinite(slope):
             raise ValueError(f"leaky_relu slope must be finite, got {slope} in {spec!r}")
         return _leaky(slope)
-    if spec == "leaky_relu":
-        return _leaky(DEFAULT_LEAKY_SLOPE)
     if spec not in ACTIVATIONS:
         valid = ", ".join(sorted(ACTIVATIONS))
         raise ValueError(f"unknown activation {spec!r}; valid names: {valid} (leaky_relu also as 'leaky_relu(0.2)')")
-    forward, backward = ACTIVATIONS[spec]
-    return Activation(spec, forward, backward)
-
-
-def _leaky(slope: float) -> Activation:
-    return Activation(
-        "leaky_relu",
-        lambda Z: leaky_relu(Z, slope),
-        lambda dA, Z: leaky_relu_backward(dA, Z, slope),
-        slope,
-    )
+    return ACTIVATIONS[spec]

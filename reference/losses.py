@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -159,16 +160,79 @@ def softmax_categorical_crossentropy_output_gradient(AL: np.ndarray, Y: np.ndarr
     return AL - Y
 
 
-LOSSES: dict[str, tuple[Callable, Callable]] = {
-    "binary_crossentropy": (binary_crossentropy, binary_crossentropy_gradient),
-    "categorical_crossentropy": (categorical_crossentropy, categorical_crossentropy_gradient),
-    "mse": (mse, mse_gradient),
+# What an error model needs of each loss (first-order, one rounding per operation, in units of eps; parity's
+# error_scale.py). Each gives, for the reference's A = A[L], Y, Z = Z[L] as magnitudes in float64:
+#   gradient_error(A, Y, E_A, floor): E(dA[L]) of the unfused per-example gradient (``floor``: a constant a
+#       framework puts under BCE's A (1 - A), torch's 1e-12, where no error flows through the denominator);
+#   terms(A, Y, Z, tiny): the sum over samples of the size of the terms the per-sample loss is computed from,
+#       beyond what flows in through Z[L]: a probability's rounding carried through its log (|Y|, and |1 - Y| A /
+#       (1 - A) for log(1 - A), which cancels as A nears 1), the absolute error a probability may carry at
+#       underflow (``tiny``, the smallest normal in eps) through its log (|Y| tiny / A: a framework's 0 where the
+#       reference has a subnormal 1e-41 is a log clamped at -100 against -94), a logits loss's terms of the size
+#       of the logits (log-softmax, log1p(exp(-|z|))); MSE squares A - Y, a difference of |A| + |Y|;
+#   logit_size(Z): |z|, or |z - max z| per column for softmax: the size of the logits a logits loss's
+#       log-sum-exp adds; differentiated by autodiff, dZ[L] = exp(z - logsumexp(z)) carries the absolute rounding
+#       of a number that size (measured: JAX's dZ[L] of a sigmoid unit at z = -32 is 17 eps off (A - Y) / n).
+
+def _bce_gradient_error(A, Y, E_A, floor: float = 0.0):
+    n = A.shape[0]
+    D = A * (1 - A)
+    through_D = np.where(D >= floor, np.abs(A - Y) * (1 + 2 * A) * E_A / (D * D), 0.0)
+    return ((E_A + np.abs(A) + np.abs(Y)) / np.maximum(D, floor) + through_D) / n
+
+
+def _bce_rounding_terms(A, Y, Z, tiny: float) -> float:
+    near_zero = np.where(Y == 0, 0.0, Y * tiny / A)  # inf where A underflowed to 0 and Y > 0
+    through_log_q = np.where(Y == 1, 0.0, np.abs(1 - Y) * (A + tiny) / (1 - A))  # inf where A rounded to 1
+    return float(((Y + np.abs(1 - Y)) * (1 + np.abs(Z)) + through_log_q + near_zero).sum() / A.shape[0])
+
+
+def _cce_rounding_terms(A, Y, Z, tiny: float) -> float:
+    near_zero = np.where(Y == 0, 0.0, Y * tiny / A)
+    return float((Y * (1 + np.abs(Z - Z.max(axis=0, keepdims=True))) + near_zero).sum())
+
+
+@dataclass(frozen=True)
+class Loss:
+    """One loss: J and the per-example dA[L] (``cost``, ``gradient``), the output activation it pairs with so
+    that dZ[L] = scale(n[L]) (A[L] - Y) (``fused_with``, ``scale``), whether its targets are one distribution per
+    column (``distribution``: categorical), and its error-model terms (see above)."""
+
+    name: str
+    cost: Callable
+    gradient: Callable
+    fused_with: str
+    scale: Callable[[int], float]
+    gradient_error: Callable
+    terms: Callable
+    logit_size: Callable
+    distribution: bool = False
+
+
+LOSSES: dict[str, Loss] = {
+    "binary_crossentropy": Loss(
+        "binary_crossentropy", binary_crossentropy, binary_crossentropy_gradient, "sigmoid", lambda n: 1 / n,
+        _bce_gradient_error, _bce_rounding_terms, np.abs),
+    "categorical_crossentropy": Loss(
+        "categorical_crossentropy", categorical_crossentropy, categorical_crossentropy_gradient, "softmax",
+        lambda n: 1.0, lambda A, Y, E_A, floor=0.0: np.abs(Y) / A * (1 + E_A / A), _cce_rounding_terms,
+        lambda Z: np.abs(Z - Z.max(axis=0, keepdims=True)), distribution=True),
+    "mse": Loss(
+        "mse", mse, mse_gradient, "linear", lambda n: 2 / n,
+        lambda A, Y, E_A, floor=0.0: 2 * (E_A + np.abs(A) + np.abs(Y)) / A.shape[0],
+        lambda A, Y, Z, tiny: float((2 * np.abs(A - Y) * (A + Y)).sum() / A.shape[0]), lambda Z: 0.0),
 }
 
 FUSED_OUTPUT_GRADIENTS: dict[tuple[str, str], Callable] = {
     ("sigmoid", "binary_crossentropy"): sigmoid_binary_crossentropy_output_gradient,
     ("softmax", "categorical_crossentropy"): softmax_categorical_crossentropy_output_gradient,
 }
+
+
+def get_loss(name: str) -> Loss:
+    """The loss named ``name``; unknown names list the valid ones."""
+    check_loss_name(name)
+    return LOSSES[name]
 
 
 def check_loss_name(loss: str) -> None:
@@ -249,13 +313,13 @@ def _probability_problem(AL: np.ndarray, loss: str, remedy: str) -> str | None:
 def cost(AL: np.ndarray, Y, loss: str) -> float:
     """J(AL, Y) for the named loss, reduced as the module docstring says."""
     AL, Y = validate(AL, Y, loss)
-    return LOSSES[loss][0](AL, Y)
+    return LOSSES[loss].cost(AL, Y)
 
 
 def loss_gradient(AL: np.ndarray, Y, loss: str) -> np.ndarray:
     """dAL, the per-example gradient of the loss (autograd's ``AL.grad`` times m)."""
     AL, Y = validate(AL, Y, loss)
-    return LOSSES[loss][1](AL, Y)
+    return LOSSES[loss].gradient(AL, Y)
 
 
 def output_gradient(AL: np.ndarray, Y, loss: str, activation: str) -> np.ndarray | None:

@@ -210,7 +210,7 @@ def backpropagate(AL, Y, caches, activations, loss: str, *, dAL=None, input_grad
     if dAL is None and fused is not None:
         dZ = fused(AL, Y)
     else:
-        dZ = output.backward(losses.LOSSES[loss][1](AL, Y) if dAL is None else dAL, caches[-1].Z)
+        dZ = output.backward(losses.LOSSES[loss].gradient(AL, Y) if dAL is None else dAL, caches[-1].Z)
     grads = {}
     for l in range(L, 0, -1):
         cache = caches[l - 1]

@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 import numpy as np
 
@@ -49,6 +50,10 @@ ADAM_FORMS = ("paper", "epsilon_hat")
 class SGD:
     """Plain gradient descent: P <- P - learning_rate dP."""
 
+    name: ClassVar[str] = "sgd"
+    hyperparameters: ClassVar[tuple[str, ...]] = ("learning_rate",)
+    slots: ClassVar[tuple[str, ...]] = ()
+    counted: ClassVar[bool] = False
     learning_rate: float
     t: int = 0
 
@@ -64,11 +69,19 @@ class SGD:
     def load_state(self, state: dict, t: int) -> None:
         _load(self, {}, state, t)
 
+    def rounding(self, g, E_g, before: dict, after: dict, t: int, unit: float) -> tuple[dict, np.ndarray]:
+        """The step's direction d = g: E(d) + |d| = E(g) + |g| (``Rounding``)."""
+        return {}, E_g + np.abs(g)
+
 
 @dataclass
 class Momentum:
     """Gradient descent with momentum in one of ``MOMENTUM_FORMS`` (see the module docstring)."""
 
+    name: ClassVar[str] = "momentum"
+    hyperparameters: ClassVar[tuple[str, ...]] = ("learning_rate", "beta")
+    slots: ClassVar[tuple[str, ...]] = ("v",)
+    counted: ClassVar[bool] = False
     learning_rate: float
     beta: float = 0.9
     form: str = "heavy_ball"
@@ -102,6 +115,13 @@ class Momentum:
     def load_state(self, state: dict, t: int) -> None:
         _load(self, {"v": self.velocity}, state, t)
 
+    def rounding(self, g, E_g, before: dict, after: dict, t: int, unit: float) -> tuple[dict, np.ndarray]:
+        """The buffer v' = beta v + g (its heavy-ball form: the state is compared in it), E(v') = 2 beta |v| +
+        E(g) + |v'| (the loaded v may take one rounding: Keras holds -lr v); the direction is v'."""
+        v, v_new = np.abs(before["v"]), np.abs(after["v"])
+        E_v = 2 * self.beta * v + E_g + v_new
+        return {"v": E_v}, E_v + v_new
+
 
 @dataclass
 class Adam:
@@ -111,6 +131,10 @@ class Adam:
     ``beta1``, ``beta2``): Keras computes beta^t from beta rounded to float32 even in a float64 run.
     """
 
+    name: ClassVar[str] = "adam"
+    hyperparameters: ClassVar[tuple[str, ...]] = ("learning_rate", "beta1", "beta2", "epsilon")
+    slots: ClassVar[tuple[str, ...]] = ("v", "s")
+    counted: ClassVar[bool] = True
     learning_rate: float = 0.001
     beta1: float = 0.9
     beta2: float = 0.999
@@ -157,6 +181,39 @@ class Adam:
     def load_state(self, state: dict, t: int) -> None:
         _load(self, {"v": self.m, "s": self.v}, state, t)
 
+    def rounding(self, g, E_g, before: dict, after: dict, t: int, unit: float) -> tuple[dict, np.ndarray]:
+        """E(m'), E(v') and the direction u = m_hat / (sqrt(v_hat) + eps) at update ``t`` (``Rounding``):
+        m' = b1 m + (1 - b1) g, E(m') = (1 - b1) E(g) + b1 |m| + |m'|; v' = b2 v + (1 - b2) g^2,
+        E(v') = (1 - b2) (2 |g| E(g) + unit E(g)^2) + b2 |v| + |v'| (the second-order term is all there is where
+        the reference's g is exactly 0 and another's a rounding away); E(u) = |du/dg| E(g) + D_m (b1 |m| + |m'|)
+        + D_v (b2 |v| + |v'|) + 4 |u|, du/dg signed (at t = 1, u = g / (|g| + eps): the m and v terms cancel),
+        D_m = 1 / (bc1 (sqrt(v_hat) + eps)), D_v = |m_hat| / (2 sqrt(v_hat) bc2 (sqrt(v_hat) + eps)^2); where g's
+        own uncertainty d = unit E(g) is as large as g, u is evaluated at g +- d and the larger change bounds
+        |du/dg| E(g) (an interval evaluation: u ~ g / |g| flips sign with g). The epsilon-hat form is the paper's
+        with eps = eps_hat / sqrt(1 - b2^t)."""
+        b1, b2, eps = self.beta1, self.beta2, self.epsilon
+        m_old, v_old = before["v"], np.abs(before["s"])
+        m_new, v_new = np.abs(after["v"]), np.abs(after["s"])
+        E_m = (1 - b1) * E_g + b1 * np.abs(m_old) + m_new
+        E_v = (1 - b2) * (2 * np.abs(g) * E_g + unit * E_g * E_g) + b2 * v_old + v_new
+        bc1, bc2 = 1 - b1**t, 1 - b2**t
+        if self.form == "epsilon_hat":
+            eps = eps / np.sqrt(bc2)
+        m_hat, root = after["v"] / bc1, np.sqrt(v_new / bc2)
+        D_m = 1 / (bc1 * (root + eps))
+        D_v = np.where(root > 0, np.abs(m_hat) / (2 * root * bc2 * (root + eps) ** 2), 0.0)
+        du_dg = (1 - b1) * D_m - np.where(root > 0, m_hat * (1 - b2) * g / (root * bc2 * (root + eps) ** 2), 0.0)
+        u = np.abs(m_hat) / (root + eps)
+        through_g = np.abs(du_dg) * E_g
+        for d in (unit * E_g, -unit * E_g):
+            m_d = b1 * m_old + (1 - b1) * (g + d)
+            v_d = b2 * np.abs(before["s"]) + (1 - b2) * (g + d) ** 2
+            u_d = (m_d / bc1) / (np.sqrt(v_d / bc2) + eps)
+            through_g = np.maximum(through_g, np.abs(u_d - m_hat / (root + eps)) / unit)
+        # about four roundings of u's own: the bias corrections, the square root, the sum with eps, the division
+        E_u = 4 * u + through_g + D_m * (b1 * np.abs(m_old) + m_new) + D_v * (b2 * v_old + v_new)
+        return {"v": E_m, "s": E_v}, E_u + u
+
 
 def _load(optimizer, slots: dict[str, dict], state: dict, t: int) -> None:
     """Replace ``optimizer``'s state: ``slots`` maps a course prefix ("v", "s") to the dict that holds it."""
@@ -172,6 +229,16 @@ def _load(optimizer, slots: dict[str, dict], state: dict, t: int) -> None:
         slot.update({key.split("_d", 1)[1]: np.array(value, copy=True)
                      for key, value in state.items() if key.startswith(f"{prefix}_d")})
     optimizer.t = int(t)
+
+
+OPTIMIZERS: dict[str, type] = {optimizer.name: optimizer for optimizer in (SGD, Momentum, Adam)}
+
+
+def get_optimizer(name: str) -> type:
+    """The optimizer class named ``name``; unknown names list the valid ones."""
+    if name not in OPTIMIZERS:
+        raise ValueError(f"unknown optimizer {name!r}; valid names: {', '.join(OPTIMIZERS)}")
+    return OPTIMIZERS[name]
 
 
 def update(params: dict, grads: dict, optimizer) -> dict[str, np.ndarray]:

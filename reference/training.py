@@ -139,7 +139,7 @@ def iterate(params: dict, X, Y, activations, loss: str, optimizer, *, batch_size
     X, Y = _check_training(params, X, Y, activations, loss, batch_size)
     Y = losses.validate_targets(Y, loss, X.dtype)
     output = activations[-1]
-    cost = losses.LOSSES[loss][0]
+    cost = losses.LOSSES[loss].cost
     batches = _batches(X.shape[1], batch_size, seed)
     truth = _truth(Y, output)
     i = 0

@@ -1,6 +1,8 @@
 """The harness itself: planted bugs in the reference are caught and located; explained divergences are
 checks, not waivers; dtypes are really the ones asked for."""
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -47,7 +49,7 @@ def test_missing_one_over_m_is_located_at_the_output_layers_dW(monkeypatch):
 
 def test_tanh_derivative_applied_to_Z_is_located_at_the_last_tanh_layer(monkeypatch):
     monkeypatch.setitem(reference.activations.ACTIVATIONS, "tanh",
-                        (reference.activations.tanh, planted.tanh_prime_of_Z))
+                        replace(reference.ACTIVATIONS["tanh"], backward=planted.tanh_prime_of_Z))
     _, where = first(TANH_CASE)
     assert where == (0, "backward", 2, "dZ")
 
@@ -60,7 +62,7 @@ def test_W_instead_of_its_transpose_is_caught_even_when_W_is_square(monkeypatch)
 
 def test_relu_derivative_of_one_at_zero_is_caught_by_the_zero_preactivation_case(monkeypatch):
     monkeypatch.setitem(reference.activations.ACTIVATIONS, "relu",
-                        (reference.activations.relu, planted.relu_prime_one_at_zero))
+                        replace(reference.ACTIVATIONS["relu"], backward=planted.relu_prime_one_at_zero))
     _, where = first(CASES["edge-relu-zero-preactivation-float64"])
     assert where == (0, "backward", 1, "dZ")
 

@@ -2,6 +2,7 @@
 declares, with a reason, that it does not apply), every framework is one registry row, and unknown names raise.
 """
 
+import ast
 import importlib
 import tomllib
 from pathlib import Path
@@ -51,12 +52,63 @@ def test_an_unknown_or_inapplicable_name_raises_with_the_valid_names_or_the_reas
         frameworks.get("mxnet")
 
 
-def test_the_error_model_raises_on_an_activation_or_loss_it_does_not_know():
-    Z = np.zeros((2, 2))
-    with pytest.raises(ValueError, match="no error model for the activation 'swish'"):
-        error_scale._g_prime("swish", Z, Z)
-    with pytest.raises(ValueError, match="no error model for the loss 'hinge'"):
-        error_scale._loss_gradient_error("hinge", Z + 0.5, Z, Z)
+def test_unknown_activation_loss_and_optimizer_names_raise_with_the_valid_names():
+    with pytest.raises(ValueError, match="unknown activation 'swish'; valid names: leaky_relu, linear, "):
+        reference.get_activation("swish")
+    with pytest.raises(ValueError, match="unknown loss 'hinge'; valid names: binary_crossentropy"):
+        reference.losses.get_loss("hinge")
+    with pytest.raises(ValueError, match="unknown optimizer 'lion'; valid names: sgd, momentum, adam"):
+        reference.optimizers.get_optimizer("lion")
+
+
+def test_the_error_model_names_no_activation_loss_or_optimizer():
+    # it is derived from the records: a string naming one of them is a branch that a new name would miss
+    names = set(reference.ACTIVATIONS) | set(reference.LOSSES) | set(reference.optimizers.OPTIMIZERS)
+    tree = ast.parse(Path(error_scale.__file__).read_text())
+    found = {node.value for node in ast.walk(tree) if isinstance(node, ast.Constant) and node.value in names}
+    assert not found, f"parity/error_scale.py branches on {sorted(found)}"
+
+
+@pytest.mark.parametrize("name", [n for n, g in reference.ACTIVATIONS.items() if g.elementwise])
+def test_each_activation_records_derivatives_agree_with_its_backward_pass(name):
+    g = reference.ACTIVATIONS[name]
+    Z = np.concatenate([np.linspace(-3, 3, 13), [0.0]]).reshape(2, 7)
+    A, dA = g.forward(Z), np.full_like(Z, 0.5)
+    np.testing.assert_allclose(g.derivative(Z, A) * dA, g.backward(dA, Z), rtol=1e-14, atol=0)
+    assert (g.size_of_derivative(Z, A) >= np.abs(g.derivative(Z, A))).all()
+    h = 1e-6  # |g''|: the central difference of g' where g is smooth (away from a kink at 0)
+    smooth = Z != 0
+    numeric = (g.derivative(Z + h, g.forward(Z + h)) - g.derivative(Z - h, g.forward(Z - h))) / (2 * h)
+    np.testing.assert_allclose(np.broadcast_to(g.second_derivative(A), Z.shape)[smooth],
+                               np.abs(numeric)[smooth], rtol=1e-6, atol=1e-8)
+
+
+@pytest.mark.parametrize("name", sorted(reference.LOSSES))
+def test_each_loss_records_scale_is_its_output_gradient_through_its_activation(name):
+    loss = reference.LOSSES[name]
+    g = reference.get_activation(loss.fused_with)
+    rng = np.random.default_rng(0)
+    Z = rng.standard_normal((3, 5))
+    A = g.forward(Z)
+    Y = np.eye(3)[:, rng.integers(0, 3, 5)] if loss.distribution else rng.uniform(0, 1, (3, 5))
+    np.testing.assert_allclose(g.backward(loss.gradient(A, Y), Z), loss.scale(3) * (A - Y), rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize("name", sorted(reference.optimizers.OPTIMIZERS))
+def test_each_optimizer_records_state_slots_are_the_state_it_keeps(name):
+    optimizer = reference.optimizers.get_optimizer(name)(learning_rate=0.1)
+    reference.update({"W1": np.ones((2, 2))}, {"dW1": np.full((2, 2), 0.5)}, optimizer)
+    assert set(optimizer.state()) == {f"{slot}_dW1" for slot in optimizer.slots}
+    assert optimizer.name == name and isinstance(optimizer.counted, bool)
+
+
+def test_the_grid_covers_every_name_of_the_vocabulary():
+    grid = case_module.GRID
+    assert {c.optimizer for c in grid} == set(reference.optimizers.OPTIMIZERS)
+    assert {c.loss for c in grid} == set(reference.LOSSES)
+    hidden = {reference.get_activation(a).name for c in grid for a in c.activations[:-1]}
+    outputs = {reference.get_activation(c.activations[-1]).name for c in grid}
+    assert hidden == outputs == set(reference.ACTIVATIONS)
 
 
 def test_every_row_has_a_declared_marker_a_teaching_column_and_its_own_plot_style():

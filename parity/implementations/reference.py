@@ -36,30 +36,16 @@ def activation_objects(names: list[str], variant: Variant) -> list:
     derivative at exactly 0 otherwise (jax-leaky-relu-at-zero), an ``Activation`` with that derivative."""
     if variant.leaky_prime_at_zero is None:
         return names
-    out = []
-    for name in names:
-        activation = reference.get_activation(name)
-        if activation.name == "leaky_relu":
-            slope, at_zero = activation.slope, variant.leaky_prime_at_zero
-
-            def backward(dA, Z, slope=slope, at_zero=at_zero):
-                return dA * np.where(Z > 0, 1.0, np.where(Z == 0, at_zero, slope)).astype(dA.dtype)
-
-            activation = reference.activations.Activation("leaky_relu", activation.forward, backward, slope)
-        out.append(activation)
-    return out
+    records = [reference.get_activation(name) for name in names]
+    return [g.with_derivative_at_zero(variant.leaky_prime_at_zero) if g.slope is not None else g for g in records]
 
 
 def optimizer_for(case: Case, variant: Variant):
-    if case.optimizer == "sgd":
-        return reference.SGD(case.learning_rate)
-    if case.optimizer == "momentum":
-        beta = case.beta if variant.momentum_beta is None else variant.momentum_beta
-        return reference.Momentum(case.learning_rate, beta, form=variant.momentum_form)
-    if case.optimizer != "adam":
-        raise ValueError(f"case {case.name}: the reference has no optimizer {case.optimizer!r}")
-    return reference.Adam(case.learning_rate, case.beta1, case.beta2, case.epsilon, form=variant.adam_form,
-                          bias_correction_betas=variant.adam_bias_correction_betas)
+    """The reference optimizer of ``case``: its record's hyper-parameters from the case, then the variant's
+    options (a framework's form of the update, a hyper-parameter as the framework rounds it)."""
+    optimizer = reference.optimizers.get_optimizer(case.optimizer)
+    options = {name: getattr(case, name) for name in optimizer.hyperparameters}
+    return optimizer(**{**options, **dict(variant.optimizer_options)})
 
 
 def optimizer_state(optimizer, case: Case) -> dict:
