@@ -185,7 +185,7 @@ def _stepper(implementation: str, network: Network, dtype: str, params: dict, X,
 
         def step():
             model.step(x, y)
-            for value in model.params.values():  # JAX dispatches asynchronously: wait for the new parameters
+            for value in model.framework_params.values():  # JAX dispatches asynchronously: wait for the new parameters
                 value.block_until_ready()
 
         return step
