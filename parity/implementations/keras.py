@@ -42,10 +42,10 @@ import numpy as np
 from parity import layout
 from parity.case import Case, batch, dropout_masks, initial_params
 from parity.environment import require
-from parity.frameworks import lookup, split_activation
+from parity.frameworks import REGISTRY, lookup, split_activation
 from parity.trace import PARAMETERS, Start, Trace
 
-BACKENDS = {"keras": "tensorflow", "keras-jax": "jax", "keras-torch": "torch"}  # framework -> Keras backend
+BACKENDS = {row.name: row.keras_backend for row in REGISTRY.values() if row.module == "keras"}  # name -> backend
 
 
 def _modules():
