@@ -13,6 +13,9 @@ An adapter module (``parity.implementations.<module>``) provides, for each frame
   optimizer state, into the framework's own objects), every quantity recorded in the reference layout through
   ``parity.layout``; with ``starts=None``, free-running from ``initial_params(case)``;
 - ``iterate(case, params, X, Y, framework)``: endless free training, yielding (J, A[L], a params getter);
+- ``stepper(case, params, X, Y, framework, compiled=False)``: for the bench (rows with ``bench`` names), a function
+  of no arguments taking one training step (forward, loss, backward, update) from ``params`` on (X, Y), built
+  outside the timing; ``compiled``: the adapter's compiled form (raises where it has none);
 - ``COVERAGE``: a name-keyed table of the reference's vocabulary (activations, losses, optimizers) mapped to the
   framework's own parts, or to ``NotApplicable(reason)``; ``tests/test_registry.py`` fails when a name is missing.
 

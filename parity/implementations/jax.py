@@ -367,3 +367,18 @@ def iterate(case: Case, params: dict, X, Y, framework: str = "jax"):
         J, values, _, _ = model.step(x, y, step)
         step += 1
         yield float(J), layout.batch_from_framework(values[f"A{case.L}"]), model.params
+
+
+def stepper(case: Case, params: dict, X, Y, framework: str = "jax", compiled: bool = False):
+    """A function taking one training step from ``params`` on (X, Y), as the witness runs it: one
+    ``jax.jit``-compiled computation (always: ``compiled`` asks for nothing more), waited for, since JAX dispatches
+    asynchronously, until the new parameters are ready."""
+    model = _build(case, params)
+    x, y = _batch(X, Y, case.dtype)
+
+    def step():
+        model.step(x, y)
+        for value in model.framework_params.values():
+            value.block_until_ready()
+
+    return step

@@ -484,12 +484,12 @@ def iterate(case: Case, params: dict, X, Y, framework: str = "keras"):
         yield float(_to_numpy(J)), layout.batch_from_framework(_to_numpy(values[-1])), model.params
 
 
-def stepper(case: Case, params: dict, X, Y, compiled: bool = False):
+def stepper(case: Case, params: dict, X, Y, framework: str = "keras", compiled: bool = False):
     """A function taking one training step from ``params`` on (X, Y): eager, or compiled with ``tf.function``
     (a TensorFlow graph, no XLA), for the benchmark (Keras on TensorFlow). The step has no Python control flow
     on tensors, so AutoGraph is off: it would rewrite every Python function the trace calls (ours among them),
     and warns on those it cannot."""
-    _check_backend("keras")
+    _check_backend(framework)
     tf, _ = _modules()
     with floatx(case.dtype):
         model = _build(case, params)

@@ -332,3 +332,13 @@ def iterate(case: Case, params: dict, X, Y, framework: str = "torch"):
         J, _, _, As = model.step(x, y, masks=_masks(case, step))
         step += 1
         yield J.item(), layout.batch_from_framework(_np(As[-1])), model.params
+
+
+def stepper(case: Case, params: dict, X, Y, framework: str = "torch", compiled: bool = False):
+    """A function taking one training step (forward, loss, backward, optimizer.step()) from ``params`` on (X, Y),
+    eager, for the benchmark; torch has no compiled step here."""
+    if compiled:
+        raise ValueError(f"{framework} has no compiled step; the bench times its eager one")
+    model = _build(case, params, framework)
+    x, y = _tensor(X), _tensor(Y)
+    return lambda: model.step(x, y)
