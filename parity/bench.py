@@ -24,6 +24,7 @@ oneDNN and MKL use, beside the GEMM rate measured.
 
 from __future__ import annotations
 
+import importlib
 import statistics
 import sys
 import time
@@ -34,9 +35,12 @@ import numpy as np
 import reference
 from parity.case import Case
 from parity.data import digits, one_hot, planar
+from parity.frameworks import REGISTRY, check_names, get
 
 SCHEMA = "nn-parity/bench/v1"
-IMPLEMENTATIONS = ("reference", "torch", "keras", "keras-function", "jax")
+# what the bench times of each registry row (its ``bench``): implementation -> (framework, its compiled step?)
+TIMED = {name: (row.name, name != row.name) for row in REGISTRY.values() for name in row.bench}
+IMPLEMENTATIONS = ("reference", *TIMED)
 GEMM_SIZE = 2048
 
 
@@ -171,27 +175,9 @@ def _stepper(implementation: str, network: Network, dtype: str, params: dict, X,
     if implementation == "reference":
         steps = reference.iterate(params, X, Y, list(network.activations), network.loss, reference.SGD(0.01))
         return lambda: next(steps)
-    if implementation == "torch":
-        from parity.implementations import torch as implementation_module
-
-        model = implementation_module._build(case, params, "torch")
-        x, y = implementation_module._tensor(X), implementation_module._tensor(Y)
-        return lambda: model.step(x, y)
-    if implementation == "jax":
-        from parity.implementations import jax as implementation_module
-
-        model = implementation_module._build(case, params)
-        x, y = implementation_module._batch(X, Y, dtype)
-
-        def step():
-            model.step(x, y)
-            for value in model.params.values():  # JAX dispatches asynchronously: wait for the new parameters
-                value.block_until_ready()
-
-        return step
-    from parity.implementations import keras as implementation_module
-
-    return implementation_module.stepper(case, params, X, Y, compiled=implementation == "keras-function")
+    framework, compiled = TIMED[implementation]
+    adapter = importlib.import_module(f"parity.implementations.{get(framework).module}")
+    return adapter.stepper(case, params, X, Y, framework, compiled=compiled)
 
 
 ROUNDS = 3
@@ -245,13 +231,15 @@ def run(implementations=IMPLEMENTATIONS, dtypes=("float32", "float64"), networks
     stream = stream or sys.stderr
     available, skipped = [], {}
     for name in implementations:
-        family = name.split("-")[0]
+        if name not in IMPLEMENTATIONS:
+            raise ValueError(f"unknown implementation {name!r}; valid names: {', '.join(IMPLEMENTATIONS)}")
+        framework = TIMED[name][0] if name != "reference" else None
         try:
-            if family != "reference":
-                runtime_defaults(family)
+            if framework:
+                runtime_defaults(framework)
             available.append(name)
         except ImportError as error:
-            skipped[name] = f"{error.name or family} is not installed"
+            skipped[name] = f"{error.name or framework} is not installed"
     rates = {dtype: gemm_gflops(dtype) for dtype in dtypes}
     print(f"BLAS: {kernel_line(machine())}", file=stream)
     print("GEMM rate (NumPy, " + ", ".join(f"{d} {r:.1f} GFLOP/s" for d, r in rates.items()) + ")", file=stream)
@@ -354,7 +342,7 @@ def parity_overhead(case_name: str = "digits-784-10-10-relu-softmax-float32", re
 
     case = get_case(case_name)
     frameworks = []
-    for framework in ("torch", "keras"):
+    for framework in check_names(("torch", "keras")):  # the check's default frameworks (parity.cli's check)
         try:
             runtime_defaults(framework)
             frameworks.append(framework)

@@ -22,6 +22,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from parity.case import Case
+from parity.frameworks import FRAMEWORKS, family
 
 # torch.nn.BCELoss, CPU kernel (aten/src/ATen/native/Loss.cpp): each log is clamped at -100, and the backward
 # divides by max(p (1 - p), 1e-12). Measured on torch 2.13 in float64: the floor is the float32 number nearest
@@ -125,7 +126,8 @@ class Convention:
     explanation: str
 
 
-KERAS = ("keras", "keras-jax", "keras-torch")  # the registry's Keras rows: one library on three backends
+KERAS = tuple(row.name for row in family("keras"))  # the registry's Keras rows: one library on each backend
+TORCH = tuple(row.name for row in family("torch"))  # torch.nn's rows: its losses on probabilities and on logits
 
 
 def _float32(x: float) -> float:
@@ -242,7 +244,7 @@ CONVENTIONS: list[Convention] = [
     Convention(
         "torch-batchnorm-running-variance",
         "torch's BatchNorm1d keeps the unbiased batch variance in its running variance",
-        ("torch", "torch-logits"),
+        TORCH,
         lambda case, fw, d: case.batchnorm,
         lambda v, case, d: replace(v, bn_unbiased_running=True),
         "Every framework normalises a training batch with its biased variance, (1/m) sum (Z - mu)^2. The running "
@@ -273,7 +275,7 @@ CONVENTIONS: list[Convention] = [
     Convention(
         "leaky-relu-default-slope",
         "leaky ReLU's default slope differs between frameworks",
-        ("torch", "torch-logits", *KERAS, "jax"),
+        FRAMEWORKS,
         lambda case, fw, d: "leaky_relu" in case.activations,
         lambda v, case, d: replace(v, leaky_slope=d["leaky_relu_slope"]),
         "A bare leaky ReLU takes each library's default negative slope: torch.nn.LeakyReLU "

@@ -19,11 +19,10 @@ import os
 import sys
 import tempfile
 
+from parity.frameworks import REGISTRY
+
 _configured_threads: int | None = None
 _sized: set[str] = set()  # modules whose threads _load has set
-
-
-KERAS_BACKENDS = ("tensorflow", "jax", "torch")
 
 
 def configure(threads: int | None = None, keras_backend: str = "tensorflow") -> None:
@@ -34,8 +33,8 @@ def configure(threads: int | None = None, keras_backend: str = "tensorflow") -> 
     oneDNN is left as installed (on, for TensorFlow on x86), since that is what users run; the report records it.
     """
     global _configured_threads, _configured_variables
-    if keras_backend not in KERAS_BACKENDS:
-        raise ValueError(f"unknown Keras backend {keras_backend!r}; valid: {', '.join(KERAS_BACKENDS)}")
+    if keras_backend not in (backends := keras_backends()):
+        raise ValueError(f"unknown Keras backend {keras_backend!r}; valid: {', '.join(backends)}")
     if "keras" in sys.modules and os.environ.get("KERAS_BACKEND", "tensorflow") != keras_backend:
         running = os.environ.get("KERAS_BACKEND")
         raise RuntimeError(f"configure() must run before importing keras (it already runs on {running})")
@@ -106,6 +105,11 @@ def configured_variables() -> dict[str, str]:
 def configured_threads() -> int | None:
     """The thread count ``configure`` set (None: the libraries' defaults)."""
     return _configured_threads
+
+
+def keras_backends() -> tuple[str, ...]:
+    """The Keras backends the registry's rows run on (``parity.frameworks``), in registry order."""
+    return tuple(dict.fromkeys(row.keras_backend for row in REGISTRY.values() if row.keras_backend))
 
 
 def keras_backend() -> str:
@@ -272,8 +276,6 @@ def describe() -> dict:
     import platform
 
     import numpy as np
-
-    from parity.frameworks import REGISTRY
 
     blas = np.show_config(mode="dicts").get("Build Dependencies", {}).get("blas", {})
     env = {

@@ -13,11 +13,14 @@ An adapter module (``parity.implementations.<module>``) provides, for each frame
   optimizer state, into the framework's own objects), every quantity recorded in the reference layout through
   ``parity.layout``; with ``starts=None``, free-running from ``initial_params(case)``;
 - ``iterate(case, params, X, Y, framework)``: endless free training, yielding (J, A[L], a params getter);
+- ``stepper(case, params, X, Y, framework, compiled=False)``: for the bench (rows with ``bench`` names), a function
+  of no arguments taking one training step (forward, loss, backward, update) from ``params`` on (X, Y), built
+  outside the timing; ``compiled``: the adapter's compiled form (raises where it has none);
 - ``COVERAGE``: a name-keyed table of the reference's vocabulary (activations, losses, optimizers) mapped to the
   framework's own parts, or to ``NotApplicable(reason)``; ``tests/test_registry.py`` fails when a name is missing.
 
-Adding a framework: write the adapter, add a row below (and a teaching entry, ``parity/report/teaching.py``, and
-a pytest marker in ``pyproject.toml`` if it is a new family). Conventions it documents go in
+Adding a framework: write the adapter, add a row below (and, if it is a new family, its ``column``, a teaching
+entry in ``parity/report/teaching.py`` and a pytest marker in ``pyproject.toml``). Conventions it documents go in
 ``parity.conventions``, keyed by the row's name.
 """
 
@@ -25,8 +28,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from parity.case import Case
+if TYPE_CHECKING:  # no import of NumPy at run time: parity.environment reads the registry before configuring it
+    from parity.case import Case
 
 
 @dataclass(frozen=True)
@@ -66,6 +71,9 @@ class Framework:
     applies_text: str = "every case"
     style: tuple = ("#7f7f7f", "-", "circle")  # its lines in figures: (colour, dashes, marker)
     absent: tuple[Absence, ...] = ()  # what the reference's trace has and this witness cannot produce, and why
+    column: str = ""  # its family's teaching column (parity.report.teaching), on the family's first row only
+    kernel: bool = True  # its family stores W as a kernel W^T (parity.layout); False: as W itself (nn.Linear)
+    bench: tuple[str, ...] = ()  # what parity.bench times: its own name, and "<name>-function" for a compiled step
 
 
 def _bce_on_sigmoid(case: Case) -> bool:
@@ -107,20 +115,23 @@ NO_DA_OPTAX = Absence(
 
 REGISTRY: dict[str, Framework] = {f.name: f for f in (
     Framework("torch", "PyTorch", "torch", "torch", "torch", ("torch",), applies=_torch_decay,
-              applies_text=_TORCH_TEXT, style=("#ff7f0e", "--", "square"), absent=(NO_DA_CROSS_ENTROPY_TORCH,)),
+              applies_text=_TORCH_TEXT, style=("#ff7f0e", "--", "square"), absent=(NO_DA_CROSS_ENTROPY_TORCH,),
+              column="PyTorch", kernel=False, bench=("torch",)),
     Framework("torch-logits", "PyTorch (BCEWithLogitsLoss)", "torch", "torch", "torch", ("torch",),
               applies=lambda case: _bce_on_sigmoid(case) and _torch_decay(case),
               applies_text=f"a sigmoid output trained with binary cross-entropy; {_TORCH_TEXT}",
-              style=("#d62728", ":", "triangle"), absent=(NO_DA_BCE_WITH_LOGITS,)),
+              style=("#d62728", ":", "triangle"), absent=(NO_DA_BCE_WITH_LOGITS,), kernel=False),
     Framework("keras", "Keras 3 (TensorFlow backend)", "keras", "keras", "keras", ("keras", "tensorflow"),
-              keras_backend="tensorflow", style=("#1f77b4", "-.", "cross"), absent=(NO_DA_KERAS_LOGITS,)),
+              keras_backend="tensorflow", style=("#1f77b4", "-.", "cross"), absent=(NO_DA_KERAS_LOGITS,),
+              column="Keras 3 (TensorFlow, JAX and torch backends)", bench=("keras", "keras-function")),
     Framework("keras-jax", "Keras 3 (JAX backend)", "keras", "keras", "keras", ("keras", "jax"),
               keras_backend="jax", style=("#17becf", "4 1.5", "triangle")),
     Framework("keras-torch", "Keras 3 (PyTorch backend)", "keras", "keras", "keras", ("keras", "torch"),
               keras_backend="torch", style=("#9467bd", "1.5 1.5", "square")),
     Framework("jax", "JAX (with optax)", "jax", "jax", "jax", ("jax", "jaxlib", "optax"),
               applies=_optax_losses, applies_text="cross-entropy with its matching output (optax takes logits)",
-              style=("#2ca02c", "7 1.5 1.5 1.5", "diamond"), absent=(NO_DA_OPTAX,)),
+              style=("#2ca02c", "7 1.5 1.5 1.5", "diamond"), absent=(NO_DA_OPTAX,), column="JAX with optax",
+              bench=("jax",)),
 )}
 
 FRAMEWORKS: tuple[str, ...] = tuple(REGISTRY)
@@ -131,6 +142,16 @@ def get(name: str) -> Framework:
     if name not in REGISTRY:
         raise ValueError(f"unknown framework {name!r}; valid names: {', '.join(FRAMEWORKS)}")
     return REGISTRY[name]
+
+
+def family(name: str) -> tuple[Framework, ...]:
+    """The rows of parameter-layout family ``name`` ("keras": keras, keras-jax, keras-torch), in registry order;
+    an unknown family raises with the valid ones."""
+    rows = tuple(row for row in REGISTRY.values() if row.family == name)
+    if not rows:
+        valid = ", ".join(dict.fromkeys(row.family for row in REGISTRY.values()))
+        raise ValueError(f"unknown framework family {name!r}; valid families: {valid}")
+    return rows
 
 
 def absence(name: str, case: Case, key) -> str | None:

@@ -13,7 +13,11 @@ Parameter gradients need no factor: weight.grad = dW, kernel.grad = dW^T, bias.g
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
+
+from parity import frameworks
 
 
 def batch_to_framework(A: np.ndarray) -> np.ndarray:
@@ -68,14 +72,20 @@ def parameter_to_framework(name: str, value: np.ndarray, family: str) -> np.ndar
     bias vector."""
     if _is_bias(name):
         return framework_bias(value)
-    return {"torch": torch_weight, "keras": keras_kernel, "jax": keras_kernel}[family](value)
+    return (keras_kernel if _kernel(family) else torch_weight)(value)
 
 
 def parameter_from_framework(name: str, value, family: str) -> np.ndarray:
     """The inverse of ``parameter_to_framework``: back to the reference's (n[l], n[l-1]) or (n[l], 1)."""
     if _is_bias(name):
         return b_from_framework(value)
-    return {"torch": W_from_torch, "keras": W_from_keras, "jax": W_from_keras}[family](value)
+    return (W_from_keras if _kernel(family) else W_from_torch)(value)
+
+
+@functools.cache
+def _kernel(family: str) -> bool:
+    """Whether ``family`` (a registry row's, ``parity.frameworks``) stores W as a kernel W^T; unknown ones raise."""
+    return frameworks.family(family)[0].kernel
 
 
 def _is_bias(name: str) -> bool:

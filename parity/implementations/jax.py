@@ -212,10 +212,10 @@ def _compiled_step(case: Case):
 @dataclass
 class _Model:
     case: Case
-    params: dict  # W1, b1, gamma1, beta1, ... in jax's layout (kernels, vectors), as jax arrays
+    framework_params: dict  # W1, b1, gamma1, beta1, ... in jax's layout (kernels, vectors), as jax arrays
     optimizer: object
     opt_state: object
-    buffers: dict = None  # running_mean1, running_var1, ... (vectors), batch normalisation's running statistics
+    framework_buffers: dict = None  # running_mean1, running_var1, ... (vectors): batch normalisation's statistics
 
     def step(self, x, y, step: int = 0):
         """One forward, loss, gradient and optax update (one compiled computation) with ``step``'s dropout masks;
@@ -228,18 +228,20 @@ class _Model:
                 zeros[f"{name}{l}"] = jnp.zeros((x.shape[0], n), x.dtype)
         masks = {f"D{l}": jnp.asarray(layout.batch_to_framework(D), x.dtype)
                  for l, D in dropout_masks(self.case, step).items()}
-        J, values, grads, value_grads, self.params, self.opt_state, self.buffers = _compiled_step(self.case)(
-            self.params, self.opt_state, zeros, x, y, masks, self.buffers)
+        (J, values, grads, value_grads, self.framework_params, self.opt_state,
+         self.framework_buffers) = _compiled_step(self.case)(
+            self.framework_params, self.opt_state, zeros, x, y, masks, self.framework_buffers)
         return J, values, value_grads, grads
 
-    def reference_buffers(self) -> dict:
+    def buffers(self) -> dict:
+        """The running statistics in the reference layout."""
         return {name: layout.parameter_from_framework(name, np.asarray(v), "jax").copy()
-                for name, v in self.buffers.items()}
+                for name, v in self.framework_buffers.items()}
 
-    def reference_params(self) -> dict:
+    def params(self) -> dict:
         """The current parameters in the reference layout."""
         return {name: layout.parameter_from_framework(name, np.asarray(p), "jax").copy()
-                for name, p in self.params.items()}
+                for name, p in self.framework_params.items()}
 
     @staticmethod
     def _kinds() -> tuple:
@@ -251,21 +253,22 @@ class _Model:
         found = _states(self.opt_state, self._kinds())
         return found[0] if found else None
 
-    def load(self, start: Start) -> None:
+    def load(self, start: Start, case: Case) -> None:
         """Set the parameters and optax's state to ``start`` (the reference's state before a step)."""
         _, jnp, _ = _modules()
         dtype = self.case.dtype
-        self.params = {name: jnp.asarray(layout.parameter_to_framework(name, start.params[name], "jax"), dtype)
-                       for name in self.params}
-        self.buffers = _framework_arrays(start.buffers, dtype)
-        self.opt_state = self.optimizer.init(self.params)
+        self.framework_params = {
+            name: jnp.asarray(layout.parameter_to_framework(name, start.params[name], "jax"), dtype)
+            for name in self.framework_params}
+        self.framework_buffers = _framework_arrays(start.buffers, dtype)
+        self.opt_state = self.optimizer.init(self.framework_params)
         state = self._fields()
         if state is None:
             return
         changes = {}
         for field, prefix in _STATE_FIELDS[self.case.optimizer].items():
             tree = {}
-            for name in self.params:
+            for name in self.framework_params:
                 value = start.state.get(f"{prefix}_d{name}")
                 value = np.zeros_like(start.params[name]) if value is None else value
                 tree[name] = jnp.asarray(layout.parameter_to_framework(f"{prefix}_d{name}", value, "jax"), dtype)
@@ -274,7 +277,7 @@ class _Model:
             changes["count"] = jnp.asarray(start.t, dtype=state.count.dtype)
         self.opt_state = _states(self.opt_state, self._kinds(), lambda found: found._replace(**changes))
 
-    def state(self) -> tuple[dict, int | None]:
+    def state(self, case: Case) -> tuple[dict, int | None]:
         """optax's state after a step, in the course's names and the reference layout, and Adam's t (count)."""
         state = self._fields()
         out = {}
@@ -322,7 +325,7 @@ def run(case: Case, framework: str = "jax", starts: list[Start] | None = None) -
     trace = Trace(framework, X=X, Y=Y, starts=list(starts or []))
     for s in range(case.steps):
         if starts:
-            model.load(starts[s])
+            model.load(starts[s], case)
         J, values, value_grads, grads = model.step(x, y, s)
         names = {"Z": "Z", "Zt": "Z_tilde", "A": "A"}  # the compiled step's keys, in the trace's names
         for l in range(1, L + 1):
@@ -341,11 +344,11 @@ def run(case: Case, framework: str = "jax", starts: list[Start] | None = None) -
                 if f"{name}{l}" in grads:
                     trace.record(s, "backward", l, f"d{name}",
                                  layout.parameter_from_framework(f"{name}{l}", grads[f"{name}{l}"], "jax"))
-        trace.record_named(s, model.reference_params())
-        trace.record_named(s, model.reference_buffers())
-        trace.record_state(s, *model.state())
+        trace.record_named(s, model.params())
+        trace.record_named(s, model.buffers())
+        trace.record_state(s, *model.state(case))
     trace.dtypes = {
-        "parameters": str(model.params["W1"].dtype),
+        "parameters": str(model.framework_params["W1"].dtype),
         "activations": str(values[f"A{L}"].dtype),
         "gradients": str(grads["W1"].dtype),
         "cost": str(J.dtype),
@@ -363,4 +366,19 @@ def iterate(case: Case, params: dict, X, Y, framework: str = "jax"):
     while True:
         J, values, _, _ = model.step(x, y, step)
         step += 1
-        yield float(J), layout.batch_from_framework(values[f"A{case.L}"]), model.reference_params
+        yield float(J), layout.batch_from_framework(values[f"A{case.L}"]), model.params
+
+
+def stepper(case: Case, params: dict, X, Y, framework: str = "jax", compiled: bool = False):
+    """A function taking one training step from ``params`` on (X, Y), as the witness runs it: one
+    ``jax.jit``-compiled computation (always: ``compiled`` asks for nothing more), waited for, since JAX dispatches
+    asynchronously, until the new parameters are ready."""
+    model = _build(case, params)
+    x, y = _batch(X, Y, case.dtype)
+
+    def step():
+        model.step(x, y)
+        for value in model.framework_params.values():
+            value.block_until_ready()
+
+    return step

@@ -42,10 +42,10 @@ import numpy as np
 from parity import layout
 from parity.case import Case, batch, dropout_masks, initial_params
 from parity.environment import require
-from parity.frameworks import lookup, split_activation
+from parity.frameworks import REGISTRY, lookup, split_activation
 from parity.trace import PARAMETERS, Start, Trace
 
-BACKENDS = {"keras": "tensorflow", "keras-jax": "jax", "keras-torch": "torch"}  # framework -> Keras backend
+BACKENDS = {row.name: row.keras_backend for row in REGISTRY.values() if row.module == "keras"}  # name -> backend
 
 
 def _modules():
@@ -484,12 +484,12 @@ def iterate(case: Case, params: dict, X, Y, framework: str = "keras"):
         yield float(_to_numpy(J)), layout.batch_from_framework(_to_numpy(values[-1])), model.params
 
 
-def stepper(case: Case, params: dict, X, Y, compiled: bool = False):
+def stepper(case: Case, params: dict, X, Y, framework: str = "keras", compiled: bool = False):
     """A function taking one training step from ``params`` on (X, Y): eager, or compiled with ``tf.function``
     (a TensorFlow graph, no XLA), for the benchmark (Keras on TensorFlow). The step has no Python control flow
     on tensors, so AutoGraph is off: it would rewrite every Python function the trace calls (ours among them),
     and warns on those it cannot."""
-    _check_backend("keras")
+    _check_backend(framework)
     tf, _ = _modules()
     with floatx(case.dtype):
         model = _build(case, params)

@@ -184,9 +184,10 @@ class _Model:
         return {name: layout.parameter_from_framework(name, _np(p), "torch").copy()
                 for name, p in self.named_parameters()}
 
-    def load(self, start: Start, optimizer_name: str) -> None:
+    def load(self, start: Start, case: Case) -> None:
         """Set the parameters and ``optimizer.state`` to ``start`` (the reference's state before a step)."""
         torch = _torch()
+        optimizer_name = case.optimizer
         names = _STATE_NAMES.get(optimizer_name, {})
         with torch.no_grad():
             for name, t in self.named_buffers():
@@ -211,8 +212,9 @@ class _Model:
                     else:  # torch's own step tensor: a float scalar of the default dtype, on the CPU
                         state["step"] = torch.tensor(float(start.t))
 
-    def state(self, optimizer_name: str) -> tuple[dict, int | None]:
+    def state(self, case: Case) -> tuple[dict, int | None]:
         """The optimizer's state after a step, in the course's names and the reference layout, and Adam's t."""
+        optimizer_name = case.optimizer
         out, t = {}, None
         for name, p in self.named_parameters():
             state = self.optimizer.state[p]
@@ -285,7 +287,7 @@ def run(case: Case, framework: str = "torch", starts: list[Start] | None = None)
     trace = Trace(framework, X=X, Y=Y, starts=list(starts or []))
     for s in range(case.steps):
         if starts:
-            model.load(starts[s], case.optimizer)
+            model.load(starts[s], case)
         # gradients are read after optimizer.step(): SGD and Adam leave .grad as it was
         J, Zs, Zts, As = model.step(x, y, keep_grads=True, masks=_masks(case, s))
         linears = model.linears
@@ -309,7 +311,7 @@ def run(case: Case, framework: str = "torch", starts: list[Start] | None = None)
                 trace.record(s, "backward", l, "dbeta", layout.b_from_framework(_np(model.norms[l].bias.grad)))
         trace.record_named(s, model.params())
         trace.record_named(s, model.buffers())
-        trace.record_state(s, *model.state(case.optimizer))
+        trace.record_state(s, *model.state(case))
     state = [v for p_state in model.optimizer.state.values() for v in p_state.values()
              if torch.is_tensor(v) and v.ndim]
     trace.dtypes = {
@@ -330,3 +332,13 @@ def iterate(case: Case, params: dict, X, Y, framework: str = "torch"):
         J, _, _, As = model.step(x, y, masks=_masks(case, step))
         step += 1
         yield J.item(), layout.batch_from_framework(_np(As[-1])), model.params
+
+
+def stepper(case: Case, params: dict, X, Y, framework: str = "torch", compiled: bool = False):
+    """A function taking one training step (forward, loss, backward, optimizer.step()) from ``params`` on (X, Y),
+    eager, for the benchmark; torch has no compiled step here."""
+    if compiled:
+        raise ValueError(f"{framework} has no compiled step; the bench times its eager one")
+    model = _build(case, params, framework)
+    x, y = _tensor(X), _tensor(Y)
+    return lambda: model.step(x, y)

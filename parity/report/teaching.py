@@ -8,6 +8,7 @@ frameworks at run time), never written in, so the text stays true when versions 
 from __future__ import annotations
 
 from parity.conventions import with_defaults
+from parity.frameworks import REGISTRY
 
 QUANTITIES = {
     "Z": {
@@ -194,8 +195,9 @@ DRIFT_TEXT = (
 )
 
 
-# The teaching columns: one per parameter-layout family of the registry (parity.frameworks), in this order.
-COLUMNS = {"torch": "PyTorch", "keras": "Keras 3 (TensorFlow, JAX and torch backends)", "jax": "JAX with optax"}
+# The teaching columns: one per parameter-layout family of the registry, headed by its row's ``column``, in the
+# registry's order (parity.frameworks).
+COLUMNS = {row.family: row.column for row in REGISTRY.values() if row.column}
 
 
 def quantity_rows() -> list[tuple[str, str, list[str], str]]:
