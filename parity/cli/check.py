@@ -6,6 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from parity.cli._common import check_writable, int_list, name_list
+from parity.frameworks import REGISTRY
+
+WITNESSES = tuple(row.name for row in REGISTRY.values() if row.default_witness)  # in the registry's order
 
 
 def add_parser(commands) -> None:
@@ -27,8 +30,9 @@ def add_parser(commands) -> None:
     check.add_argument("--learning-rate", type=float, default=0.1)
     check.add_argument("--steps", type=int, default=3, help="gradient-descent steps to compare (default 3)")
     check.add_argument("--m", type=int, default=32, help="samples in the batch (default 32)")
-    check.add_argument("--frameworks", type=name_list, default=["torch", "keras"],
-                       help="frameworks that certify the reference on your network, or 'none' (default torch,keras)")
+    check.add_argument("--frameworks", type=name_list, default=list(WITNESSES),
+                       help=f"frameworks that certify the reference on your network, or 'none' (default "
+                            f"{','.join(WITNESSES)})")
     check.add_argument("--format", type=name_list, default=["human"],
                        help="human (default) or json on the terminal; with --out, any of md,html,json as files")
     check.add_argument("--out", type=Path, default=None, help="write check.md/.html/.json here (see --format)")
