@@ -74,6 +74,7 @@ class Framework:
     column: str = ""  # its family's teaching column (parity.report.teaching), on the family's first row only
     kernel: bool = True  # its family stores W as a kernel W^T (parity.layout); False: as W itself (nn.Linear)
     bench: tuple[str, ...] = ()  # what parity.bench times: its own name, and "<name>-function" for a compiled step
+    default_witness: bool = False  # among the witnesses ``parity check`` runs when none is named
 
 
 def _bce_on_sigmoid(case: Case) -> bool:
@@ -116,14 +117,15 @@ NO_DA_OPTAX = Absence(
 REGISTRY: dict[str, Framework] = {f.name: f for f in (
     Framework("torch", "PyTorch", "torch", "torch", "torch", ("torch",), applies=_torch_decay,
               applies_text=_TORCH_TEXT, style=("#ff7f0e", "--", "square"), absent=(NO_DA_CROSS_ENTROPY_TORCH,),
-              column="PyTorch", kernel=False, bench=("torch",)),
+              column="PyTorch", kernel=False, bench=("torch",), default_witness=True),
     Framework("torch-logits", "PyTorch (BCEWithLogitsLoss)", "torch", "torch", "torch", ("torch",),
               applies=lambda case: _bce_on_sigmoid(case) and _torch_decay(case),
               applies_text=f"a sigmoid output trained with binary cross-entropy; {_TORCH_TEXT}",
               style=("#d62728", ":", "triangle"), absent=(NO_DA_BCE_WITH_LOGITS,), kernel=False),
     Framework("keras", "Keras 3 (TensorFlow backend)", "keras", "keras", "keras", ("keras", "tensorflow"),
               keras_backend="tensorflow", style=("#1f77b4", "-.", "cross"), absent=(NO_DA_KERAS_LOGITS,),
-              column="Keras 3 (TensorFlow, JAX and torch backends)", bench=("keras", "keras-function")),
+              column="Keras 3 (TensorFlow, JAX and torch backends)", bench=("keras", "keras-function"),
+              default_witness=True),
     Framework("keras-jax", "Keras 3 (JAX backend)", "keras", "keras", "keras", ("keras", "jax"),
               keras_backend="jax", style=("#17becf", "4 1.5", "triangle")),
     Framework("keras-torch", "Keras 3 (PyTorch backend)", "keras", "keras", "keras", ("keras", "torch"),

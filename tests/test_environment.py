@@ -46,7 +46,7 @@ ENTRY_POINTS = {
                 "tests/test_environment.py::test_tensorflow_keras_and_torch_imported_in_the_fixed_order_run_together"],
                {**CONFIGURED, **dict.fromkeys(THREAD_VARIABLES, "1")}),
     # the CLI's report: configure(threads=1), one thread per framework process as in the test suite
-    # (parity/cli.py: reproducible runs, shared with the tests through parity/memo.py)
+    # (parity/cli/__init__.py: reproducible runs, shared with the tests through parity/memo.py)
     "cli": ("import runpy; runpy.run_module('parity', run_name='__main__')",
             ["report", "--case", "sgd-1steps-float64", "--framework", "torch,keras", "--format", "json",
              "--out", "{out}"],  # the three imports this test watches, without JAX or the Keras workers

@@ -179,7 +179,8 @@ def test_the_environment_describes_torch_where_it_ran_in_the_keras_on_torch_work
     pytest.importorskip("keras")
     import sys
 
-    from parity import cli, worker
+    from parity import worker
+    from parity.cli.report import _environment
     from parity.environment import describe, require
 
     require("tensorflow")
@@ -187,7 +188,7 @@ def test_the_environment_describes_torch_where_it_ran_in_the_keras_on_torch_work
     worker.call("torch", "runtime_defaults", "torch")  # the worker has torch loaded, as after the report's runs
     monkeypatch.delitem(sys.modules, "torch")  # as in a report's main process
     assert "torch_num_threads" not in describe()["flags"]
-    flags = cli._environment(["torch", "keras"])["flags"]
+    flags = _environment(["torch", "keras"])["flags"]
     assert list(flags.items()) == list(here.items())
 
 
