@@ -30,12 +30,14 @@ from parity.fuzz.draw import (
     DEPTHS,
     DTYPES,
     EDGE_ODDS,
+    FEWEST_OUTPUTS,
     INITS,
     INPUT_SCALES,
     KEEP_PROBS,
     LAMBDAS,
     LEAKY_SLOPES,
     LEARNING_RATES,
+    LOSSES,
     OUTPUTS,
     RELU_FAMILY,
     STEPS,
@@ -63,13 +65,13 @@ from parity.fuzz.replay import case_from_json, case_json, replay_command
 from parity.fuzz.shrink import SHRINK_FAILURES, SHRINK_RUNS, SHRINK_SECONDS, reductions, same_failure, shrink
 
 __all__ = [
-    "ACTIVATIONS", "BASE_ACTIVATIONS", "BATCHNORMS", "BATCH_SIZES", "DEPTHS", "DTYPES", "EDGES", "EDGE_ODDS", "INITS",
-    "INPUT_SCALES", "KEEP_PROBS", "LAMBDAS", "LEAKY_SLOPES", "LEARNING_RATES", "MARKDOWN_LIST", "OPTIMIZERS",
-    "OUTPUTS", "RELU_FAMILY", "SHRINK_FAILURES", "SHRINK_RUNS", "SHRINK_SECONDS", "STEPS", "UNINFORMATIVE",
-    "VERDICTS", "WEIGHT_DECAYS", "WIDTHS", "Case", "Choose", "Finding", "Outcome", "Result", "Shrunk", "Summary",
-    "applicable_edges", "case_from_json", "case_json", "check", "describe_outcome", "draw_case", "fuzz", "generate",
-    "hypothesis_cases", "numpy_chooser", "progress_line", "reductions", "replay_command", "run", "same_failure",
-    "shape", "shrink", "to_document", "to_markdown", "where",
+    "ACTIVATIONS", "BASE_ACTIVATIONS", "BATCHNORMS", "BATCH_SIZES", "DEPTHS", "DTYPES", "EDGES", "EDGE_ODDS",
+    "FEWEST_OUTPUTS", "INITS", "INPUT_SCALES", "KEEP_PROBS", "LAMBDAS", "LEAKY_SLOPES", "LEARNING_RATES", "LOSSES",
+    "MARKDOWN_LIST", "OPTIMIZERS", "OUTPUTS", "RELU_FAMILY", "SHRINK_FAILURES", "SHRINK_RUNS", "SHRINK_SECONDS",
+    "STEPS", "UNINFORMATIVE", "VERDICTS", "WEIGHT_DECAYS", "WIDTHS", "Case", "Choose", "Finding", "Outcome", "Result",
+    "Shrunk", "Summary", "applicable_edges", "case_from_json", "case_json", "check", "describe_outcome", "draw_case",
+    "fuzz", "generate", "hypothesis_cases", "numpy_chooser", "progress_line", "reductions", "replay_command", "run",
+    "same_failure", "shape", "shrink", "to_document", "to_markdown", "where",
 ]
 
 

@@ -16,6 +16,7 @@ import numpy as np
 
 import reference
 from parity.case import EDGES, OPTIMIZERS, Case
+from reference.losses import FUSED_OUTPUT_GRADIENTS
 
 Choose = Callable[[str, Sequence], object]
 
@@ -29,13 +30,22 @@ WIDTHS = range(1, 65)  # n_x and every n[l]
 BASE_ACTIVATIONS = ("linear", *(name for name in reference.ACTIVATIONS if name != "linear"))
 LEAKY_SLOPES = (None, 0.2, 0.3, 0.5)
 ACTIVATIONS = BASE_ACTIVATIONS + tuple(f"leaky_relu({slope})" for slope in LEAKY_SLOPES if slope is not None)
+# The reference's losses, each with the outputs it is drawn after. A cross-entropy's frameworks fuse its output
+# activation into the loss (torch's CrossEntropyLoss and BCEWithLogitsLoss take the logits Z[L]), so it is drawn
+# only after the output the reference fuses with it (reference.losses.FUSED_OUTPUT_GRADIENTS: a sigmoid for binary,
+# a softmax for categorical); a loss fused with none (MSE) takes any output, and is the simplest: it comes first.
+_FUSED = {loss: tuple(g for g, fused in FUSED_OUTPUT_GRADIENTS if fused == loss) for loss in reference.LOSSES}
+LOSSES = tuple(sorted(reference.LOSSES, key=lambda loss: bool(_FUSED[loss])))
+# The fewest output units, where more than one: the fuzzer's own table, since nothing in the reference forbids one
+# unit (its softmax over one unit is A = 1, drawn on purpose after MSE). A categorical cross-entropy over one class
+# has Y = A = 1, so J = 0 and every gradient is 0 in every framework: nothing to compare.
+FEWEST_OUTPUTS = {"categorical_crossentropy": 2}
+if not set(FEWEST_OUTPUTS) <= set(reference.LOSSES):
+    raise RuntimeError(f"parity.fuzz.draw.FEWEST_OUTPUTS names {sorted(FEWEST_OUTPUTS)}, the reference's losses are "
+                       f"{sorted(reference.LOSSES)}")
 # loss -> (the output activations it accepts, the fewest output units): the pairs the reference and every
-# framework run. A cross-entropy needs probabilities: a sigmoid for binary, a softmax over at least two classes
-# for categorical (torch's CrossEntropyLoss insists on it too); MSE takes any output.
-OUTPUTS = {"mse": (ACTIVATIONS, 1), "binary_crossentropy": (("sigmoid",), 1),
-           "categorical_crossentropy": (("softmax",), 2)}
-if set(OUTPUTS) != set(reference.LOSSES):
-    raise RuntimeError(f"parity.fuzz.OUTPUTS covers {sorted(OUTPUTS)}, the reference has {sorted(reference.LOSSES)}")
+# framework run.
+OUTPUTS = {loss: (_FUSED[loss] or ACTIVATIONS, FEWEST_OUTPUTS.get(loss, 1)) for loss in LOSSES}
 LEARNING_RATES = (0.1, 0.001, 0.01, 0.05, 0.5, 1.0)  # 0.1 is Case's default
 DTYPES = ("float64", "float32")
 BATCH_SIZES = (1, 2, 3, 5, 8, 16, 32, 64, 128, 256)
@@ -75,7 +85,7 @@ def applicable_edges(layer_dims, activations, loss: str, dtype: str) -> tuple[st
 def draw_case(choose: Choose, stem: str) -> Case:
     """One case from the spaces above, named ``{stem}-{dtype}``; every choice is made through ``choose``."""
     L = choose("depth", DEPTHS)
-    loss = choose("loss", tuple(OUTPUTS))
+    loss = choose("loss", LOSSES)
     outputs, fewest = OUTPUTS[loss]
     layer_dims = [choose(f"n[{l}]", WIDTHS) for l in range(L)]
     layer_dims.append(max(fewest, choose(f"n[{L}]", WIDTHS)))

@@ -22,6 +22,7 @@ from parity.fuzz.draw import (
     KEEP_PROBS,
     LAMBDAS,
     LEARNING_RATES,
+    LOSSES,
     OUTPUTS,
     WEIGHT_DECAYS,
     check,
@@ -65,7 +66,7 @@ def reductions(case: Case) -> list[Case]:
     for l, name in enumerate(acts[:-1]):
         for simpler in _simpler(name, ACTIVATIONS):
             change(activations=tuple(acts[:l] + [simpler] + acts[l + 1:]))
-    loss = next(iter(OUTPUTS))
+    loss = LOSSES[0]
     output = OUTPUTS[loss][0][0]
     if (acts[-1], case.loss) != (output, loss):
         change(activations=tuple(acts[:-1] + [output]), loss=loss)
