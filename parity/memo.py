@@ -58,11 +58,13 @@ def folder() -> Path | None:
 @functools.cache
 def namespace() -> str:
     """A hash of everything a framework's run depends on besides its case and starts (see the module docstring)."""
-    import parity
     import reference
     from parity.frameworks import REGISTRY
 
-    digest = hashlib.sha256(source_digest([Path(parity.__file__).parent, Path(reference.__file__).parent]).encode())
+    # parity's folder is this file's: importing the package back would close a circle (parity.check imports the
+    # harness, which imports this module)
+    digest = hashlib.sha256(source_digest([Path(__file__).parent,
+                                           Path(reference.__file__).parent]).encode())
     packages = dict.fromkeys(["numpy", *(p for row in REGISTRY.values() for p in row.packages)])
     versions = {p: environment._version(p) or environment._version(f"{p}-cpu") for p in packages}
     variables = {name: value for name, value in sorted(environment.configured_variables().items())
