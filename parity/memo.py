@@ -165,11 +165,10 @@ def load_runs(case, framework: str, textbook, drift: bool):
 
 
 def store_runs(case, framework: str, textbook, drift: bool, runs) -> None:
-    """Remember ``runs`` (a ``framework_runs`` answer) for these inputs. A skip for a dtype the framework does not
-    compute in is remembered (its installed release decides it); a framework that failed to import is not: a
+    """Remember ``runs`` (a ``framework_runs`` answer) for these inputs. The harness stores a skip for a dtype the
+    framework does not compute in (its installed release decides it), never a framework that failed to import: a
     broken or hidden install is no property of the packages the namespace names."""
-    if runs[0] is not None:
-        store(key(case, framework, textbook, drift), runs)
+    store(key(case, framework, textbook, drift), runs)
 
 
 @functools.cache
