@@ -4,27 +4,18 @@ Nothing is downloaded. Built in: generated ``planar`` (two-class flower) and ``x
 bundled 8x8 ``digits``. MNIST is read from files the user already has (``parity.mnist``): Kaggle's
 ``train.csv``, the original IDX files (gzipped or not, or a folder holding them) and Keras's ``mnist.npz``.
 Pixels are scaled to [0, 1] and class labels one-hot. Generators are seeded: one name and seed is one data set.
+The records (``Dataset``, ``Split``) and ``one_hot`` live in ``parity.dataset``, which the MNIST reader shares.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from parity import mnist
+from parity.dataset import Dataset, Split, one_hot
 
-@dataclass(frozen=True)
-class Dataset:
-    """X (n_x, m), Y (n_y, m); ``name`` says where it came from."""
-
-    name: str
-    X: np.ndarray
-    Y: np.ndarray
-
-    @property
-    def m(self) -> int:
-        return self.X.shape[1]
 
 def planar(m: int = 400, seed: int = 1) -> Dataset:
     """A two-class "flower" in the plane: petals of alternating classes, not linearly separable.
@@ -81,33 +72,7 @@ def _digits_file() -> np.ndarray:
     return np.column_stack([bunch.data, bunch.target])
 
 
-def one_hot(labels, n_classes: int) -> np.ndarray:
-    """Class indices (m,) as one-hot columns (n_classes, m)."""
-    labels = np.asarray(labels)
-    if labels.size and (labels.min() < 0 or labels.max() >= n_classes):
-        raise ValueError(f"labels must lie in 0..{n_classes - 1}, got {labels.min()}..{labels.max()}")
-    return np.eye(n_classes)[:, labels.astype(np.int64)]
-
-
 BUILTIN = {"planar": planar, "xor": xor, "digits": digits}
-
-
-@dataclass(frozen=True)
-class Split:
-    """A training set and, where the source has one, a test set."""
-
-    train: Dataset
-    test: Dataset | None = None
-
-    def held_out(self, fraction: float, seed: int = 0) -> Split:
-        """This split, or, when it has no test set, the training set cut in two by a seeded shuffle."""
-        if self.test is not None or fraction <= 0:
-            return self
-        order = np.random.default_rng(seed).permutation(self.train.m)
-        n_test = max(1, int(round(fraction * self.train.m)))
-        test, train = order[:n_test], order[n_test:]
-        pick = lambda d, cols, tag: Dataset(f"{d.name} [{tag}]", d.X[:, cols], d.Y[:, cols])  # noqa: E731
-        return Split(pick(self.train, train, "train part"), pick(self.train, test, "held-out part"))
 
 
 def load(name: str) -> Dataset:
@@ -123,8 +88,6 @@ def load_source(source: str) -> Split:
     if source in BUILTIN:
         return Split(load(source))
     if Path(source).exists():
-        from parity import mnist  # noqa: PLC0415 - mnist imports this module
-
         return mnist.load(source)
     raise ValueError(f"unknown data {source!r}: not a built-in data set ({', '.join(BUILTIN)}) and no such "
                      f"file or folder")

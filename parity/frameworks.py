@@ -75,6 +75,12 @@ class Framework:
     kernel: bool = True  # its family stores W as a kernel W^T (parity.layout); False: as W itself (nn.Linear)
     bench: tuple[str, ...] = ()  # what parity.bench times: its own name, and "<name>-function" for a compiled step
     default_witness: bool = False  # among the witnesses ``parity check`` runs when none is named
+    # the Keras backends of the workers that run it, case by case in turn, when a run spreads its work
+    # (``harness.run_cases(spread=True)``, the report): the three processes then share the cores instead of the
+    # main one (Keras on TensorFlow, the reference, every comparison) holding the rest up; each such worker has the
+    # library loaded already (the same library and threads: the same numbers). Tests run it in their own process,
+    # where a planted bug (a monkeypatch) reaches it. (): never spread
+    spread: tuple[str, ...] = ()
 
 
 def _bce_on_sigmoid(case: Case) -> bool:
@@ -117,11 +123,12 @@ NO_DA_OPTAX = Absence(
 REGISTRY: dict[str, Framework] = {f.name: f for f in (
     Framework("torch", "PyTorch", "torch", "torch", "torch", ("torch",), applies=_torch_decay,
               applies_text=_TORCH_TEXT, style=("#ff7f0e", "--", "square"), absent=(NO_DA_CROSS_ENTROPY_TORCH,),
-              column="PyTorch", kernel=False, bench=("torch",), default_witness=True),
+              column="PyTorch", kernel=False, bench=("torch",), default_witness=True, spread=("torch",)),
     Framework("torch-logits", "PyTorch (BCEWithLogitsLoss)", "torch", "torch", "torch", ("torch",),
               applies=lambda case: _bce_on_sigmoid(case) and _torch_decay(case),
               applies_text=f"a sigmoid output trained with binary cross-entropy; {_TORCH_TEXT}",
-              style=("#d62728", ":", "triangle"), absent=(NO_DA_BCE_WITH_LOGITS,), kernel=False),
+              style=("#d62728", ":", "triangle"), absent=(NO_DA_BCE_WITH_LOGITS,), kernel=False,
+              spread=("torch",)),
     Framework("keras", "Keras 3 (TensorFlow backend)", "keras", "keras", "keras", ("keras", "tensorflow"),
               keras_backend="tensorflow", style=("#1f77b4", "-.", "cross"), absent=(NO_DA_KERAS_LOGITS,),
               column="Keras 3 (TensorFlow, JAX and torch backends)", bench=("keras", "keras-function"),
@@ -133,7 +140,7 @@ REGISTRY: dict[str, Framework] = {f.name: f for f in (
     Framework("jax", "JAX (with optax)", "jax", "jax", "jax", ("jax", "jaxlib", "optax"),
               applies=_optax_losses, applies_text="cross-entropy with its matching output (optax takes logits)",
               style=("#2ca02c", "7 1.5 1.5 1.5", "diamond"), absent=(NO_DA_OPTAX,), column="JAX with optax",
-              bench=("jax",)),
+              bench=("jax",), spread=("jax",)),
 )}
 
 FRAMEWORKS: tuple[str, ...] = tuple(REGISTRY)

@@ -28,6 +28,7 @@ from parity.error_scale import error_scales
 from parity.frameworks import FRAMEWORKS, framework_applies
 from parity.implementations import reference as reference_implementation
 from parity.trace import PARAMETERS, Key, Trace
+from parity.worker import Operation
 
 
 @dataclass
@@ -62,16 +63,6 @@ def _module(framework: str):
     return importlib.import_module(f"parity.implementations.{frameworks.get(framework).module}")
 
 
-# framework -> the workers (by their Keras backend) that run it, case by case in turn, when a run spreads its work
-# (``run_cases(spread=True)``, the report), so that the three processes share the cores instead of the main one
-# (Keras on TensorFlow, the reference, every comparison) holding the rest up: JAX goes to the Keras-on-JAX worker
-# and PyTorch to the Keras-on-torch one, each of which has its library loaded already (the same library and
-# threads: the same numbers). On 2 cores the cold report took 56-65 s that way, against 62-75 s with PyTorch in the main
-# process and JAX alternating between the two workers. Tests run them in their own process, where a planted bug
-# (a monkeypatch) reaches them.
-SPREAD = {"jax": ("jax",), "torch": ("torch",), "torch-logits": ("torch",)}
-
-
 def _elsewhere(framework: str) -> str | None:
     """The Keras backend of the worker that must run ``framework``, or None when this process can."""
     backend = frameworks.get(framework).keras_backend
@@ -82,31 +73,45 @@ def _elsewhere(framework: str) -> str | None:
 def runtime_defaults(framework: str) -> dict:
     """The installed framework's defaults (cached per process); ImportError if it is not installed."""
     if backend := _elsewhere(framework):
-        return worker.call(backend, "runtime_defaults", framework)
+        return worker.call(backend, Operation.RUNTIME_DEFAULTS, framework)
     return _module(framework).runtime_defaults(framework)
 
 
 def framework_trace(case: Case, framework: str, starts) -> Trace:
     """``framework``'s step-local run of ``case``: step s from ``starts[s]``."""
     if backend := _elsewhere(framework):
-        return worker.call(backend, "framework_trace", case, framework, starts)
+        return worker.call(backend, Operation.FRAMEWORK_TRACE, case, framework, starts)
     return _module(framework).run(case, framework, starts)
 
 
-def framework_runs(case: Case, framework: str, starts, drift: bool) -> tuple:
-    """Everything of ``framework`` that ``run_case`` needs, computed in this process: (its defaults, why it is
-    skipped or None, its step-local trace, its free run or None). A worker runs this whole, in one request."""
+@dataclass(frozen=True)
+class FrameworkRuns:
+    """Everything of one framework that ``run_case`` needs for one case: what a worker sends back whole, and what
+    ``parity.memo`` remembers. It unpacks, in this order, as the tuple it replaced did."""
+
+    defaults: dict | None  # its runtime defaults; None when it is not installed
+    skipped: str | None  # why it did not run (not installed, a dtype it does not compute in), or None
+    trace: Trace | None  # its step-local run; None when skipped
+    free: Trace | None  # its free run (for the drift); None when skipped or without drift
+
+    def __iter__(self):
+        return iter((self.defaults, self.skipped, self.trace, self.free))
+
+
+def framework_runs(case: Case, framework: str, starts, drift: bool) -> FrameworkRuns:
+    """Everything of ``framework`` that ``run_case`` needs, computed in this process. A worker runs this whole,
+    in one request."""
     try:
         defaults = runtime_defaults(framework)
     except ImportError as error:
-        return None, f"{error.name or framework} is not installed", None, None
+        return FrameworkRuns(None, f"{error.name or framework} is not installed", None, None)
     if reason := defaults.get("unsupported_dtypes", {}).get(case.dtype):
-        return defaults, reason, None, None
+        return FrameworkRuns(defaults, reason, None, None)
     actual = framework_trace(case, framework, starts)
     free = None
     if drift:
         free = actual if case.steps == 1 else free_run(case, framework)  # one step: the same run
-    return defaults, None, actual, free
+    return FrameworkRuns(defaults, None, actual, free)
 
 
 def reference_trace(case: Case, variant, starts=None) -> tuple[Trace, dict]:
@@ -133,9 +138,9 @@ def run_cases(cases, frameworks=FRAMEWORKS, drift: bool = True, remember: bool =
     three processes share the machine instead of taking turns. An interrupted iteration cancels what the workers
     have not started. With ``remember``, a framework run that ``parity.memo`` holds for exactly these inputs is
     read instead of computed (a worker is then never started for it), and each run computed is stored there;
-    ``counts``, if given, gains how many runs were "remembered" and how many "computed". With ``spread``, the
-    frameworks of ``SPREAD`` run in a worker too, among those the run starts for Keras (the same functions, so the
-    same numbers).
+    ``counts``, if given, gains how many runs were "remembered" and how many "computed". With ``spread``, a
+    framework whose registry row names workers to spread to (``Framework.spread``) runs in one of them too, among
+    those the run starts for Keras (the same functions, so the same numbers).
     """
     frameworks = tuple(frameworks)
     counts = {} if counts is None else counts
@@ -143,15 +148,15 @@ def run_cases(cases, frameworks=FRAMEWORKS, drift: bool = True, remember: bool =
         _module(framework)  # an unknown name fails here, before anything runs
     # spread only to the workers this run starts anyway: a run of JAX or torch alone needs no Keras worker
     used = {_elsewhere(framework) for framework in frameworks} - {None}
-    planned, spreading = [], {framework: itertools.cycle(backends) for framework in SPREAD if spread
-                              and (backends := [backend for backend in SPREAD[framework] if backend in used])}
+    planned, spreading = [], _spreading(frameworks, used) if spread else {}
     try:
         for case in cases:
             textbook, textbook_E = reference_trace(case, TEXTBOOK)
             applicable = [framework for framework in frameworks if framework_applies(case, framework)]
             known = {framework: runs for framework in applicable if remember
                      and (runs := memo.load_runs(case, framework, textbook, drift)) is not None}
-            remote = {framework: worker.submit(backend, "framework_runs", case, framework, textbook.starts, drift)
+            remote = {framework: worker.submit(backend, Operation.FRAMEWORK_RUNS, case, framework, textbook.starts,
+                                               drift)
                       for framework in applicable if framework not in known
                       and (backend := _elsewhere(framework) or (next(spreading[framework])
                                                                   if framework in spreading else None))}
@@ -164,6 +169,30 @@ def run_cases(cases, frameworks=FRAMEWORKS, drift: bool = True, remember: bool =
                 future.cancel()
 
 
+def _spreading(names, used: set) -> dict:
+    """framework -> an endless turn over the workers (by Keras backend) its registry row spreads it to
+    (``Framework.spread``), among the ``used`` ones that the run starts anyway."""
+    return {name: itertools.cycle(backends) for name in names
+            if (backends := [backend for backend in frameworks.get(name).spread if backend in used])}
+
+
+def _framework_runs(case: Case, framework: str, textbook: Trace, known: dict, remote: dict, drift: bool,
+                    remember: bool, counts: dict) -> FrameworkRuns:
+    """``framework``'s runs of ``case``: remembered, sent back by a worker, or computed here (and then stored
+    when ``remember``, unless it failed to import: a broken or hidden install is no property of the packages the
+    memo's namespace names)."""
+    if framework in known:
+        counts["remembered"] = counts.get("remembered", 0) + 1
+        return known[framework]
+    answer = (remote[framework].result() if framework in remote
+              else framework_runs(case, framework, textbook.starts, drift))
+    runs = FrameworkRuns(*answer)  # a worker's answer, or a test's stand-in for one with the same fields in order
+    counts["computed"] = counts.get("computed", 0) + 1
+    if remember and runs.defaults is not None:
+        memo.store_runs(case, framework, textbook, drift, runs)
+    return runs
+
+
 def _compared(case: Case, frameworks, textbook: Trace, textbook_E: dict, known: dict, remote: dict, drift: bool,
               remember: bool, counts: dict) -> CaseResult:
     result = CaseResult(case)
@@ -171,20 +200,12 @@ def _compared(case: Case, frameworks, textbook: Trace, textbook_E: dict, known: 
     for framework in frameworks:
         if not framework_applies(case, framework):
             continue
-        if framework in known:
-            runs = known[framework]
-            counts["remembered"] = counts.get("remembered", 0) + 1
-        else:
-            runs = (remote[framework].result() if framework in remote
-                    else framework_runs(case, framework, textbook.starts, drift))
-            counts["computed"] = counts.get("computed", 0) + 1
-            if remember:
-                memo.store_runs(case, framework, textbook, drift, runs)
-        defaults, skipped, actual, free = runs
+        runs = _framework_runs(case, framework, textbook, known, remote, drift, remember, counts)
+        defaults, actual, free = runs.defaults, runs.trace, runs.free
         if defaults is not None:
             result.defaults[framework] = defaults
-        if skipped:
-            result.skipped[framework] = skipped
+        if runs.skipped:
+            result.skipped[framework] = runs.skipped
             continue
         variant = conventions.variant_for(case, framework, defaults)
         variant_trace = variant_E = None
@@ -208,7 +229,7 @@ def free_run(case: Case, framework: str) -> Trace:
     """``framework`` trained free for ``case.steps`` steps from the case's initial weights: J before each update
     and W, b after it (in the reference layout)."""
     if backend := _elsewhere(framework):
-        return worker.call(backend, "free_run", case, framework)
+        return worker.call(backend, Operation.FREE_RUN, case, framework)
     trace = Trace(framework)
     X, Y = batch(case)
     steps = _module(framework).iterate(case, initial_params(case), X, Y, framework)

@@ -58,11 +58,13 @@ def folder() -> Path | None:
 @functools.cache
 def namespace() -> str:
     """A hash of everything a framework's run depends on besides its case and starts (see the module docstring)."""
-    import parity
     import reference
     from parity.frameworks import REGISTRY
 
-    digest = hashlib.sha256(source_digest([Path(parity.__file__).parent, Path(reference.__file__).parent]).encode())
+    # parity's folder is this file's: importing the package back would close a circle (parity.check imports the
+    # harness, which imports this module)
+    digest = hashlib.sha256(source_digest([Path(__file__).parent,
+                                           Path(reference.__file__).parent]).encode())
     packages = dict.fromkeys(["numpy", *(p for row in REGISTRY.values() for p in row.packages)])
     versions = {p: environment._version(p) or environment._version(f"{p}-cpu") for p in packages}
     variables = {name: value for name, value in sorted(environment.configured_variables().items())
@@ -163,11 +165,10 @@ def load_runs(case, framework: str, textbook, drift: bool):
 
 
 def store_runs(case, framework: str, textbook, drift: bool, runs) -> None:
-    """Remember ``runs`` (a ``framework_runs`` answer) for these inputs. A skip for a dtype the framework does not
-    compute in is remembered (its installed release decides it); a framework that failed to import is not: a
+    """Remember ``runs`` (a ``framework_runs`` answer) for these inputs. The harness stores a skip for a dtype the
+    framework does not compute in (its installed release decides it), never a framework that failed to import: a
     broken or hidden install is no property of the packages the namespace names."""
-    if runs[0] is not None:
-        store(key(case, framework, textbook, drift), runs)
+    store(key(case, framework, textbook, drift), runs)
 
 
 @functools.cache

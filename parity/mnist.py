@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from parity.data import Dataset, Split, one_hot
+from parity.dataset import Dataset, Split, one_hot
 
 PIXELS = 784
 IDX_NAMES = {

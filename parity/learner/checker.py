@@ -27,7 +27,6 @@ import copy
 import sys
 import types
 import warnings
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -36,8 +35,10 @@ from parity.case import Case, batch
 from parity.compare import Result, compare, first_divergence, measure
 from parity.conventions import TEXTBOOK
 from parity.harness import reference_trace
-from parity.learner import mistakes
+from parity.learner import mistakes, render, techniques
 from parity.learner.mistakes import MISTAKES, Diagnosis
+from parity.learner.results import CheckResult, Finding, LearnerCrash
+from parity.learner.results import describe_quantity as describe_quantity  # its old home: tests and callers
 from parity.learner.source import (
     LearnerError,
     LearnerSource,
@@ -51,65 +52,6 @@ from parity.tolerance import LEARNER_ROUNDING_ULPS, parity_ulps
 from parity.trace import Key, Trace, computation_order
 
 GROUPS = ("init", "forward", "cost", "backward", "update")  # computation order of the stages
-
-
-class LearnerCrash(LearnerError):
-    """The learner's function raised while it ran; ``diagnosis`` when the crash has a known cause."""
-
-    def __init__(self, message: str, diagnosis: Diagnosis | None = None):
-        if diagnosis is not None:
-            message += f"\n  diagnosis: {diagnosis.mistake}. {diagnosis.explanation}\n  fix: {diagnosis.fix}"
-        super().__init__(message)
-        self.diagnosis = diagnosis
-
-
-@dataclass
-class Finding:
-    """A wrong stage: its first wrong quantity, and the mistake it matches."""
-
-    group: str
-    result: Result | None  # None for an initialiser whose shapes are wrong
-    diagnosis: Diagnosis | None
-    detail: str = ""
-
-
-@dataclass
-class CheckResult:
-    module: str
-    style: str
-    case: Case
-    architecture: Architecture
-    results: list[Result]
-    findings: list[Finding]
-    certification: dict[str, str]  # framework -> "pass" / "explained" / "fail" / "skipped: reason"
-    skipped: list = field(default_factory=list)  # top-level statements not run
-    notes: list[str] = field(default_factory=list)
-
-    @property
-    def passed(self) -> bool:
-        return not self.findings
-
-    @property
-    def first(self) -> Result | None:
-        """The first wrong quantity in computation order: the cause."""
-        return self.findings[0].result if self.findings else None
-
-    @property
-    def diagnosis(self) -> Diagnosis | None:
-        return self.findings[0].diagnosis if self.findings else None
-
-    def by_status(self, status: str) -> list[Result]:
-        return [r for r in self.results if r.status == status]
-
-    def _repr_html_(self) -> str:  # Jupyter
-        from parity.learner.render import html
-
-        return html(self, standalone=False)
-
-    def __repr__(self) -> str:
-        from parity.learner.render import human
-
-        return human(self)
 
 
 # ---- running the learner's functions ----------------------------------------------------------------------------
@@ -429,18 +371,10 @@ def check(target=None, *, forward=None, backward=None, update=None, cost=None, i
                        list(source.skipped), notes)
 
 
-def describe_quantity(result: Result) -> str:
-    """``db2 at step 0`` in the learner's key names."""
-    name = result.quantity if result.layer is None else f"{result.quantity}{result.layer}"
-    return f"{name} at step {result.step}"
-
-
 def run(args) -> int:
     """``parity check FILE``: the course's regularisation functions if the file defines any
     (``parity.learner.techniques``), then its network if it has one; 1 if anything is wrong."""
     import json
-
-    from parity.learner import render, techniques
 
     source = load_source(args.module)
     overrides = {role: getattr(args, role) for role in ROLES if getattr(args, role, None)}

@@ -8,7 +8,7 @@ import json
 import sys
 from pathlib import Path
 
-from parity.learner.checker import CheckResult, Finding, describe_quantity
+from parity.learner.results import VIEWS, CheckResult, Finding, describe_quantity
 
 SCHEMA = "nn-parity/check/v2"
 FORMATS = ("human", "md", "html", "json")
@@ -206,3 +206,6 @@ def emit(outcome: CheckResult, formats, out) -> int:
         print(human(outcome))
     sys.stdout.flush()
     return 0 if outcome.passed else 1
+
+
+VIEWS.update(human=human, html=html)  # how a CheckResult shows itself (parity.learner.results)

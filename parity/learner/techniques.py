@@ -27,6 +27,7 @@ import numpy as np
 
 import reference
 from parity.compare import measure
+from parity.learner.results import LearnerCrash
 from parity.tolerance import TECHNIQUE_NORMWISE
 
 LAYERS = (4, 5, 3, 1)  # the network every technique is checked on (the course's is 2-20-3-1; any works)
@@ -272,8 +273,6 @@ def present(namespace: dict) -> list[str]:
 def check(namespace: dict, call) -> list[TechniqueResult]:
     """Each regularisation function of ``namespace`` checked (``call`` runs the learner's code and turns its
     exceptions into ``LearnerCrash``, naming their file and line)."""
-    from parity.learner.checker import LearnerCrash
-
     results = []
     for name in present(namespace):
         try:
