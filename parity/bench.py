@@ -35,7 +35,7 @@ import numpy as np
 import reference
 from parity.case import Case
 from parity.data import digits, one_hot, planar
-from parity.frameworks import REGISTRY, check_names, get
+from parity.frameworks import DEFAULT_WITNESSES, REGISTRY, check_names, get
 
 SCHEMA = "nn-parity/bench/v1"
 # what the bench times of each registry row (its ``bench``): implementation -> (framework, its compiled step?)
@@ -342,7 +342,7 @@ def parity_overhead(case_name: str = "digits-784-10-10-relu-softmax-float32", re
 
     case = get_case(case_name)
     frameworks = []
-    for framework in check_names(("torch", "keras")):  # the check's default frameworks (parity.cli's check)
+    for framework in check_names(DEFAULT_WITNESSES):  # the check's default frameworks (parity.cli's check)
         try:
             runtime_defaults(framework)
             frameworks.append(framework)

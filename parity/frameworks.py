@@ -144,6 +144,8 @@ REGISTRY: dict[str, Framework] = {f.name: f for f in (
 )}
 
 FRAMEWORKS: tuple[str, ...] = tuple(REGISTRY)
+# the witnesses ``parity check`` (and the bench's overhead of a check) runs when none is named
+DEFAULT_WITNESSES: tuple[str, ...] = tuple(name for name, row in REGISTRY.items() if row.default_witness)
 
 
 def get(name: str) -> Framework:

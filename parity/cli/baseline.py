@@ -21,10 +21,10 @@ def run(args) -> int:
     if args.report is None:
         import tempfile
 
-        from parity.cli import main  # the report command as a user runs it: its thread set-up and exit status
+        from parity.cli import report  # the report command as a user runs it (main set one thread for both)
 
         with tempfile.TemporaryDirectory() as folder:
-            code = main(["report", "--format", "json", "--out", folder])
+            code = report.run(_report_arguments(["report", "--format", "json", "--out", folder], args.verbose))
             if code not in (0, 1):
                 return code
             record = baseline.compact(json.loads((Path(folder) / "report.json").read_text()))
@@ -35,3 +35,16 @@ def run(args) -> int:
     print(f"wrote {args.out}: {len(record['cases'])} cases, {results} quantities "
           f"({args.out.stat().st_size / 1e3:.0f} kB)")
     return 0
+
+
+def _report_arguments(argv: list[str], verbose: bool):
+    """``argv`` parsed by the report command's own parser, as ``python -m parity`` would."""
+    import argparse
+
+    from parity.cli import report
+
+    parser = argparse.ArgumentParser(prog="python -m parity")
+    report.add_parser(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(argv)
+    args.verbose = verbose
+    return args

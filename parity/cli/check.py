@@ -6,9 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from parity.cli._common import check_writable, int_list, name_list
-from parity.frameworks import REGISTRY
+from parity.frameworks import DEFAULT_WITNESSES
 
-WITNESSES = tuple(row.name for row in REGISTRY.values() if row.default_witness)  # in the registry's order
+WITNESSES = DEFAULT_WITNESSES  # the registry rows marked default_witness, in their order
 
 
 def add_parser(commands) -> None:

@@ -144,7 +144,7 @@ def _defaults(frameworks, outcomes) -> dict:
 
 def _environment(frameworks) -> dict:
     """``describe()`` of this run. It reads TensorFlow's flags where this process imported it, and torch's here
-    or, where torch ran in the Keras-on-torch worker (``harness.SPREAD``), from that worker. A run whose framework
+    or, where torch ran in the Keras-on-torch worker (its row's ``spread``), from that worker. A run whose framework
     runs were all remembered imports neither: a description with every flag the run's frameworks have is stored
     for the next run of the same frameworks (the memo's namespace fixes the packages, environment and CPU it
     describes), and one that lacks some is replaced by the stored one where there is one."""

@@ -34,6 +34,7 @@ import numpy as np
 from parity.case import Case, batch
 from parity.compare import Result, compare, first_divergence, measure
 from parity.conventions import TEXTBOOK
+from parity.frameworks import DEFAULT_WITNESSES
 from parity.harness import reference_trace
 from parity.learner import mistakes, render, techniques
 from parity.learner.mistakes import MISTAKES, Diagnosis
@@ -335,7 +336,7 @@ def _source_of(target, forward, backward, update, cost, init) -> tuple[LearnerSo
 
 def check(target=None, *, forward=None, backward=None, update=None, cost=None, init=None, layers=None,
           activations=None, loss=None, learning_rate: float = 0.1, steps: int = 3, m: int = 32,
-          frameworks=("torch", "keras")) -> CheckResult:
+          frameworks=DEFAULT_WITNESSES) -> CheckResult:
     """Check a learner's network against the reference: ``check("assignment.ipynb")``, ``check(module)`` or
     ``check(forward=f, backward=g, update=h)``; function names (strings) or functions select the roles."""
     source, overrides = _source_of(target, forward, backward, update, cost, init)
