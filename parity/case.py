@@ -9,7 +9,7 @@ implementation starts from exactly these arrays.
 from __future__ import annotations
 
 import zlib
-from dataclasses import asdict, dataclass
+from dataclasses import MISSING, asdict, dataclass, fields
 
 import numpy as np
 
@@ -17,6 +17,9 @@ import reference
 from parity import data
 
 OPTIMIZERS = tuple(reference.optimizers.OPTIMIZERS)  # the reference's records, in their order
+# The grid's learning rate for an optimizer whose step is the gradient's size; an adaptive one (its step about
+# the learning rate per element, whatever the gradient's scale) takes 0.01.
+GRID_RATES = {"sgd": 0.1, "momentum": 0.05}
 EDGES = {
     None: "",
     "zero_preactivation": "unit 1 of layer 1 has W = 0 and b = 0, so its Z is exactly 0 and the (leaky) ReLU's "
@@ -128,6 +131,14 @@ class Case:
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+
+def optimizer_defaults(name: str) -> dict:
+    """The reference optimizer record's defaults for its hyper-parameters other than the learning rate (a case's
+    fields of the same names): RMSprop's beta2 0.9, Adam's 0.999."""
+    record = reference.optimizers.get_optimizer(name)
+    defaults = {f.name: f.default for f in fields(record) if f.default is not MISSING}
+    return {h: defaults[h] for h in record.hyperparameters if h != "learning_rate" and h in defaults}
 
 
 def initial_params(case: Case) -> dict[str, np.ndarray]:
@@ -255,11 +266,12 @@ def _grid() -> list[Case]:
             dims = (6,) + (5,) * (depth - 1) + (3,)
             add(f"depth{depth}-m{m}", dims, ("relu",) * (depth - 1) + ("softmax",), "categorical_crossentropy",
                 m=m, init="he")
-    # Optimizers, one step and several.
-    for optimizer, rate in (("sgd", 0.1), ("momentum", 0.05), ("adam", 0.01)):
+    # Every optimizer of the reference, one step and several, with its record's default hyper-parameters.
+    for optimizer in OPTIMIZERS:
         for steps in (1, 8):
             add(f"{optimizer}-{steps}steps", (3, 5, 2), ("tanh", "softmax"), "categorical_crossentropy",
-                optimizer=optimizer, learning_rate=rate, steps=steps, m=20)
+                optimizer=optimizer, learning_rate=GRID_RATES.get(optimizer, 0.01), steps=steps, m=20,
+                **optimizer_defaults(optimizer))
     add("adam-relu-sigmoid-20steps", (4, 8, 1), ("relu", "sigmoid"), "binary_crossentropy", optimizer="adam",
         learning_rate=0.01, steps=20, m=32, init="he")
     # L2 regularisation: the course's network (two ReLU layers, a sigmoid output, lambd = 0.7, learning rate

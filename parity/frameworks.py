@@ -94,12 +94,12 @@ def _optax_losses(case: Case) -> bool:
 
 
 def _torch_decay(case: Case) -> bool:
-    """torch.optim has decoupled weight decay for Adam (AdamW) and, being the same map, plain SGD; not for SGD
-    with momentum, whose weight_decay goes into the momentum buffer."""
-    return not (case.weight_decay and case.optimizer == "momentum")
+    """torch.optim has decoupled weight decay for Adam (AdamW) and, being the same map, plain SGD; for no other
+    optimizer (SGD with momentum and RMSprop put their weight_decay into the gradient, coupled)."""
+    return not case.weight_decay or case.optimizer in ("sgd", "adam")
 
 
-_TORCH_TEXT = "every case but decoupled weight decay with momentum (torch.optim has none)"
+_TORCH_TEXT = "every case but decoupled weight decay with an optimizer other than SGD and Adam (torch.optim has none)"
 
 _CROSS_ENTROPIES = ("binary_crossentropy", "categorical_crossentropy")
 NO_DA_CROSS_ENTROPY_TORCH = Absence(
@@ -196,6 +196,28 @@ def lookup(table: dict, name: str, what: str, framework: str):
     if isinstance(entry, NotApplicable):
         raise ValueError(f"{framework} does not implement the {what} {name!r}: {entry.reason}")
     return entry
+
+
+@dataclass(frozen=True)
+class Optimizer:
+    """One framework's optimizer for a reference optimizer record (``reference.optimizers.OPTIMIZERS``): how it is
+    built from a case, and where it keeps each of the record's state slots, so the adapter loads and reads the
+    state from this row alone. ``tests/test_registry.py`` checks ``state``'s keys against the record's ``slots``.
+
+    ``state``: the record's slot ("v", "s") -> the framework's name for it (torch's ``optimizer.state[p]`` key,
+    the Keras optimizer's attribute listing one variable per parameter, optax's state field);
+    ``holder``: optax's state class that holds those fields (``ScaleByAdamState``), found wherever a chain nests it;
+    ``counter``: torch's per-parameter count of updates taken (``"step"``), set on load where torch keeps one;
+    ``velocity``: the slots hold Keras's velocity, -lr times the reference's buffer (``parity.layout``);
+    ``decoupled``: where the framework builds decoupled weight decay as another object (optax's ``adamw``, or a
+    chain), that builder, ``decoupled(module, case, mask)``."""
+
+    build: Callable
+    decoupled: Callable | None = None
+    state: dict = field(default_factory=dict)
+    holder: str | None = None
+    counter: str | None = None
+    velocity: bool = False
 
 
 def split_activation(name: str) -> tuple[str, float | None]:

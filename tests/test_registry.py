@@ -34,7 +34,24 @@ def test_every_adapter_covers_every_name_of_the_vocabulary(module, vocabulary):
     missing, extra = VOCABULARY[vocabulary] - set(table), set(table) - VOCABULARY[vocabulary]
     assert not missing and not extra, f"{module} misses {sorted(missing)} and has extra {sorted(extra)}"
     for name, entry in table.items():
-        assert callable(entry) or (isinstance(entry, NotApplicable) and entry.reason), (module, vocabulary, name)
+        built = entry.build if isinstance(entry, frameworks.Optimizer) else entry
+        assert callable(built) or (isinstance(entry, NotApplicable) and entry.reason), (module, vocabulary, name)
+
+
+@pytest.mark.parametrize("module", ADAPTERS)
+@pytest.mark.parametrize("name", sorted(reference.optimizers.OPTIMIZERS))
+def test_every_adapters_state_map_holds_exactly_the_optimizer_records_slots(module, name):
+    # the adapters load and read the optimizer's state through these maps alone: a slot missing here would be
+    # neither loaded nor compared, so each must name every slot of the record and nothing else
+    row = importlib.import_module(f"parity.implementations.{module}").OPTIMIZERS[name]
+    if isinstance(row, NotApplicable):
+        return
+    record = reference.optimizers.get_optimizer(name)
+    assert isinstance(row, frameworks.Optimizer), (module, name)
+    assert set(row.state) == set(record.slots), f"{module}'s {name} keeps {sorted(row.state)}, not {record.slots}"
+    assert all(isinstance(key, str) and key for key in row.state.values()), (module, name)
+    if module == "jax":
+        assert (row.holder is not None) == bool(record.slots), f"jax's {name}: no optax state holds its slots"
 
 
 @pytest.mark.parametrize("module", ADAPTERS)

@@ -32,7 +32,7 @@ running statistics arguments and results of the compiled step (flax itself is no
 from __future__ import annotations
 
 import inspect
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from importlib import metadata
 
 import numpy as np
@@ -40,7 +40,7 @@ import numpy as np
 from parity import layout
 from parity.case import Case, batch, dropout_masks, initial_buffers, initial_params, trained
 from parity.environment import require
-from parity.frameworks import framework_applies, lookup, split_activation
+from parity.frameworks import Optimizer, framework_applies, lookup, split_activation
 from parity.trace import PARAMETERS, Start, Trace
 
 
@@ -85,11 +85,25 @@ LOSSES = {
     "categorical_crossentropy": lambda jnp, optax: lambda z, a, y: jnp.mean(optax.softmax_cross_entropy(z, y)),
     "mse": lambda jnp, optax: lambda z, a, y: jnp.mean(optax.squared_error(a, y)),
 }
+# ``build``: optax's optimizer; ``decoupled``: its form with decoupled weight decay wd on the kernels ``mask``
+# selects (wd W joins the step's direction after momentum's trace or the adaptive scaling, before the learning
+# rate); ``state``: the course's slot -> the field of optax's ``holder`` state
 OPTIMIZERS = {
-    "sgd": lambda optax, case: optax.sgd(case.learning_rate),
+    "sgd": Optimizer(lambda optax, case: optax.sgd(case.learning_rate),
+                     decoupled=lambda optax, case, mask: optax.chain(
+                         optax.add_decayed_weights(case.weight_decay, mask=mask), optax.scale(-case.learning_rate))),
     # nesterov=False: the trace (heavy-ball) form
-    "momentum": lambda optax, case: optax.sgd(case.learning_rate, momentum=case.beta),
-    "adam": lambda optax, case: optax.adam(case.learning_rate, b1=case.beta1, b2=case.beta2, eps=case.epsilon),
+    "momentum": Optimizer(lambda optax, case: optax.sgd(case.learning_rate, momentum=case.beta),
+                          decoupled=lambda optax, case, mask: optax.chain(
+                              optax.trace(decay=case.beta), optax.add_decayed_weights(case.weight_decay, mask=mask),
+                              optax.scale(-case.learning_rate)),
+                          state={"v": "trace"}, holder="TraceState"),
+    "adam": Optimizer(lambda optax, case: optax.adam(case.learning_rate, b1=case.beta1, b2=case.beta2,
+                                                     eps=case.epsilon),
+                      decoupled=lambda optax, case, mask: optax.adamw(
+                          case.learning_rate, b1=case.beta1, b2=case.beta2, eps=case.epsilon,
+                          weight_decay=case.weight_decay, mask=mask),
+                      state={"v": "mu", "s": "nu"}, holder="ScaleByAdamState"),
 }
 COVERAGE = {"activations": ACTIVATIONS, "losses": LOSSES, "optimizers": OPTIMIZERS}
 
@@ -115,17 +129,12 @@ def _optimizer(case: Case):
     ``optax.adamw``, or the decay added after the step's direction (momentum's trace) and before the scaling."""
     optax = _modules()[2]
     kernels = lambda params: {name: name.startswith("W") for name in params}  # noqa: E731
+    row = lookup(OPTIMIZERS, case.optimizer, "optimizer", "jax")
     if case.weight_decay:  # decoupled: wd W joins the step's direction after momentum's trace or Adam's scaling
-        if case.optimizer == "adam":
-            return optax.adamw(case.learning_rate, b1=case.beta1, b2=case.beta2, eps=case.epsilon,
-                               weight_decay=case.weight_decay, mask=kernels)
-        direction = [optax.trace(decay=case.beta)] if case.optimizer == "momentum" else []
-        return optax.chain(*direction, optax.add_decayed_weights(case.weight_decay, mask=kernels),
-                           optax.scale(-case.learning_rate))
-    base = lookup(OPTIMIZERS, case.optimizer, "optimizer", "jax")(optax, case)
+        return row.decoupled(optax, case, kernels)
     if not case.lambd:
-        return base
-    return optax.chain(optax.add_decayed_weights(case.lambd / case.m, mask=kernels), base)
+        return row.build(optax, case)
+    return optax.chain(optax.add_decayed_weights(case.lambd / case.m, mask=kernels), row.build(optax, case))
 
 
 def _states(state, kinds, replace=None):
@@ -141,16 +150,16 @@ def _states(state, kinds, replace=None):
     return type(state)(*children) if hasattr(state, "_fields") else type(state)(children)
 
 
-# optax's state fields, in the course's names (reference.optimizers): v_dP, s_dP.
-_STATE_FIELDS = {"momentum": {"trace": "v"}, "adam": {"mu": "v", "nu": "s"}}
+# Case fields that are data, not the network: they reach the compiled step as its arguments (the batch, the
+# starting weights) or not at all (the steps taken), and jax.jit keys on shapes and dtypes itself. (m is not
+# among them: L2's decay lambd / m is a constant of the step.)
+_DATA_FIELDS = ("name", "dtype", "steps", "data", "init", "edge", "input_scale")
 
 
 def _network(case: Case) -> tuple:
-    """What the compiled step depends on besides shapes and dtypes: activations, loss, optimizer and its
-    hyperparameters."""
-    return (case.activations, case.loss, case.optimizer, case.learning_rate, case.beta, case.beta1, case.beta2,
-            case.epsilon, case.lambd / case.m, case.weight_decay, case.keep_prob, case.batchnorm_layers,
-            case.bn_epsilon, case.bn_decay)
+    """What the compiled step depends on besides shapes and dtypes: every field of the case but its data, so a
+    hyper-parameter added to ``Case`` is part of the key without being named here."""
+    return tuple((f.name, getattr(case, f.name)) for f in fields(case) if f.name not in _DATA_FIELDS)
 
 
 _COMPILED: dict[tuple, object] = {}  # _network(case) -> its jitted step (jax.jit keeps one per shape and dtype)
@@ -243,14 +252,14 @@ class _Model:
         return {name: layout.parameter_from_framework(name, np.asarray(p), "jax").copy()
                 for name, p in self.framework_params.items()}
 
-    @staticmethod
-    def _kinds() -> tuple:
-        optax = _modules()[2]
-        return optax.TraceState, optax.ScaleByAdamState
+    def _kinds(self) -> tuple:
+        """optax's state class holding this optimizer's slots (none for plain SGD)."""
+        holder = OPTIMIZERS[self.case.optimizer].holder
+        return (getattr(_modules()[2], holder),) if holder else ()
 
     def _fields(self):
         """optax's state object for this optimizer (TraceState, ScaleByAdamState), wherever the chain holds it."""
-        found = _states(self.opt_state, self._kinds())
+        found = _states(self.opt_state, self._kinds()) if self._kinds() else []
         return found[0] if found else None
 
     def load(self, start: Start, case: Case) -> None:
@@ -266,7 +275,7 @@ class _Model:
         if state is None:
             return
         changes = {}
-        for field, prefix in _STATE_FIELDS[self.case.optimizer].items():
+        for prefix, field in OPTIMIZERS[self.case.optimizer].state.items():
             tree = {}
             for name in self.framework_params:
                 value = start.state.get(f"{prefix}_d{name}")
@@ -283,7 +292,7 @@ class _Model:
         out = {}
         if state is None:
             return out, None
-        for field, prefix in _STATE_FIELDS[self.case.optimizer].items():
+        for prefix, field in OPTIMIZERS[self.case.optimizer].state.items():
             for name, value in getattr(state, field).items():
                 out[f"{prefix}_d{name}"] = layout.parameter_from_framework(
                     f"{prefix}_d{name}", np.asarray(value), "jax").copy()

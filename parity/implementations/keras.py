@@ -39,10 +39,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+import reference
 from parity import layout
 from parity.case import Case, batch, dropout_masks, initial_params
 from parity.environment import require
-from parity.frameworks import REGISTRY, lookup, split_activation
+from parity.frameworks import REGISTRY, Optimizer, lookup, split_activation
 from parity.trace import PARAMETERS, Start, Trace
 
 BACKENDS = {row.name: row.keras_backend for row in REGISTRY.values() if row.module == "keras"}  # name -> backend
@@ -145,15 +146,19 @@ LOSSES = {
     "categorical_crossentropy": lambda keras, dtype: keras.losses.CategoricalCrossentropy(dtype=dtype),
     "mse": lambda keras, dtype: keras.losses.MeanSquaredError(dtype=dtype),
 }
-# weight_decay: every Keras optimizer's is decoupled (W <- W - lr wd W before its step); None: none
+# weight_decay: every Keras optimizer's is decoupled (W <- W - lr wd W before its step); None: none. ``state``: the
+# course's slot -> the optimizer's attribute listing that variable for each parameter
 OPTIMIZERS = {
-    "sgd": lambda keras, case: keras.optimizers.SGD(learning_rate=case.learning_rate,
-                                                    weight_decay=case.weight_decay or None),
-    "momentum": lambda keras, case: keras.optimizers.SGD(learning_rate=case.learning_rate, momentum=case.beta,
-                                                         weight_decay=case.weight_decay or None),
-    "adam": lambda keras, case: keras.optimizers.Adam(learning_rate=case.learning_rate, beta_1=case.beta1,
-                                                      beta_2=case.beta2, epsilon=case.epsilon,
-                                                      weight_decay=case.weight_decay or None),
+    "sgd": Optimizer(lambda keras, case: keras.optimizers.SGD(learning_rate=case.learning_rate,
+                                                              weight_decay=case.weight_decay or None)),
+    "momentum": Optimizer(lambda keras, case: keras.optimizers.SGD(learning_rate=case.learning_rate,
+                                                                   momentum=case.beta,
+                                                                   weight_decay=case.weight_decay or None),
+                          state={"v": "momentums"}, velocity=True),
+    "adam": Optimizer(lambda keras, case: keras.optimizers.Adam(learning_rate=case.learning_rate, beta_1=case.beta1,
+                                                                beta_2=case.beta2, epsilon=case.epsilon,
+                                                                weight_decay=case.weight_decay or None),
+                      state={"v": "_momentums", "s": "_velocities"}),
 }
 COVERAGE = {"activations": ACTIVATIONS, "losses": LOSSES, "optimizers": OPTIMIZERS}
 
@@ -168,7 +173,7 @@ def _loss(case: Case):
 
 
 def _optimizer(case: Case):
-    return lookup(OPTIMIZERS, case.optimizer, "optimizer", "keras")(_modules()[1], case)
+    return lookup(OPTIMIZERS, case.optimizer, "optimizer", "keras").build(_modules()[1], case)
 
 
 def _shared_mask_dropout(keras):
@@ -335,40 +340,39 @@ class _Model:
         return {name: layout.parameter_from_framework(name, v.numpy(), "keras").copy()
                 for name, v in self.named_variables()}
 
-    def _slots(self, optimizer_name: str, variable) -> dict:
-        """The optimizer's state variables for ``variable``, by course prefix (v: first moment, s: second)."""
+    def _slots(self, row: Optimizer, variable) -> dict:
+        """The optimizer's state variables for ``variable``, by the course's slot (v: first moment, s: second)."""
         index = self.optimizer._get_variable_index(variable)
-        if optimizer_name == "momentum":
-            return {"v": self.optimizer.momentums[index]}
-        if optimizer_name == "adam":
-            return {"v": self.optimizer._momentums[index], "s": self.optimizer._velocities[index]}
-        return {}
+        return {prefix: getattr(self.optimizer, attribute)[index] for prefix, attribute in row.state.items()}
 
     def load(self, start: Start, case: Case) -> None:
         """Set the variables and the optimizer's own variables to ``start`` (the reference's state before a step)."""
+        row = OPTIMIZERS[case.optimizer]
         self.optimizer.build(self.variables)
         self.optimizer.iterations.assign(start.t)
         for name, variable in self.named_buffers():
             variable.assign(layout.parameter_to_framework(name, start.buffers[name], "keras"))
         for name, variable in self.named_variables():
             variable.assign(layout.parameter_to_framework(name, start.params[name], "keras"))
-            for prefix, slot in self._slots(case.optimizer, variable).items():
+            for prefix, slot in self._slots(row, variable).items():
                 value = start.state.get(f"{prefix}_d{name}")
                 value = np.zeros_like(start.params[name]) if value is None else value
-                if case.optimizer == "momentum":
+                if row.velocity:
                     value = layout.velocity_from_buffer(value, case.learning_rate)
                 slot.assign(layout.parameter_to_framework(name, value, "keras"))
 
     def state(self, case: Case) -> tuple[dict, int | None]:
-        """The optimizer's state after a step, in the course's names, the reference's form and layout, and t."""
-        out = {}
+        """The optimizer's state after a step, in the course's names, the reference's form and layout, and t
+        (``iterations``) where the reference's optimizer counts its updates."""
+        row, out = OPTIMIZERS[case.optimizer], {}
         for name, variable in self.named_variables():
-            for prefix, slot in self._slots(case.optimizer, variable).items():
+            for prefix, slot in self._slots(row, variable).items():
                 value = layout.parameter_from_framework(name, slot.numpy(), "keras")
-                if case.optimizer == "momentum":
+                if row.velocity:
                     value = layout.buffer_from_velocity(value, case.learning_rate)
                 out[f"{prefix}_d{name}"] = value.copy()
-        return out, int(self.optimizer.iterations.numpy()) if case.optimizer == "adam" else None
+        counted = reference.optimizers.get_optimizer(case.optimizer).counted
+        return out, int(self.optimizer.iterations.numpy()) if counted else None
 
 
 def _regularizer(case: Case):

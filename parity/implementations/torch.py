@@ -22,14 +22,12 @@ from __future__ import annotations
 import inspect
 from dataclasses import dataclass, field
 
+import reference
 from parity import layout
 from parity.case import Case, batch, dropout_masks, initial_params
 from parity.environment import require, torch_device
-from parity.frameworks import lookup, split_activation
+from parity.frameworks import Optimizer, lookup, split_activation
 from parity.trace import Start, Trace
-
-# torch.optim's state names, in the course's names (reference.optimizers): v_dP, s_dP, and t.
-_STATE_NAMES = {"momentum": {"momentum_buffer": "v"}, "adam": {"exp_avg": "v", "exp_avg_sq": "s"}}
 
 
 def _torch():
@@ -81,13 +79,17 @@ LOSSES = {
     "categorical_crossentropy": lambda nn, framework: (nn.CrossEntropyLoss(), True),
     "mse": lambda nn, framework: (nn.MSELoss(), False),
 }
-# ``parameters``: parameter groups, the weights with the case's weight decay (``_parameter_groups``)
+# ``parameters``: parameter groups, the weights with the case's weight decay (``_parameter_groups``); ``state``:
+# the course's slot -> torch's key in ``optimizer.state[p]``; ``counter``: the per-parameter step torch keeps
 OPTIMIZERS = {
-    "sgd": lambda optim, parameters, case: optim.SGD(parameters, lr=case.learning_rate),
-    "momentum": lambda optim, parameters, case: optim.SGD(parameters, lr=case.learning_rate, momentum=case.beta),
+    "sgd": Optimizer(lambda optim, parameters, case: optim.SGD(parameters, lr=case.learning_rate)),
+    "momentum": Optimizer(
+        lambda optim, parameters, case: optim.SGD(parameters, lr=case.learning_rate, momentum=case.beta),
+        state={"v": "momentum_buffer"}),
     # decoupled weight decay: AdamW, the weights' group carrying it
-    "adam": lambda optim, parameters, case: (optim.AdamW if case.weight_decay else optim.Adam)(
+    "adam": Optimizer(lambda optim, parameters, case: (optim.AdamW if case.weight_decay else optim.Adam)(
         parameters, lr=case.learning_rate, betas=(case.beta1, case.beta2), eps=case.epsilon),
+        state={"v": "exp_avg", "s": "exp_avg_sq"}, counter="step"),
 }
 COVERAGE = {"activations": ACTIVATIONS, "losses": LOSSES, "optimizers": OPTIMIZERS}
 
@@ -116,7 +118,7 @@ def _parameter_groups(case: Case, linears, norms: dict) -> list[dict]:
 
 
 def _optimizer(case: Case, linears, norms: dict):
-    return lookup(OPTIMIZERS, case.optimizer, "optimizer", "torch")(
+    return lookup(OPTIMIZERS, case.optimizer, "optimizer", "torch").build(
         _torch().optim, _parameter_groups(case, linears, norms), case)
 
 
@@ -187,15 +189,14 @@ class _Model:
     def load(self, start: Start, case: Case) -> None:
         """Set the parameters and ``optimizer.state`` to ``start`` (the reference's state before a step)."""
         torch = _torch()
-        optimizer_name = case.optimizer
-        names = _STATE_NAMES.get(optimizer_name, {})
+        row = OPTIMIZERS[case.optimizer]
         with torch.no_grad():
             for name, t in self.named_buffers():
                 t.copy_(_tensor_of(layout.parameter_to_framework(name, start.buffers[name], "torch")))
             for name, p in self.named_parameters():
                 p.copy_(_tensor_of(layout.parameter_to_framework(name, start.params[name], "torch")))
                 state = self.optimizer.state[p]
-                entries = {key: start.state.get(f"{prefix}_d{name}") for key, prefix in names.items()}
+                entries = {key: start.state.get(f"{prefix}_d{name}") for prefix, key in row.state.items()}
                 if all(value is None for value in entries.values()) and start.t == 0:
                     state.clear()  # torch's own fresh state: zero moments, a buffer made from the first gradient
                     continue
@@ -206,22 +207,22 @@ class _Model:
                         state[key].copy_(value)
                     else:
                         state[key] = value.clone()
-                if optimizer_name == "adam":
-                    if "step" in state:
-                        state["step"].fill_(float(start.t))
-                    else:  # torch's own step tensor: a float scalar of the default dtype, on the CPU
-                        state["step"] = torch.tensor(float(start.t))
+                if row.counter in state:
+                    state[row.counter].fill_(float(start.t))
+                elif row.counter:  # torch's own step tensor: a float scalar of the default dtype, on the CPU
+                    state[row.counter] = torch.tensor(float(start.t))
 
     def state(self, case: Case) -> tuple[dict, int | None]:
-        """The optimizer's state after a step, in the course's names and the reference layout, and Adam's t."""
-        optimizer_name = case.optimizer
+        """The optimizer's state after a step, in the course's names and the reference layout, and t where the
+        reference's optimizer counts its updates (``counted``)."""
+        row = OPTIMIZERS[case.optimizer]
         out, t = {}, None
         for name, p in self.named_parameters():
             state = self.optimizer.state[p]
-            for key, prefix in _STATE_NAMES.get(optimizer_name, {}).items():
+            for prefix, key in row.state.items():
                 out[f"{prefix}_d{name}"] = layout.parameter_from_framework(name, _np(state[key]), "torch").copy()
-            if optimizer_name == "adam":
-                t = int(state["step"].item())
+            if reference.optimizers.get_optimizer(case.optimizer).counted:
+                t = int(state[row.counter].item())
         return out, t
 
 
