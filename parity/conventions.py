@@ -223,6 +223,23 @@ CONVENTIONS: list[Convention] = [
         "sqrt(1 - beta_2^t); the difference matters most where gradients are small compared with epsilon.",
     ),
     Convention(
+        "rmsprop-epsilon-in-sqrt",
+        "Keras's and optax's RMSprop add epsilon inside the square root",
+        KERAS + ("jax",),
+        lambda case, fw, d: case.optimizer == "rmsprop",
+        lambda v, case, d: with_optimizer(v, form="eps_in_sqrt"),
+        "The course's RMSprop, like torch.optim.RMSprop (torch/optim/rmsprop.py: avg = square_avg.sqrt().add_(eps); "
+        "param.addcdiv_(grad, avg, value=-lr)), steps by lr g / (sqrt(S) + eps). keras.optimizers.RMSprop "
+        "(keras/src/optimizers/rmsprop.py: increment = lr g / sqrt(velocity + epsilon)) and optax.rmsprop "
+        "(scale_by_rms with eps_in_sqrt={jax[rmsprop_eps_in_sqrt]}: g rsqrt(nu + eps)) put epsilon under the root. "
+        "Where S is much larger than eps, sqrt(S + eps) exceeds sqrt(S) + eps by about eps / (2 sqrt(S)) - eps, so "
+        "the step is smaller by about eps / (2 S) relative: 5e-7 relative for S = 0.01 and the case's eps of 1e-8; "
+        "at S near eps the two differ by a factor near 2. Every implementation is given the case's beta2 and eps "
+        "(defaults: torch alpha {torch[rmsprop_alpha]} and eps {torch[rmsprop_epsilon]}, Keras rho "
+        "{keras[rmsprop_rho]} and epsilon {keras[rmsprop_epsilon]}, optax decay {jax[rmsprop_decay]} and eps "
+        "{jax[rmsprop_epsilon]}); the running average S itself is the same in all three.",
+    ),
+    Convention(
         "l2-as-weight-decay",
         "torch and optax take L2 regularisation as weight decay inside the optimizer step",
         ("torch", "torch-logits", "jax"),

@@ -25,7 +25,7 @@ from reference.initialization import variance as init_variance
 from reference.losses import LOSSES, cost, loss_gradient, output_gradient
 from reference.minibatch import mini_batches, permutation
 from reference.network import LayerCache, backward, forward, layer_backward, layer_forward, linear_backward
-from reference.optimizers import SGD, Adam, Momentum, update
+from reference.optimizers import SGD, Adam, Momentum, RMSprop, update
 from reference.regularization import decoupled_weight_decay, l2_cost, l2_gradients
 from reference.training import History, Step, accuracy, iterate, predict, train
 
@@ -39,6 +39,7 @@ __all__ = [
     "LOSSES",
     "LayerCache",
     "Momentum",
+    "RMSprop",
     "SCHEMES",
     "SGD",
     "Step",

@@ -23,10 +23,17 @@ The two agree only if e_hat = e sqrt(1 - b2^t): Keras's default e_hat = 1e-7 is 
 paper's epsilon at t = 1. Each form is evaluated in its framework's operation order (torch's lerp for m,
 Keras's ``m += (g - m)(1 - b1)``), so that float64 runs agree to the last bits, not just to the formula.
 
+RMSprop(learning_rate=a, beta2, epsilon=e, form=...), S starting at 0:
+    S <- b2 S + (1 - b2) dP^2
+    "course"      (the course, torch.optim.RMSprop):           P <- P - a dP / (sqrt(S) + e)
+    "eps_in_sqrt" (keras.optimizers.RMSprop, optax.rmsprop):    P <- P - a dP / sqrt(S + e)
+The forms differ by about e / (2 sqrt(S)) relative to sqrt(S) where S >> e, and entirely where S is near e.
+
 State, in the course's names (``state()`` exports it, ``load_state(state, t)`` sets it, so a run can be resumed
 from any step, and another implementation started from exactly the same state):
     Momentum:  "v_dW1", "v_db1", ...   its v, in its own form (the buffer, Keras's velocity, or the course's EMA)
     Adam:      "v_dW1", ... the first moment m;  "s_dW1", ... the second moment v;  and t, the updates taken
+    RMSprop:   "s_dW1", ... its S
 A parameter with no entry yet has the zero state it starts from.
 
 Hand-worked example, SGD(0.1) on W = [[1.0]], dW = [[0.5]]: W <- 1 - 0.1 * 0.5 = [[0.95]].
@@ -44,6 +51,7 @@ from reference._validate import in_unit_interval, positive_finite
 
 MOMENTUM_FORMS = ("heavy_ball", "velocity", "ema")
 ADAM_FORMS = ("paper", "epsilon_hat")
+RMSPROP_FORMS = ("course", "eps_in_sqrt")
 
 
 @dataclass
@@ -215,6 +223,72 @@ class Adam:
         return {"v": E_m, "s": E_v}, E_u + u
 
 
+@dataclass
+class RMSprop:
+    """RMSprop in one of ``RMSPROP_FORMS`` (see the module docstring): S <- beta2 S + (1 - beta2) dP^2, then
+    P <- P - learning_rate dP / (sqrt(S) + epsilon), or with epsilon inside the square root."""
+
+    name: ClassVar[str] = "rmsprop"
+    hyperparameters: ClassVar[tuple[str, ...]] = ("learning_rate", "beta2", "epsilon")
+    slots: ClassVar[tuple[str, ...]] = ("s",)
+    counted: ClassVar[bool] = False
+    learning_rate: float = 0.01
+    beta2: float = 0.9
+    epsilon: float = 1e-8
+    form: str = "course"
+    t: int = 0
+    S: dict = field(default_factory=dict, repr=False)
+
+    def __post_init__(self):
+        self.learning_rate = positive_finite("learning_rate", self.learning_rate)
+        self.beta2 = in_unit_interval("beta2", self.beta2)
+        self.epsilon = positive_finite("epsilon", self.epsilon)
+        if self.form not in RMSPROP_FORMS:
+            raise ValueError(f"unknown RMSprop form {self.form!r}; valid forms: {', '.join(RMSPROP_FORMS)}")
+
+    def step(self, name: str, P: np.ndarray, dP: np.ndarray) -> np.ndarray:
+        a, b2 = self.learning_rate, self.beta2
+        S = b2 * self.S.get(name, np.zeros_like(P)) + (1 - b2) * (dP * dP)
+        self.S[name] = S
+        if self.form == "course":  # torch's order: P + (-a) dP / (sqrt(S) + eps)
+            return P - a * dP / (np.sqrt(S) + self.epsilon)
+        return P - (a * dP) / np.sqrt(S + self.epsilon)  # Keras's: (lr g) / sqrt(S + eps)
+
+    def state(self) -> dict[str, np.ndarray]:
+        return {f"s_d{name}": S.copy() for name, S in self.S.items()}
+
+    def load_state(self, state: dict, t: int) -> None:
+        _load(self, {"s": self.S}, state, t)
+
+    def rounding(self, g, E_g, before: dict, after: dict, t: int, unit: float) -> tuple[dict, np.ndarray]:
+        """E(S') and the direction u = g / (sqrt(S' + e_in) + e_out) (``Rounding``; e_out = eps in the course's
+        form, e_in = eps in the other): S' = b2 S + (1 - b2) g^2, E(S') = (1 - b2) (2 |g| E(g) + unit E(g)^2) +
+        b2 |S| + |S'|; E(u) = |du/dg| E(g) + D_S (b2 |S| + |S'|) + 3 |u|, with r = sqrt(S' + e_in), d = r + e_out,
+        du/dg = 1 / d - (1 - b2) g^2 / (r d^2) and D_S = |g| / (2 r d^2) (u's change per unit of S'); where g's own
+        uncertainty unit E(g) is as large as g, u is evaluated at g +- unit E(g) and the larger change bounds
+        |du/dg| E(g) (u ~ g / |g| flips sign with g); the 3 |u|: the square root, the sum and the division."""
+        b2 = self.beta2
+        inside, outside = (0.0, self.epsilon) if self.form == "course" else (self.epsilon, 0.0)
+        S_old, S_new = np.abs(before["s"]), np.abs(after["s"])
+        E_S = (1 - b2) * (2 * np.abs(g) * E_g + unit * E_g * E_g) + b2 * S_old + S_new
+        root = np.sqrt(S_new + inside)
+        d = root + outside
+        safe = np.where(root > 0, root, 1.0)
+        du_dg = np.where(d > 0, 1 / np.where(d > 0, d, 1.0), 0.0) - np.where(
+            root > 0, (1 - b2) * g * g / (safe * np.where(d > 0, d, 1.0) ** 2), 0.0)
+        D_S = np.where(root > 0, np.abs(g) / (2 * safe * np.where(d > 0, d, 1.0) ** 2), 0.0)
+        u = np.where(d > 0, np.abs(g) / np.where(d > 0, d, 1.0), 0.0)
+        through_g = np.abs(du_dg) * E_g
+        for shift in (unit * E_g, -unit * E_g):
+            S_d = b2 * np.abs(before["s"]) + (1 - b2) * (g + shift) ** 2
+            d_d = np.sqrt(S_d + inside) + outside
+            u_d = np.where(d_d > 0, (g + shift) / np.where(d_d > 0, d_d, 1.0), 0.0)
+            signed = np.where(d > 0, g / np.where(d > 0, d, 1.0), 0.0)
+            through_g = np.maximum(through_g, np.abs(u_d - signed) / unit)
+        E_u = 3 * u + through_g + D_S * (b2 * S_old + S_new)
+        return {"s": E_S}, E_u + u
+
+
 def _load(optimizer, slots: dict[str, dict], state: dict, t: int) -> None:
     """Replace ``optimizer``'s state: ``slots`` maps a course prefix ("v", "s") to the dict that holds it."""
     if isinstance(t, bool) or not isinstance(t, (int, np.integer)) or t < 0:
@@ -231,7 +305,7 @@ def _load(optimizer, slots: dict[str, dict], state: dict, t: int) -> None:
     optimizer.t = int(t)
 
 
-OPTIMIZERS: dict[str, type] = {optimizer.name: optimizer for optimizer in (SGD, Momentum, Adam)}
+OPTIMIZERS: dict[str, type] = {optimizer.name: optimizer for optimizer in (SGD, Momentum, Adam, RMSprop)}
 
 
 def get_optimizer(name: str) -> type:
@@ -244,7 +318,8 @@ def get_optimizer(name: str) -> type:
 def update(params: dict, grads: dict, optimizer) -> dict[str, np.ndarray]:
     """New parameters after one step of ``optimizer``: every P in params uses grads["d" + name]."""
     if not hasattr(optimizer, "step"):
-        raise TypeError(f"optimizer must be SGD, Momentum or Adam, got {type(optimizer).__name__}")
+        names = ", ".join(o.__name__ for o in OPTIMIZERS.values())
+        raise TypeError(f"optimizer must be one of {names}, got {type(optimizer).__name__}")
     for name, P in params.items():
         key = f"d{name}"
         if key not in grads:

@@ -100,3 +100,21 @@ def test_update_returns_new_arrays_and_leaves_the_old_ones():
     params = {"W1": np.ones((1, 1))}
     new = reference.update(params, {"dW1": np.ones((1, 1))}, reference.SGD(0.5))
     assert params["W1"][0, 0] == 1.0 and new["W1"][0, 0] == 0.5
+
+
+def test_rmsprop_first_step_by_hand_in_both_forms():
+    """S = (1 - 0.9) g^2 = 1e-9 for g = 1e-4, so sqrt(S) = 3.16228e-5, near the epsilon of 1e-8:
+
+    course:      step = lr g / (sqrt(S) + eps) = 0.1 * 1e-4 / (3.16228e-5 + 1e-8)  = 0.316128
+    eps_in_sqrt: step = lr g / sqrt(S + eps)   = 0.1 * 1e-4 / sqrt(1e-9 + 1e-8)   = 0.0953463
+    """
+    g = 1e-4
+    course = reference.optimizers.RMSprop(0.1, beta2=0.9, epsilon=1e-8)
+    assert -run(course, [g], w0=0.0)[0] == pytest.approx(0.1 * g / (math.sqrt(1e-9) + 1e-8), rel=KNOWN)
+    assert course.state()["s_dW1"][0, 0] == pytest.approx(1e-9, rel=KNOWN)
+    inside = reference.optimizers.RMSprop(0.1, beta2=0.9, epsilon=1e-8, form="eps_in_sqrt")
+    assert -run(inside, [g], w0=0.0)[0] == pytest.approx(0.1 * g / math.sqrt(1e-9 + 1e-8), rel=KNOWN)
+    assert -run(reference.optimizers.RMSprop(0.1, 0.9, 1e-8), [g], w0=0.0)[0] == pytest.approx(
+        0.316128, rel=SIX_SIGNIFICANT_DIGITS)  # the docstring's printed digits
+    assert -run(reference.optimizers.RMSprop(0.1, 0.9, 1e-8, "eps_in_sqrt"), [g], w0=0.0)[0] == pytest.approx(
+        0.0953463, rel=SIX_SIGNIFICANT_DIGITS)

@@ -65,6 +65,9 @@ def runtime_defaults(framework: str) -> dict:
         "adam_beta_2": adam["b2"].default,
         "sgd_nesterov": inspect.signature(optax.sgd).parameters["nesterov"].default,
         "adamw_weight_decay": inspect.signature(optax.adamw).parameters["weight_decay"].default,
+        "rmsprop_decay": inspect.signature(optax.rmsprop).parameters["decay"].default,
+        "rmsprop_epsilon": inspect.signature(optax.rmsprop).parameters["eps"].default,
+        "rmsprop_eps_in_sqrt": inspect.signature(optax.rmsprop).parameters["eps_in_sqrt"].default,
     }
 
 
@@ -104,6 +107,13 @@ OPTIMIZERS = {
                           case.learning_rate, b1=case.beta1, b2=case.beta2, eps=case.epsilon,
                           weight_decay=case.weight_decay, mask=mask),
                       state={"v": "mu", "s": "nu"}, holder="ScaleByAdamState"),
+    # scale_by_rms: nu <- decay nu + (1 - decay) g^2, update g rsqrt(nu + eps) (eps_in_sqrt, its default)
+    "rmsprop": Optimizer(lambda optax, case: optax.rmsprop(case.learning_rate, decay=case.beta2, eps=case.epsilon),
+                         decoupled=lambda optax, case, mask: optax.chain(
+                             optax.scale_by_rms(decay=case.beta2, eps=case.epsilon),
+                             optax.add_decayed_weights(case.weight_decay, mask=mask),
+                             optax.scale(-case.learning_rate)),
+                         state={"s": "nu"}, holder="ScaleByRmsState"),
 }
 COVERAGE = {"activations": ACTIVATIONS, "losses": LOSSES, "optimizers": OPTIMIZERS}
 

@@ -81,6 +81,8 @@ def runtime_defaults(framework: str = "keras") -> dict:
         "l2_default": keras.regularizers.L2().l2,
         "l2_factor_float32": _l2_factor_float32(keras),
         "adamw_weight_decay": keras.optimizers.AdamW().weight_decay,
+        "rmsprop_rho": keras.optimizers.RMSprop().rho,
+        "rmsprop_epsilon": keras.optimizers.RMSprop().epsilon,
         "batchnorm_momentum": keras.layers.BatchNormalization().momentum,
         "batchnorm_epsilon": keras.layers.BatchNormalization().epsilon,
         "dense_kernel_initializer": type(dense.kernel_initializer).__name__,
@@ -159,6 +161,11 @@ OPTIMIZERS = {
                                                                 beta_2=case.beta2, epsilon=case.epsilon,
                                                                 weight_decay=case.weight_decay or None),
                       state={"v": "_momentums", "s": "_velocities"}),
+    # velocity <- rho velocity + (1 - rho) g^2, variable -= lr g / sqrt(velocity + epsilon): rho is beta2
+    "rmsprop": Optimizer(lambda keras, case: keras.optimizers.RMSprop(learning_rate=case.learning_rate,
+                                                                      rho=case.beta2, epsilon=case.epsilon,
+                                                                      weight_decay=case.weight_decay or None),
+                         state={"s": "_velocities"}),
 }
 COVERAGE = {"activations": ACTIVATIONS, "losses": LOSSES, "optimizers": OPTIMIZERS}
 

@@ -47,6 +47,8 @@ def runtime_defaults(framework: str) -> dict:
         "sgd_learning_rate": inspect.signature(torch.optim.SGD).parameters["lr"].default,
         "sgd_weight_decay": inspect.signature(torch.optim.SGD).parameters["weight_decay"].default,
         "adamw_weight_decay": inspect.signature(torch.optim.AdamW).parameters["weight_decay"].default,
+        "rmsprop_alpha": inspect.signature(torch.optim.RMSprop).parameters["alpha"].default,
+        "rmsprop_epsilon": inspect.signature(torch.optim.RMSprop).parameters["eps"].default,
         "dropout_p": inspect.signature(torch.nn.Dropout).parameters["p"].default,
         "batchnorm_momentum": inspect.signature(torch.nn.BatchNorm1d).parameters["momentum"].default,
         "batchnorm_epsilon": inspect.signature(torch.nn.BatchNorm1d).parameters["eps"].default,
@@ -90,6 +92,10 @@ OPTIMIZERS = {
     "adam": Optimizer(lambda optim, parameters, case: (optim.AdamW if case.weight_decay else optim.Adam)(
         parameters, lr=case.learning_rate, betas=(case.beta1, case.beta2), eps=case.epsilon),
         state={"v": "exp_avg", "s": "exp_avg_sq"}, counter="step"),
+    # the course's form: param -= lr grad / (sqrt(square_avg) + eps); torch's alpha is the course's beta2
+    "rmsprop": Optimizer(lambda optim, parameters, case: optim.RMSprop(
+        parameters, lr=case.learning_rate, alpha=case.beta2, eps=case.epsilon),
+        state={"s": "square_avg"}, counter="step"),
 }
 COVERAGE = {"activations": ACTIVATIONS, "losses": LOSSES, "optimizers": OPTIMIZERS}
 
