@@ -188,58 +188,83 @@ def compare(
     for key in order:
         if key not in textbook.values:
             continue
-        if key not in actual.values:
-            # a learner's code (``parity check``) is no registry witness: its checker says which stages it wrote
-            if framework in frameworks.REGISTRY and frameworks.absence(framework, case, key) is None:
-                results.append(Result(
-                    case=case.name, framework=framework, step=key.step, stage=key.stage, layer=key.layer,
-                    quantity=key.quantity, max_abs=float("inf"), max_rel=float("inf"), ulps=float("inf"),
-                    worst_index=[], atol=0.0, rtol=rtol, status="missing", budget_ulps=budget,
-                    headroom=float("inf"), note=MISSING_NOTE, size=int(np.size(textbook.values[key]))))
-            continue
-        m = measure(actual.values[key], textbook.values[key], textbook_E[key], case.dtype, budget)
-        status, extra = ("pass" if m.ulps <= budget else "fail"), {}
-        ratio = tolerance_ratio(textbook.values[key], textbook_E[key], case.dtype, budget)
-        judged_by = m  # the expectation the verdict rests on: the variant where there is one
-        if variant_trace is not None and key in variant_trace.values:
-            # The framework's documented formula is the expectation; the textbook only decides whether the
-            # difference is worth explaining.
-            mv = measure(actual.values[key], variant_trace.values[key], variant_E[key], case.dtype, budget)
-            judged_by = mv
-            extra["variant_ulps"] = mv.ulps
-            variant_ratio = tolerance_ratio(variant_trace.values[key], variant_E[key], case.dtype, budget)
-            if mv.ulps > budget:
-                status = "fail"
-            elif status == "fail":
-                status = "explained"
-                ratio = variant_ratio
-                predicted = measure(variant_trace.values[key], textbook.values[key], textbook_E[key], case.dtype)
-                extra["predicted_max_abs"] = predicted.max_abs
-                extra["conventions"] = list(variant.conventions)
-                extra["explanation"] = " ".join(conventions.get(c).title + "." for c in variant.conventions)
-            else:
-                ratio = min(ratio, variant_ratio)  # zeros pass only if both checks would let them
-        if status != "fail" and ratio >= 1:
-            status = "uninformative"
-        expected = variant_trace.values[key] if judged_by is not m else textbook.values[key]
-        if status == "fail" and _fails_only_where_not_finite(actual.values[key], expected,
-                                                              (variant_E if judged_by is not m else textbook_E)[key],
-                                                              case.dtype, budget):
-            # the reference itself left the dtype's range there (a log of a probability rounded to 1): it cannot
-            # judge the framework's finite value, which is not a pass either
-            status = "uninformative"
-            extra["note"] = "the reference's value is not finite where the framework's is"
-        with np.errstate(over="ignore", invalid="ignore"):
-            atol = float(np.nanmax(np.asarray(textbook_E[key], dtype=np.float64), initial=0.0) * rtol)
-        results.append(Result(
-            case=case.name, framework=framework, step=key.step, stage=key.stage, layer=key.layer,
-            quantity=key.quantity, max_abs=m.max_abs, max_rel=m.max_rel, ulps=m.ulps, worst_index=m.worst_index,
-            atol=atol, rtol=rtol, status=status, budget_ulps=budget, note=m.shape_error or extra.pop("note", None),
-            headroom=extra.get("variant_ulps", m.ulps) / budget, tolerance_ratio=ratio,
-            mismatched=judged_by.mismatched, size=int(np.size(textbook.values[key])),
-            **_values_at(m, actual.values[key], expected), **extra,
-        ))
+        if key in actual.values:
+            results.append(_compare_quantity(case, framework, key, actual, textbook, textbook_E, variant,
+                                             variant_trace, variant_E, budget, rtol))
+        # a learner's code (``parity check``) is no registry witness: its checker says which stages it wrote
+        elif framework in frameworks.REGISTRY and frameworks.absence(framework, case, key) is None:
+            results.append(_missing_result(case, framework, key, textbook, budget, rtol))
     return results
+
+
+def _missing_result(case, framework: str, key: Key, textbook: Trace, budget: float, rtol: float) -> Result:
+    """The result for a quantity the reference's trace has and the witness's lacks, with no declared absence:
+    ``missing``, infinitely far (nothing was compared, so it fails the case)."""
+    return Result(
+        case=case.name, framework=framework, step=key.step, stage=key.stage, layer=key.layer,
+        quantity=key.quantity, max_abs=float("inf"), max_rel=float("inf"), ulps=float("inf"),
+        worst_index=[], atol=0.0, rtol=rtol, status="missing", budget_ulps=budget,
+        headroom=float("inf"), note=MISSING_NOTE, size=int(np.size(textbook.values[key])))
+
+
+def _compare_quantity(case, framework: str, key: Key, actual: Trace, textbook: Trace,
+                      textbook_E: dict[Key, np.ndarray], variant: Variant, variant_trace: Trace | None,
+                      variant_E: dict[Key, np.ndarray] | None, budget: float, rtol: float) -> Result:
+    """The result for one quantity both traces have: pass when |actual - textbook| <= budget * eps * E (and
+    within the variant's tolerance where a convention applies), explained, fail or uninformative otherwise (the
+    module docstring); atol = max(E) * rtol, the largest absolute error the tolerance allows."""
+    m = measure(actual.values[key], textbook.values[key], textbook_E[key], case.dtype, budget)
+    status, extra = ("pass" if m.ulps <= budget else "fail"), {}
+    ratio = tolerance_ratio(textbook.values[key], textbook_E[key], case.dtype, budget)
+    judged_by = m  # the expectation the verdict rests on: the variant where there is one
+    if variant_trace is not None and key in variant_trace.values:
+        status, ratio, judged_by, extra = _judge_by_variant(case, key, actual, textbook, textbook_E, variant,
+                                                            variant_trace, variant_E, budget, status, ratio)
+    if status != "fail" and ratio >= 1:
+        status = "uninformative"
+    expected = variant_trace.values[key] if judged_by is not m else textbook.values[key]
+    if status == "fail" and _fails_only_where_not_finite(actual.values[key], expected,
+                                                          (variant_E if judged_by is not m else textbook_E)[key],
+                                                          case.dtype, budget):
+        # the reference itself left the dtype's range there (a log of a probability rounded to 1): it cannot
+        # judge the framework's finite value, which is not a pass either
+        status = "uninformative"
+        extra["note"] = "the reference's value is not finite where the framework's is"
+    with np.errstate(over="ignore", invalid="ignore"):
+        atol = float(np.nanmax(np.asarray(textbook_E[key], dtype=np.float64), initial=0.0) * rtol)
+    return Result(
+        case=case.name, framework=framework, step=key.step, stage=key.stage, layer=key.layer,
+        quantity=key.quantity, max_abs=m.max_abs, max_rel=m.max_rel, ulps=m.ulps, worst_index=m.worst_index,
+        atol=atol, rtol=rtol, status=status, budget_ulps=budget, note=m.shape_error or extra.pop("note", None),
+        headroom=extra.get("variant_ulps", m.ulps) / budget, tolerance_ratio=ratio,
+        mismatched=judged_by.mismatched, size=int(np.size(textbook.values[key])),
+        **_values_at(m, actual.values[key], expected), **extra,
+    )
+
+
+def _judge_by_variant(case, key: Key, actual: Trace, textbook: Trace, textbook_E: dict[Key, np.ndarray],
+                      variant: Variant, variant_trace: Trace, variant_E: dict[Key, np.ndarray], budget: float,
+                      textbook_status: str, textbook_ratio: float) -> tuple[str, float, Measure, dict]:
+    """Where a convention applies, the framework's documented formula is the expectation; the textbook only
+    decides whether the difference is worth explaining. Returns (status, tolerance ratio, the measure the verdict
+    rests on, the result's extra fields):
+
+        |actual - variant| > budget ulps                  fail
+        else |actual - textbook| > budget ulps            explained, predicted_max_abs = max |variant - textbook|
+        else                                              the textbook's status; ratio the smaller of the two
+                                                          (zeros pass only if both checks would let them)"""
+    mv = measure(actual.values[key], variant_trace.values[key], variant_E[key], case.dtype, budget)
+    extra = {"variant_ulps": mv.ulps}
+    variant_ratio = tolerance_ratio(variant_trace.values[key], variant_E[key], case.dtype, budget)
+    if mv.ulps > budget:
+        return "fail", textbook_ratio, mv, extra
+    if textbook_status == "fail":
+        predicted = measure(variant_trace.values[key], textbook.values[key], textbook_E[key], case.dtype)
+        extra["predicted_max_abs"] = predicted.max_abs
+        extra["conventions"] = list(variant.conventions)
+        extra["explanation"] = " ".join(conventions.get(c).title + "." for c in variant.conventions)
+        return "explained", variant_ratio, mv, extra
+    return textbook_status, min(textbook_ratio, variant_ratio), mv, extra
 
 
 def _check_keys(framework: str, actual: Trace, textbook: Trace, order: list[Key]) -> None:

@@ -11,7 +11,21 @@ import numpy as np
 # The reference's own arbiter (``reference.gradient_check``): a correct float64 network scores about 1e-9 or
 # less with central differences at eps = 1e-5 (truncation ~1e-10, rounding ~1e-11); a wrong derivative scores
 # 1e-3 or more. 1e-7 separates the two by two orders of magnitude on each side (the course's threshold).
+# Those two errors are absolute, per element of g_num: the rounding of J's two evaluations over 2h is
+# eps64 E(J) / h (E(J) the cost's error scale, parity.error_scale), the truncation h^2/6 |J'''|; the score
+# divides them by ||g|| + ||g_num||. So the 1e-7 holds where that error is small beside the gradient, as on the
+# course's networks (||g|| ~ 1, E(J) ~ 1). It does not at a saturated output (BCE's log(1 - A) of a sigmoid A
+# near 1 makes E(J) grow as A / (1 - A): at 1 - A = 3.7e-13 a step of h moves A by under an ulp and g_num is 0;
+# a tanh at +-1 leaves ||g|| ~ 1e-6) or near a stationary point (||g|| -> 0): there a correct backprop scores up
+# to 1, and the check cannot judge it. The property test draws such networks and leaves them out
+# (tests/test_reference_properties.py, ``gradient_check_can_judge``).
 GRADCHECK_MAX_RELATIVE_ERROR = 1e-7
+
+# The share of GRADCHECK_MAX_RELATIVE_ERROR the finite difference's own error may take for a gradient check to
+# judge a network: a tenth, so that the arbiter's error stays an order of magnitude under the mark. E(J) is a
+# first-order scale and an actual rounding a small multiple of it (PARITY_ULPS allows 16 between two
+# implementations); at a tenth, up to 10 eps64 E(J) of rounding still leaves the mark to backprop.
+GRADCHECK_ARBITER_SHARE = 0.1
 
 # A hand-derived answer that involves a libm function (log, exp, tanh): each is accurate to within 1 ulp and the
 # few operations around it add at most one rounding each, so 4 ulps of the value.

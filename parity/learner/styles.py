@@ -526,63 +526,87 @@ def detect(source: LearnerSource, overrides: dict[str, str]) -> tuple[type[Style
     """The style of the learner's file and its functions, role -> function. Names given on the command line
     (``--forward NAME``, ...) are used as they are, and the style is then read from the signatures."""
     namespace = source.namespace
-
-    def named(name: str, role: str):
-        value = namespace.get(name)
-        if value is None:
-            functions = ", ".join(sorted(source.functions())) or "none"
-            raise LearnerError(f"{source.path.name} defines no function {name!r} (given with --{role}); "
-                               f"its functions are: {functions}")
-        if not callable(value):
-            raise LearnerError(f"{source.path.name}: {name} (given with --{role}) is not a function")
-        return value
-
-    given = {role: named(name, role) for role, name in overrides.items() if name}
-
-    def pick(style: type[Style]) -> dict:
-        found = dict(given)
-        for role in ROLES:
-            if role not in found:
-                for name in style.names.get(role, ()):
-                    if callable(namespace.get(name)):
-                        found[role] = namespace[name]
-                        break
-        return found
-
+    given = {role: _named_function(source, name, role) for role, name in overrides.items() if name}
     forward = given.get("forward")
-    if forward is not None:
-        if _takes_numbered_arrays(forward):
-            style = ArraysStyle
-        elif "LAYERS" in namespace:
-            style = ModuleStyle
-        else:
-            backward = given.get("backward") or pick(DeepStyle).get("backward") or pick(ShallowStyle).get("backward")
-            style = DeepStyle if backward is not None and _arity(backward) == 3 else ShallowStyle
-            if style is ShallowStyle and backward is not None and _arity(backward) != 4:
-                raise LearnerError(f"{source.path.name}: cannot tell the style from {getattr(backward, '__name__', '')}"
-                                   f"'s arguments; the backward pass should take (AL, Y, caches) or "
-                                   f"(parameters, cache, X, Y)")
-    elif "LAYERS" in namespace:
-        style = ModuleStyle
-    elif callable(namespace.get("L_model_forward")):
-        style = DeepStyle
-    elif callable(namespace.get("forward_propagation")) and not _takes_numbered_arrays(
-            namespace["forward_propagation"]):
-        style = ShallowStyle
-    elif any(callable(namespace.get(n)) and _takes_numbered_arrays(namespace[n]) for n in ArraysStyle.names["forward"]):
-        style = ArraysStyle
-    else:
-        functions = ", ".join(sorted(source.functions())) or "none"
-        known = ", ".join(dict.fromkeys(name for row in STYLES.values() for name in row.names["forward"]))
-        raise LearnerError(f"{source.path.name}: found no forward pass the checker knows ({known}); name yours "
-                           f"with --forward NAME (its functions: {functions})")
-    functions = pick(style)
+    style = _style_of_given_forward(source, forward, given) if forward is not None else _style_from_names(source)
+    functions = _functions_of_style(namespace, style, given)
     if style is ArraysStyle and "forward" not in given:  # the arrays style's forward takes numbered arrays
         functions["forward"] = next(namespace[n] for n in ArraysStyle.names["forward"]
                                     if callable(namespace.get(n)) and _takes_numbered_arrays(namespace[n]))
+    _require_roles(source, style, functions)
+    return style, functions
+
+
+def _named_function(source: LearnerSource, name: str, role: str):
+    """The learner's function ``name``, given on the command line with ``--{role}``; an error in the learner's
+    words where the file has no such name or it is not a function."""
+    value = source.namespace.get(name)
+    if value is None:
+        functions = ", ".join(sorted(source.functions())) or "none"
+        raise LearnerError(f"{source.path.name} defines no function {name!r} (given with --{role}); "
+                           f"its functions are: {functions}")
+    if not callable(value):
+        raise LearnerError(f"{source.path.name}: {name} (given with --{role}) is not a function")
+    return value
+
+
+def _functions_of_style(namespace: dict, style: type[Style], given: dict) -> dict:
+    """role -> function: the ones given on the command line, and for every other role the first of ``style``'s
+    conventional names (``style.names[role]``) that the file defines as a function."""
+    found = dict(given)
+    for role in ROLES:
+        if role not in found:
+            for name in style.names.get(role, ()):
+                if callable(namespace.get(name)):
+                    found[role] = namespace[name]
+                    break
+    return found
+
+
+def _style_of_given_forward(source: LearnerSource, forward, given: dict) -> type[Style]:
+    """The style of a file whose forward pass was named on the command line, read from the signatures: numbered
+    arrays (W1, b1, ...) -> arrays; a LAYERS list -> module; otherwise the backward pass's arity,
+    (AL, Y, caches) -> deep, (parameters, cache, X, Y) -> shallow."""
+    namespace = source.namespace
+    if _takes_numbered_arrays(forward):
+        return ArraysStyle
+    if "LAYERS" in namespace:
+        return ModuleStyle
+    backward = (given.get("backward") or _functions_of_style(namespace, DeepStyle, given).get("backward")
+                or _functions_of_style(namespace, ShallowStyle, given).get("backward"))
+    style = DeepStyle if backward is not None and _arity(backward) == 3 else ShallowStyle
+    if style is ShallowStyle and backward is not None and _arity(backward) != 4:
+        raise LearnerError(f"{source.path.name}: cannot tell the style from {getattr(backward, '__name__', '')}"
+                           f"'s arguments; the backward pass should take (AL, Y, caches) or "
+                           f"(parameters, cache, X, Y)")
+    return style
+
+
+def _style_from_names(source: LearnerSource) -> type[Style]:
+    """The style of a file with no forward pass named on the command line, from the names it defines, in this
+    order: LAYERS -> module, L_model_forward -> deep, forward_propagation without numbered arrays -> shallow, a
+    forward of the arrays style taking numbered arrays -> arrays; none of them is an error naming the known ones."""
+    namespace = source.namespace
+    if "LAYERS" in namespace:
+        return ModuleStyle
+    if callable(namespace.get("L_model_forward")):
+        return DeepStyle
+    if callable(namespace.get("forward_propagation")) and not _takes_numbered_arrays(
+            namespace["forward_propagation"]):
+        return ShallowStyle
+    if any(callable(namespace.get(n)) and _takes_numbered_arrays(namespace[n]) for n in ArraysStyle.names["forward"]):
+        return ArraysStyle
+    functions = ", ".join(sorted(source.functions())) or "none"
+    known = ", ".join(dict.fromkeys(name for row in STYLES.values() for name in row.names["forward"]))
+    raise LearnerError(f"{source.path.name}: found no forward pass the checker knows ({known}); name yours "
+                       f"with --forward NAME (its functions: {functions})")
+
+
+def _require_roles(source: LearnerSource, style: type[Style], functions: dict) -> None:
+    """The forward, backward and update passes are required (the cost and init are optional): an error naming the
+    style's conventional names and the flag that names the learner's own."""
     for role, flag in (("forward", "--forward"), ("backward", "--backward"), ("update", "--update")):
         if functions.get(role) is None:
             expected = " or ".join(style.names[role])
             raise LearnerError(f"{source.path.name}: no {role} function found (expected {expected} for "
                                f"{style.title}); name yours with {flag} NAME")
-    return style, functions

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import html
 import math
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -169,10 +170,50 @@ def _marker(shape: str, x: float, y: float) -> str:
     return f"M{x - 2.5:.1f} {y:.1f}a2.5 2.5 0 1 0 5 0a2.5 2.5 0 1 0-5 0"  # a circle, as two arcs
 
 
+@dataclass(frozen=True)
+class _Plot:
+    """A line chart's plotting area: the data ranges [x_low, x_high] x [y_low, y_high] (y in log10 of the value
+    where ``log``) mapped linearly onto the rectangle of ``width`` x ``height`` pixels at (left, top), y down."""
+
+    x_low: float
+    x_high: float
+    y_low: float
+    y_high: float
+    log: bool
+    left: int
+    top: int
+    width: int
+    height: int
+
+    def px(self, x: float) -> float:
+        """px = left + (x - x_low) / (x_high - x_low) * width."""
+        return self.left + (x - self.x_low) / (self.x_high - self.x_low) * self.width
+
+    def py(self, y: float) -> float:
+        """py = top + (y_high - v) / (y_high - y_low) * height, with v = log10(y) on a log axis, else y."""
+        value = math.log10(y) if self.log else y
+        return self.top + (self.y_high - value) / (self.y_high - self.y_low) * self.height
+
+
 def _line_chart(series: list[tuple[str, list[float], list[float], tuple, str]], title: str, xlabel: str,
                 ylabel: str, log: bool = False, hline: tuple[float, str] | None = None) -> str:
     """Lines (label, x, y, (colour, dashes, marker), extra dashes) on shared axes; ``log`` for a log y axis."""
     width, height, left, right, top, bottom = 560, 230, 58, 170, 22, 36
+    plot = _Plot(*_data_ranges(series, log, hline), log, left, top, width - left - right, height - top - bottom)
+    body = [_text(left, 14, title, cls="t"), *_axes(plot, xlabel, ylabel, height)]
+    if hline:
+        y = plot.py(hline[0])
+        body.append(f'<path d="M{left} {y:.1f}h{plot.width}" stroke="#888"/>')
+        series = [*series, (hline[1], [], [], ("#888888", "-", ""), "")]
+    for k, line in enumerate(series):
+        body += _series_marks(plot, line, width - right, top + 6 + k * 13)
+    return _svg(width, max(height, top + 12 + len(series) * 13), body, title)
+
+
+def _data_ranges(series: list[tuple], log: bool, hline: tuple[float, str] | None) -> tuple[float, ...]:
+    """(x_low, x_high, y_low, y_high) over every series' finite points and the horizontal line: an empty range
+    widened to one unit (x, log y) or to 5% of the value (linear y); a log axis out to whole decades, a linear
+    one padded by 5% of its span each side."""
     xs = [x for _, x_values, _, _, _ in series for x in x_values]
     ys = [y for _, _, y_values, _, _ in series for y in y_values if np.isfinite(y)]
     if hline:
@@ -189,49 +230,48 @@ def _line_chart(series: list[tuple[str, list[float], list[float], tuple, str]], 
     if log:
         y_low, y_high = math.floor(y_low), math.ceil(y_high)
     pad = 0.0 if log else (y_high - y_low) * 0.05
-    y_low, y_high = y_low - pad, y_high + pad
-    plot_w, plot_h = width - left - right, height - top - bottom
+    return x_low, x_high, y_low - pad, y_high + pad
 
-    def px(x: float) -> float:
-        return left + (x - x_low) / (x_high - x_low) * plot_w
 
-    def py(y: float) -> float:
-        value = math.log10(y) if log else y
-        return top + (y_high - value) / (y_high - y_low) * plot_h
-
-    body = [_text(left, 14, title, cls="t"),
-            f'<rect class="ax" x="{left}" y="{top}" width="{plot_w}" height="{plot_h}"/>']
-    for tick in _ticks(y_low, y_high, log):
-        value = math.log10(tick) if log else tick
-        if y_low - 1e-9 <= value <= y_high + 1e-9:
-            y = py(tick)
-            body.append(f'<path class="g" d="M{left} {y:.1f}h{plot_w}"/>')
-            body.append(_text(left - 4, y + 3, f"1e{round(value)}" if log else f"{tick:.4g}", "end", "s"))
-    for tick in _ticks(x_low, x_high, False):
-        if x_low - 1e-9 <= tick <= x_high + 1e-9 and float(tick).is_integer():
-            body.append(_text(px(tick), top + plot_h + 12, f"{tick:g}", "middle", "s"))
-    body.append(_text(left + plot_w / 2, height - 6, xlabel, "middle"))
-    middle = top + plot_h / 2
+def _axes(plot: _Plot, xlabel: str, ylabel: str, height: int) -> list[str]:
+    """The plotting area's frame, the y grid lines with their labels (1eN on a log axis), the whole-number x
+    ticks' labels, and the two axis labels (the y one rotated), for a figure ``height`` pixels high."""
+    left, top = plot.left, plot.top
+    body = [f'<rect class="ax" x="{left}" y="{top}" width="{plot.width}" height="{plot.height}"/>']
+    for tick in _ticks(plot.y_low, plot.y_high, plot.log):
+        value = math.log10(tick) if plot.log else tick
+        if plot.y_low - 1e-9 <= value <= plot.y_high + 1e-9:
+            y = plot.py(tick)
+            body.append(f'<path class="g" d="M{left} {y:.1f}h{plot.width}"/>')
+            body.append(_text(left - 4, y + 3, f"1e{round(value)}" if plot.log else f"{tick:.4g}", "end", "s"))
+    for tick in _ticks(plot.x_low, plot.x_high, False):
+        if plot.x_low - 1e-9 <= tick <= plot.x_high + 1e-9 and float(tick).is_integer():
+            body.append(_text(plot.px(tick), top + plot.height + 12, f"{tick:g}", "middle", "s"))
+    body.append(_text(left + plot.width / 2, height - 6, xlabel, "middle"))
+    middle = top + plot.height / 2
     body.append(_text(12, middle, ylabel, "middle", extra=f' transform="rotate(-90 12 {middle:.1f})"'))
-    if hline:
-        y = py(hline[0])
-        body.append(f'<path d="M{left} {y:.1f}h{plot_w}" stroke="#888"/>')
-        series = [*series, (hline[1], [], [], ("#888888", "-", ""), "")]
-    for k, (label, x_values, y_values, (colour, dashes, marker), extra) in enumerate(series):
-        dash = extra or _DASHES.get(dashes, dashes)
-        dash_attr = f' stroke-dasharray="{dash}"' if dash else ""
-        points = [(px(x), py(y)) for x, y in zip(x_values, y_values, strict=True)
-                  if np.isfinite(y) and (not log or y > 0)]
-        if points:
-            path = "M" + "L".join(f"{x:.1f} {y:.1f}" for x, y in points)
-            body.append(f'<path class="ln" d="{path}" stroke="{colour}"{dash_attr}/>')
-            if marker and len(points) <= 30:
-                markers = "".join(_marker(marker, x, y) for x, y in points)
-                body.append(f'<path d="{markers}" fill="none" stroke="{colour}"/>')
-        legend_y = top + 6 + k * 13
-        body.append(f'<path class="ln" d="M{width - right + 8} {legend_y}h22" stroke="{colour}"{dash_attr}/>')
-        body.append(_text(width - right + 34, legend_y + 3, label, cls="s"))
-    return _svg(width, max(height, top + 12 + len(series) * 13), body, title)
+    return body
+
+
+def _series_marks(plot: _Plot, line: tuple, legend_x: int, legend_y: int) -> list[str]:
+    """One series (label, x, y, (colour, dashes, marker), extra dashes): its line through the finite points
+    (positive ones on a log axis), its markers where it has 30 points or fewer, and its legend entry at
+    (legend_x, legend_y)."""
+    label, x_values, y_values, (colour, dashes, marker), extra = line
+    dash = extra or _DASHES.get(dashes, dashes)
+    dash_attr = f' stroke-dasharray="{dash}"' if dash else ""
+    points = [(plot.px(x), plot.py(y)) for x, y in zip(x_values, y_values, strict=True)
+              if np.isfinite(y) and (not plot.log or y > 0)]
+    body = []
+    if points:
+        path = "M" + "L".join(f"{x:.1f} {y:.1f}" for x, y in points)
+        body.append(f'<path class="ln" d="{path}" stroke="{colour}"{dash_attr}/>')
+        if marker and len(points) <= 30:
+            markers = "".join(_marker(marker, x, y) for x, y in points)
+            body.append(f'<path d="{markers}" fill="none" stroke="{colour}"/>')
+    body.append(f'<path class="ln" d="M{legend_x + 8} {legend_y}h22" stroke="{colour}"{dash_attr}/>')
+    body.append(_text(legend_x + 34, legend_y + 3, label, cls="s"))
+    return body
 
 
 def cost_curves(costs: dict[str, list[float]], title: str, xlabel: str = "step") -> str:
