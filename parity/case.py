@@ -78,6 +78,15 @@ class Case:
     batchnorm: bool = False
     bn_epsilon: float = 1e-3
     bn_decay: float = 0.9
+    # Mini-batch epochs (None: every step takes the whole batch of m samples): each epoch shuffles the m samples
+    # (``epoch_order``) and takes them mini_batch_size at a time, the last batch holding what remains (the course's
+    # random_mini_batches); step s is mini-batch s mod B of epoch s // B, B = ceil(m / mini_batch_size).
+    mini_batch_size: int | None = None
+    # The learning rate of epoch e (``reference.schedules``): learning_rate decayed by ``schedule`` with decay_rate
+    # and, for fixed_interval, decay_interval epochs; "constant": none.
+    schedule: str = "constant"
+    decay_rate: float = 1.0
+    decay_interval: int = 1
 
     def __post_init__(self):
         if len(self.activations) != len(self.layer_dims) - 1:
@@ -111,9 +120,38 @@ class Case:
             raise ValueError(f"case {self.name}: epsilon must be positive, got {self.epsilon}")
         if not (np.isfinite(self.input_scale) and self.input_scale > 0):
             raise ValueError(f"case {self.name}: input_scale must be a positive finite number, got {self.input_scale}")
+        self._check_epochs()
         reference.losses.check_loss_name(self.loss)
         for name in self.activations:
             reference.get_activation(name)
+
+    def _check_epochs(self) -> None:
+        """Mini-batches and schedules: what they combine with (each is a step-local, per-batch comparison)."""
+        reference.get_schedule(self.schedule)
+        if not (np.isfinite(self.decay_rate) and self.decay_rate >= 0) or self.decay_interval < 1:
+            raise ValueError(f"case {self.name}: decay_rate must be >= 0 and decay_interval >= 1, got "
+                             f"{self.decay_rate} and {self.decay_interval}")
+        if self.schedule != "constant" and self.optimizer == "momentum":
+            raise ValueError(f"case {self.name}: momentum with a learning-rate schedule is not compared: Keras's "
+                             "velocity holds the learning rate of every past step, torch's buffer none of them")
+        if self.mini_batch_size is None:
+            return
+        if not 1 <= self.mini_batch_size <= self.m:
+            raise ValueError(f"case {self.name}: mini_batch_size must be in 1..m = {self.m}, "
+                             f"got {self.mini_batch_size}")
+        if self.lambd or self.keep_prob < 1 or self.batchnorm:
+            raise ValueError(f"case {self.name}: mini-batches are compared without L2, dropout or batch normalisation "
+                             "(their per-batch m and masks are not modelled per mini-batch)")
+
+    @property
+    def scheduled(self) -> bool:
+        """Whether the learning rate changes from epoch to epoch (then it is a compared quantity, lr)."""
+        return self.schedule != "constant"
+
+    @property
+    def batches_per_epoch(self) -> int:
+        """B = ceil(m / mini_batch_size) (1 without mini-batches)."""
+        return -(-self.m // self.mini_batch_size) if self.mini_batch_size else 1
 
     @property
     def L(self) -> int:
@@ -232,6 +270,49 @@ def batch(case: Case) -> tuple[np.ndarray, np.ndarray]:
     if X.shape != (n_x, m) or Y.shape != (n_y, m):
         raise ValueError(f"case {case.name}: data {case.data!r} gives X {X.shape}, Y {Y.shape}")
     return X.astype(case.dtype), Y.astype(case.dtype)
+
+
+def epoch_of(case: Case, step: int) -> int:
+    """The epoch step ``step`` belongs to (0-based)."""
+    return step // case.batches_per_epoch
+
+
+def epoch_order(case: Case, epoch: int) -> np.ndarray:
+    """The permutation of the m samples that epoch ``epoch`` takes them in (``reference.permutation``), seeded by
+    the case's name without its dtype and the epoch, the same in every implementation; 0..m-1 without
+    mini-batches."""
+    if not case.mini_batch_size:
+        return np.arange(case.m)
+    stem = case.name.removesuffix(f"-{case.dtype}")
+    return reference.permutation(case.m, seed=zlib.crc32(f"{stem}|epoch|{epoch}".encode()))
+
+
+def step_columns(case: Case, step: int) -> np.ndarray:
+    """The columns of ``batch(case)`` that step ``step`` trains on: its mini-batch of its epoch's order."""
+    order, k = epoch_order(case, epoch_of(case, step)), step % case.batches_per_epoch
+    size = case.mini_batch_size or case.m
+    return order[k * size:(k + 1) * size]
+
+
+def step_batch(case: Case, step: int) -> tuple[np.ndarray, np.ndarray]:
+    """(X, Y) of step ``step``: the whole batch, or its mini-batch (``reference.mini_batches`` of the epoch's order,
+    the last one smaller when mini_batch_size does not divide m)."""
+    X, Y = batch(case)
+    if not case.mini_batch_size:
+        return X, Y
+    batches = reference.mini_batches(X, Y, case.mini_batch_size, epoch_order(case, epoch_of(case, step)))
+    return batches[step % case.batches_per_epoch]
+
+
+def learning_rate_at(case: Case, step: int, float32: bool = False) -> float:
+    """The learning rate of step ``step``: the case's schedule at its epoch (``reference.schedules``); ``float32``:
+    the schedule's formula evaluated in float32 arithmetic, operation by operation (as Keras's schedules compute on
+    TensorFlow), then widened."""
+    schedule, epoch = reference.get_schedule(case.schedule), epoch_of(case, step)
+    if float32:
+        f32 = np.float32
+        return float(schedule.rate(f32(case.learning_rate), f32(epoch), f32(case.decay_rate), case.decay_interval))
+    return schedule.learning_rate(case.learning_rate, epoch, case.decay_rate, case.decay_interval)
 
 
 def _grid() -> list[Case]:

@@ -53,6 +53,7 @@ class Variant:
     l2_lambd: float | None = None  # the lambd the L2 term is computed with; None: the case's, as given
     bn_unbiased_running: bool = False  # batch normalisation's running variance from m / (m - 1) var (torch)
     weight_decay: float | None = None  # the decoupled weight decay applied; None: the case's, as given
+    schedule_float32: bool = False  # the learning-rate schedule evaluated in float32 arithmetic (Keras on TF)
     conventions: tuple[str, ...] = ()
 
 
@@ -186,7 +187,8 @@ CONVENTIONS: list[Convention] = [
         KERAS,
         lambda case, fw, d: case.optimizer in _FLOAT32_OPTIONS or (
             case.dtype == "float64" and ((case.lambd > 0 and d["l2_factor_float32"]) or case.weight_decay > 0
-                                         or any(a.startswith("leaky_relu") for a in case.activations))),
+                                         or any(a.startswith("leaky_relu") for a in case.activations)
+                                         or (case.scheduled and d.get("schedule_dtype_float64") == "float32"))),
         lambda v, case, d: replace(
             with_optimizer(v, **_FLOAT32_OPTIONS.get(case.optimizer, lambda case: {})(case)),
             leaky_slope_float32=True,
@@ -194,6 +196,7 @@ CONVENTIONS: list[Convention] = [
             l2_lambd=2 * case.m * _float32(case.lambd / (2 * case.m)) if case.lambd and d["l2_factor_float32"]
             else None,
             weight_decay=_float32(case.weight_decay) if case.weight_decay else None,  # ops.cast in the optimizer
+            schedule_float32=case.scheduled and d.get("schedule_dtype_float64") == "float32",
         ),
         "Keras casts the momentum and Adam's beta_1, beta_2 (for the bias corrections beta^t) with ops.cast, "
         "which first makes a float32 constant: 0.9 becomes 0.8999999761581421 in a float64 run. The moment "
@@ -207,7 +210,10 @@ CONVENTIONS: list[Convention] = [
         "weight_decay is cast the same way. In float32 runs the same rounding matters where it is amplified: "
         "Keras forms 1 - beta_2^t from the float32 beta_2 (1 - 0.999 "
         "becomes 0.00099998713, 1.3e-5 relative below 0.001) where torch uses Python doubles, which moves "
-        "Keras's Adam steps by about 6e-6 relative.",
+        "Keras's Adam steps by about 6e-6 relative. A LearningRateSchedule (InverseTimeDecay, ExponentialDecay) "
+        "computes the rate from ops.convert_to_tensor(initial_learning_rate), a float32 tensor on TensorFlow even "
+        "in a float64 run, so every step's rate is the float32 evaluation of the schedule (1e-8 relative; on "
+        "JAX with x64 it is float64), and the update casts it to the variables' float64.",
     ),
     Convention(
         "keras-adam-epsilon-hat",

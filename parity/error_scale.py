@@ -9,8 +9,9 @@ multiple of eps * E(Q) of the reference's, elementwise, whatever the cancellatio
 
 Every step is judged on its own (step-local): each implementation starts step s from the same numbers, the
 reference's parameters and optimizer state after step s - 1, so E(X) = E(Y) = E(W) = E(b) = 0 at the start of
-every step and nothing is carried from one step to the next. Written with |.| elementwise and the reference's
-values:
+every step and nothing is carried from one step to the next. With mini-batches, X, Y and m are the step's
+mini-batch's (``parity.case.step_batch``), and lr is the step's learning rate. Written with |.| elementwise and
+the reference's values:
 
     forward   E(Z[l]) = |W| E(A[l-1]) + E(W) |A[l-1]| + E(b) + |W| |A[l-1]| + |b|
               E(A[l]) = |g'(Z)| E(Z) + |A|                          (softmax: A E(Z) + A (A^T E(Z)) + A)
@@ -22,7 +23,8 @@ values:
               E(dW) = (1/m) (E(dZ) |A_prev|^T + |dZ| E(A_prev)^T + |dZ| |A_prev|^T)
               E(db) = (1/m) sum_columns (E(dZ) + |dZ|)
               E(dA_prev) = |W|^T E(dZ) + E(W)^T |dZ| + |W|^T |dZ|
-    update    E(W') = lr (E(d) + |d|) + |W'|, with d the step direction: g = dW (SGD); the momentum buffer
+    update    E(lr) = 4 |lr| (a schedule's a_0 / (1 + r e), a_0 r^e: a few roundings; no lr without a schedule)
+              E(W') = lr (E(d) + |d|) + |W'|, with d the step direction: g = dW (SGD); the momentum buffer
               v' = beta v + g, E(v') = 2 beta |v| + E(g) + |v'| (the loaded v may take one rounding: Keras holds
               -lr v); Adam's u = m_hat / (sqrt(v_hat) + eps), with m' = b1 m + (1 - b1) g, v' = b2 v + (1 - b2) g^2,
               E(m') = (1 - b1) E(g) + b1 |m| + |m'|,  E(v') = 2 (1 - b2) |g| E(g) + b2 |v| + |v'|,
@@ -52,7 +54,7 @@ import numpy as np
 
 import reference
 from parity import conventions
-from parity.case import Case, dropout_masks
+from parity.case import Case, dropout_masks, learning_rate_at, step_batch
 from parity.conventions import Variant
 from parity.implementations.reference import activation_objects, optimizer_for
 from parity.tolerance import parity_ulps, underflow_floor
@@ -117,6 +119,10 @@ class _Step:
     pre: dict = field(default_factory=dict)  # what g[l] is applied to (Z or Z_tilde) and its E; batch norm's terms
     E_pre: dict = field(default_factory=dict)
     bn: dict = field(default_factory=dict)
+    X: np.ndarray | None = None  # the step's batch (its mini-batch), in float64, and its m
+    Y: np.ndarray | None = None
+    m: int = 0
+    lr: float = 0.0  # the step's learning rate
 
     def value(self, stage: str, l, quantity: str):
         return self.trace.values[Key(self.s, stage, l, quantity)]
@@ -142,6 +148,8 @@ def error_scales(case: Case, variant: Variant, trace: Trace, activations: list[s
     with np.errstate(over="ignore", invalid="ignore", under="ignore", divide="ignore"):
         for s, start in enumerate(trace.starts):
             step = _Step(case, variant, trace, s, start, records, loss, V, E, underflow, tiny)
+            step.X, step.Y = (np.asarray(a, dtype=np.float64) for a in step_batch(case, s))
+            step.m, step.lr = step.X.shape[1], learning_rate_at(case, s)
             _forward(step)
             _cost(step)
             _backward(step)
@@ -151,7 +159,7 @@ def error_scales(case: Case, variant: Variant, trace: Trace, activations: list[s
 
 def _forward(st: _Step) -> None:
     """E(Z[l]) = |W| E(A[l-1]) + |W| |A[l-1]| + |b|; batch norm's Z_tilde; E(A[l]) through g (and dropout)."""
-    case, X = st.case, np.asarray(st.trace.X, dtype=np.float64)
+    case, X = st.case, st.X
     st.P = {k: np.abs(np.asarray(v, dtype=np.float64)) for k, v in st.start.params.items()}
     st.A_abs, st.E_A = {0: np.abs(X)}, {0: np.zeros_like(X)}
     st.scales = {l: D / case.keep_prob for l, D in dropout_masks(case, st.s).items()}
@@ -177,8 +185,8 @@ def _forward(st: _Step) -> None:
 
 def _cost(st: _Step) -> None:
     """E(J) = (1/m) sum |dZ[L]| E(Z[L]) + |J| + (1/m) T (the loss's own terms), + the L2 term's roundings."""
-    case, L, m = st.case, st.case.L, st.case.m
-    Y = np.abs(np.asarray(st.trace.Y, dtype=np.float64))
+    case, L, m = st.case, st.case.L, st.m
+    Y = np.abs(st.Y)
     clip = st.variant.probability_clip
     A_loss = st.A_abs[L] if clip is None else _clipped(st.loss, st.A_abs[L], clip)  # what the logs see
     Z_L = np.asarray(st.value("forward", L, "Z"))
@@ -191,7 +199,7 @@ def _cost(st: _Step) -> None:
 
 def _output_gradient_error(st: _Step) -> tuple[np.ndarray, float, bool]:
     """(E(dA[L]), torch's BCE floor or 0, whether dZ[L] is chained through dA[L] g' rather than c (A - Y))."""
-    L, Y = st.case.L, np.abs(np.asarray(st.trace.Y, dtype=np.float64))
+    L, Y = st.case.L, np.abs(st.Y)
     floor = conventions.TORCH_BCE_GRAD_FLOOR if st.variant.bce_guard == "torch" else 0.0
     E_dA = st.loss.gradient_error(st.A_abs[L], Y, st.E_A[L], floor)
     if st.variant.probability_clip is not None:
@@ -202,8 +210,8 @@ def _output_gradient_error(st: _Step) -> tuple[np.ndarray, float, bool]:
 
 def _backward(st: _Step) -> None:
     """E(dZ[l]) through g' (dropout, batch norm), or c (A - Y) at a fused output; then E(dW), E(db), E(dA_prev)."""
-    case, L, m = st.case, st.case.L, st.case.m
-    Y = np.abs(np.asarray(st.trace.Y, dtype=np.float64))
+    case, L, m = st.case, st.case.L, st.m
+    Y = np.abs(st.Y)
     E_dA, floor, chained = _output_gradient_error(st)
     fused = st.activations[-1].name == st.loss.fused_with
     for l in range(L, 0, -1):
@@ -249,8 +257,10 @@ def _chained_dZ(st: _Step, l: int, E_dA):
 
 def _update_all(st: _Step) -> None:
     """E of every parameter and optimizer state after the step, and of batch norm's running statistics."""
-    case, variant, m = st.case, st.variant, st.case.m
+    case, variant, m = st.case, st.variant, st.m
     optimizer = optimizer_for(case, variant)
+    if Key(st.s, "update", None, "lr") in st.trace.values:  # a_0 / (1 + r e) and its kin: a few roundings
+        st.E[Key(st.s, "update", None, "lr")] = 4 * st.V[Key(st.s, "update", None, "lr")]
     for l in range(1, case.L + 1):
         for name in PARAMETERS:
             grad = Key(st.s, "backward", l, f"d{name}")
@@ -264,7 +274,7 @@ def _update_all(st: _Step) -> None:
             st.E.update(_update(st, optimizer, l, name, g, E_g))
             if name == "W" and case.weight_decay > 0:  # decoupled: - lr wd W, its term and one rounding
                 key = Key(st.s, "update", l, "W")
-                st.E[key] = st.E[key] + case.learning_rate * case.weight_decay * st.P[f"W{l}"] + st.V[key]
+                st.E[key] = st.E[key] + st.lr * case.weight_decay * st.P[f"W{l}"] + st.V[key]
         if l in st.bn:
             st.E.update(_running(case, variant, st.s, l, st.bn[l], st.start.buffers, st.V))
     if Key(st.s, "update", None, "t") in st.trace.values:
@@ -283,7 +293,7 @@ def _update(st: _Step, optimizer, l: int, name: str, g, E_g) -> dict[Key, np.nda
     E_slots, E_direction = optimizer.rounding(g, E_g, before, after, st.start.t + 1, unit)
     key = Key(s, "update", l, name)
     return {**{slot_key[slot]: E_slot for slot, E_slot in E_slots.items()},
-            key: st.case.learning_rate * E_direction + st.V[key]}
+            key: st.lr * E_direction + st.V[key]}
 
 
 def _batchnorm_forward(Z, E_Z, gamma, epsilon: float) -> dict:

@@ -6,7 +6,8 @@ are computed, so that the first mismatch found walking it is the first divergenc
     step s:  forward   l = 1..L     Z[l], Z_tilde[l], A[l]     (Z_tilde: batch normalisation's output)
              cost                   J                  (layer None)
              backward  l = L..1     dA[l], dZ_tilde[l], dZ[l], dW[l], db[l], dgamma[l], dbeta[l]
-             update    l = 1..L     W[l], b[l], gamma[l], beta[l]   (the parameters after step s's update)
+             update                 lr                 (layer None: the learning rate step s ran at, with a schedule)
+                       l = 1..L     W[l], b[l], gamma[l], beta[l]   (the parameters after step s's update)
                                         running_mean[l], running_var[l]   (batch normalisation's statistics)
                                         v_dW[l], v_db[l], ...  (momentum's v, or Adam's first moment m)
                                         s_dW[l], s_db[l], ...  (Adam's second moment v)
@@ -16,7 +17,8 @@ A quantity a case does not have (Z_tilde without batch normalisation, b in a bat
 absent from every trace.
 
 Step-local runs: ``starts[s]`` is the state step s started from (the reference's, after step s - 1), loaded into
-every implementation, so each step is judged on its own. A trace also carries the batch (X, Y) it ran on.
+every implementation, so each step is judged on its own. A trace also carries the batch (X, Y) it ran on: the
+whole training set; with mini-batches step s trains on ``parity.case.step_batch(case, s)``, columns of it.
 
 Layout and convention (``parity.layout`` converts into them): samples are columns, W[l] is (n[l], n[l-1]),
 b[l] is (n[l], 1), and dA, dZ are per-example (an autograd ``.grad`` times m). An implementation may leave a
@@ -37,7 +39,8 @@ BUFFERS = ("running_mean", "running_var")  # batch normalisation's running stati
 QUANTITIES = {"forward": ("Z", "Z_tilde", "A"), "cost": ("J",),
               "backward": ("dA", "dZ_tilde", "dZ", "dW", "db", "dgamma", "dbeta"),
               "update": (*PARAMETERS, *BUFFERS, *(f"{moment}_d{p}" for moment in ("v", "s") for p in PARAMETERS),
-                         "t")}
+                         "t", "lr")}
+UNLAYERED = ("J", "t", "lr")  # the step's numbers that belong to no layer (layer None): scalars
 
 
 class Key(NamedTuple):
@@ -60,8 +63,9 @@ def computation_order(L: int, steps: int) -> list[Key]:
         keys.append(Key(s, "cost", None, "J"))
         for l in range(L, 0, -1):
             keys += [Key(s, "backward", l, q) for q in QUANTITIES["backward"]]
+        keys.append(Key(s, "update", None, "lr"))  # the rate is set before any parameter moves
         for l in range(1, L + 1):
-            keys += [Key(s, "update", l, q) for q in QUANTITIES["update"] if q != "t"]
+            keys += [Key(s, "update", l, q) for q in QUANTITIES["update"] if q not in UNLAYERED]
         keys.append(Key(s, "update", None, "t"))
     return keys
 
@@ -88,13 +92,16 @@ def state_key(step: int, name: str) -> Key:
 @dataclass
 class Start:
     """What one step starts from: parameters W1, b1, ... (gamma1, beta1 with batch normalisation), the optimizer's
-    state (course names: v_dW1, s_dW1, ...) in the reference's form, t, the updates taken so far, and batch
-    normalisation's running statistics."""
+    state (course names: v_dW1, s_dW1, ...) in the reference's form, t, the updates taken so far, batch
+    normalisation's running statistics, and lr, the learning rate the optimizer holds as the step begins: the
+    previous step's (the initial rate at step 0), which a chainable scheduler (torch's ``ExponentialLR``)
+    multiplies at an epoch's start."""
 
     params: dict[str, np.ndarray]
     state: dict[str, np.ndarray] = field(default_factory=dict)
     t: int = 0
     buffers: dict[str, np.ndarray] = field(default_factory=dict)  # running_mean1, running_var1, ...
+    lr: float | None = None
 
 
 @dataclass
@@ -133,6 +140,6 @@ class Trace:
         if wrong:
             raise AssertionError(f"{self.implementation} ran case {case_name} in {wrong}, not {dtype}")
         bad = [key.label() for key, value in self.values.items()
-               if key.quantity not in ("J", "t") and np.asarray(value).dtype != np.dtype(dtype)]
+               if key.quantity not in UNLAYERED and np.asarray(value).dtype != np.dtype(dtype)]
         if bad:
             raise AssertionError(f"{self.implementation} returned non-{dtype} values for {case_name}: {bad[:3]}")

@@ -27,6 +27,7 @@ from reference.minibatch import mini_batches, permutation
 from reference.network import LayerCache, backward, forward, layer_backward, layer_forward, linear_backward
 from reference.optimizers import SGD, Adam, Momentum, RMSprop, update
 from reference.regularization import decoupled_weight_decay, l2_cost, l2_gradients
+from reference.schedules import SCHEDULES, get_schedule
 from reference.training import History, Step, accuracy, iterate, predict, train
 
 __all__ = [
@@ -40,6 +41,7 @@ __all__ = [
     "LayerCache",
     "Momentum",
     "RMSprop",
+    "SCHEDULES",
     "SCHEMES",
     "SGD",
     "Step",
@@ -56,6 +58,7 @@ __all__ = [
     "dropout_mask",
     "forward",
     "get_activation",
+    "get_schedule",
     "gradient_check",
     "init_params",
     "init_variance",

@@ -11,8 +11,6 @@ ROOT = Path(__file__).resolve().parent.parent
 ALLOWED = {
     # table data: the case grid, one row per line, read as a table rather than as steps
     "parity/case.py::_grid": "the case grid is table data",
-    # pending: being split into helpers in a parallel change; remove this entry when that change lands
-    "parity/implementations/reference.py::run": "being split in a parallel change",
 }
 
 

@@ -171,7 +171,7 @@ def test_torch_has_no_decoupled_decay_for_momentum_and_says_so():
     from parity.frameworks import framework_applies, get
 
     assert not framework_applies(CASES["decoupled-decay-momentum-4steps-float64"], "torch")
-    assert "momentum" in get("torch").applies_text
+    assert "decoupled weight decay" in get("torch").applies_text and "SGD and Adam" in get("torch").applies_text
 
 
 @pytest.mark.torch

@@ -96,7 +96,7 @@ def test_backward_and_update_messages():
         "dAL has shape (1, 4) but AL has shape (1, 5)")
     grads = reference.backward(AL, Y, caches, ACTS, "binary_crossentropy")
     assert message(TypeError, reference.update, PARAMS, grads, object()) == (
-        "optimizer must be SGD, Momentum or Adam, got object")
+        "optimizer must be one of SGD, Momentum, Adam, RMSprop, got object")
     assert message(ValueError, reference.update, PARAMS, {**grads, "dW1": np.ones((2, 3))}, reference.SGD(0.1)) == (
         "dW1 has shape (2, 3) but W1 has shape (3, 2)")
 

@@ -38,7 +38,7 @@ from importlib import metadata
 import numpy as np
 
 from parity import layout
-from parity.case import Case, batch, dropout_masks, initial_buffers, initial_params, trained
+from parity.case import Case, batch, dropout_masks, epoch_of, epoch_order, initial_buffers, initial_params, trained
 from parity.environment import require
 from parity.frameworks import Optimizer, framework_applies, lookup, split_activation
 from parity.trace import PARAMETERS, Start, Trace
@@ -92,30 +92,36 @@ LOSSES = {
 # selects (wd W joins the step's direction after momentum's trace or the adaptive scaling, before the learning
 # rate); ``state``: the course's slot -> the field of optax's ``holder`` state
 OPTIMIZERS = {
-    "sgd": Optimizer(lambda optax, case: optax.sgd(case.learning_rate),
-                     decoupled=lambda optax, case, mask: optax.chain(
-                         optax.add_decayed_weights(case.weight_decay, mask=mask), optax.scale(-case.learning_rate))),
+    "sgd": Optimizer(lambda optax, case, lr: optax.sgd(lr),
+                     decoupled=lambda optax, case, mask, lr: optax.chain(
+                         optax.add_decayed_weights(case.weight_decay, mask=mask), optax.scale(-lr))),
     # nesterov=False: the trace (heavy-ball) form
-    "momentum": Optimizer(lambda optax, case: optax.sgd(case.learning_rate, momentum=case.beta),
-                          decoupled=lambda optax, case, mask: optax.chain(
+    "momentum": Optimizer(lambda optax, case, lr: optax.sgd(lr, momentum=case.beta),
+                          decoupled=lambda optax, case, mask, lr: optax.chain(
                               optax.trace(decay=case.beta), optax.add_decayed_weights(case.weight_decay, mask=mask),
-                              optax.scale(-case.learning_rate)),
+                              optax.scale(-lr)),
                           state={"v": "trace"}, holder="TraceState"),
-    "adam": Optimizer(lambda optax, case: optax.adam(case.learning_rate, b1=case.beta1, b2=case.beta2,
-                                                     eps=case.epsilon),
-                      decoupled=lambda optax, case, mask: optax.adamw(
-                          case.learning_rate, b1=case.beta1, b2=case.beta2, eps=case.epsilon,
-                          weight_decay=case.weight_decay, mask=mask),
+    "adam": Optimizer(lambda optax, case, lr: optax.adam(lr, b1=case.beta1, b2=case.beta2, eps=case.epsilon),
+                      decoupled=lambda optax, case, mask, lr: optax.adamw(
+                          lr, b1=case.beta1, b2=case.beta2, eps=case.epsilon, weight_decay=case.weight_decay,
+                          mask=mask),
                       state={"v": "mu", "s": "nu"}, holder="ScaleByAdamState"),
     # scale_by_rms: nu <- decay nu + (1 - decay) g^2, update g rsqrt(nu + eps) (eps_in_sqrt, its default)
-    "rmsprop": Optimizer(lambda optax, case: optax.rmsprop(case.learning_rate, decay=case.beta2, eps=case.epsilon),
-                         decoupled=lambda optax, case, mask: optax.chain(
+    "rmsprop": Optimizer(lambda optax, case, lr: optax.rmsprop(lr, decay=case.beta2, eps=case.epsilon),
+                         decoupled=lambda optax, case, mask, lr: optax.chain(
                              optax.scale_by_rms(decay=case.beta2, eps=case.epsilon),
-                             optax.add_decayed_weights(case.weight_decay, mask=mask),
-                             optax.scale(-case.learning_rate)),
+                             optax.add_decayed_weights(case.weight_decay, mask=mask), optax.scale(-lr)),
                          state={"s": "nu"}, holder="ScaleByRmsState"),
 }
-COVERAGE = {"activations": ACTIVATIONS, "losses": LOSSES, "optimizers": OPTIMIZERS}
+# The reference's schedules as functions of optax's update count (0 at the first update), epochs of B =
+# case.batches_per_epoch updates: optax's own exponential_decay (staircase: the rate changes every B counts), and
+# the course's inverse-time and fixed-interval decay, which optax has no schedule for, as schedule functions.
+# ``_optimizer`` injects the schedule with optax.inject_hyperparams, whose state keeps the count and the rate of
+# the last update.
+SCHEDULES = {
+    "constant": None,
+}
+COVERAGE = {"activations": ACTIVATIONS, "losses": LOSSES, "optimizers": OPTIMIZERS, "schedules": SCHEDULES}
 
 
 def _activation(name: str):
@@ -133,18 +139,30 @@ def _cost(case: Case):
 
 
 def _optimizer(case: Case):
-    """optax's optimizer for the case. With L2 regularisation, ``optax.add_decayed_weights(lambd / m)`` on the
-    kernels (a mask leaves the biases out) chained before it: the gradient gains (lambd / m) W before momentum or
-    Adam sees it, coupled weight decay (the l2-as-weight-decay convention). With decoupled weight decay,
-    ``optax.adamw``, or the decay added after the step's direction (momentum's trace) and before the scaling."""
+    """optax's optimizer for the case, its learning rate the case's schedule (``SCHEDULES``) injected with
+    ``optax.inject_hyperparams`` (in the case's dtype, as the parameters), or the constant rate."""
+    optax = _modules()[2]
+    schedule = lookup(SCHEDULES, case.schedule, "schedule", "jax")
+    if schedule is None:
+        return _unscheduled(case, case.learning_rate)
+    return optax.inject_hyperparams(lambda learning_rate: _unscheduled(case, learning_rate),
+                                    hyperparam_dtype=np.dtype(case.dtype))(learning_rate=schedule(optax, case))
+
+
+def _unscheduled(case: Case, lr):
+    """optax's optimizer for the case at learning rate ``lr``. With L2 regularisation,
+    ``optax.add_decayed_weights(lambd / m)`` on the kernels (a mask leaves the biases out) chained before it: the
+    gradient gains (lambd / m) W before momentum or Adam sees it, coupled weight decay (the l2-as-weight-decay
+    convention). With decoupled weight decay, ``optax.adamw``, or the decay added after the step's direction
+    (momentum's trace) and before the scaling."""
     optax = _modules()[2]
     kernels = lambda params: {name: name.startswith("W") for name in params}  # noqa: E731
     row = lookup(OPTIMIZERS, case.optimizer, "optimizer", "jax")
     if case.weight_decay:  # decoupled: wd W joins the step's direction after momentum's trace or Adam's scaling
-        return row.decoupled(optax, case, kernels)
+        return row.decoupled(optax, case, kernels, lr)
     if not case.lambd:
-        return row.build(optax, case)
-    return optax.chain(optax.add_decayed_weights(case.lambd / case.m, mask=kernels), row.build(optax, case))
+        return row.build(optax, case, lr)
+    return optax.chain(optax.add_decayed_weights(case.lambd / case.m, mask=kernels), row.build(optax, case, lr))
 
 
 def _states(state, kinds, replace=None):
@@ -281,6 +299,8 @@ class _Model:
             for name in self.framework_params}
         self.framework_buffers = _framework_arrays(start.buffers, dtype)
         self.opt_state = self.optimizer.init(self.framework_params)
+        if self.case.scheduled:
+            self.opt_state = _counted(self.opt_state, start.t)
         state = self._fields()
         if state is None:
             return
@@ -308,10 +328,28 @@ class _Model:
                     f"{prefix}_d{name}", np.asarray(value), "jax").copy()
         return out, int(state.count) if "count" in state._fields else None
 
+    def learning_rate(self) -> float:
+        """The rate of the last update: inject_hyperparams's ``hyperparams["learning_rate"]``, the schedule at the
+        update's count."""
+        return np.asarray(self.opt_state.hyperparams["learning_rate"])
+
     def state_dtypes(self) -> str:
         jax = _modules()[0]
         leaves = [leaf for leaf in jax.tree_util.tree_leaves(self.opt_state) if getattr(leaf, "ndim", 0)]
         return ",".join(sorted({str(leaf.dtype) for leaf in leaves})) or "none"
+
+
+def _counted(state, t: int):
+    """inject_hyperparams's state with the updates taken set to ``t``: its ``count``, and (optax 0.2.6 and later,
+    which wraps a schedule in a stateful ``WrappedSchedule``) each schedule's own count, which it is called with."""
+    _, jnp, _ = _modules()
+    count = lambda old: jnp.asarray(t, dtype=old.dtype)  # noqa: E731
+    state = state._replace(count=count(state.count))
+    if "hyperparams_states" in state._fields:
+        state = state._replace(hyperparams_states={
+            name: inner._replace(count=count(inner.count)) if hasattr(inner, "_replace") else inner
+            for name, inner in state.hyperparams_states.items()})
+    return state
 
 
 def _framework_arrays(named: dict, dtype: str) -> dict:
@@ -334,18 +372,38 @@ def _batch(X, Y, dtype: str):
     return jnp.asarray(layout.batch_to_framework(X), dtype), jnp.asarray(layout.batch_to_framework(Y), dtype)
 
 
+def _batches(case: Case, X, Y):
+    """(step, x, y) for every step: the whole batch, or, with mini-batches, an iterator over the epochs, each
+    taking the samples in its order (``parity.case.epoch_order``) mini_batch_size rows at a time with
+    ``jnp.take``, the last batch holding what remains."""
+    _, jnp, _ = _modules()
+    x, y = _batch(X, Y, case.dtype)
+    size = case.mini_batch_size
+    if not size:
+        yield from ((s, x, y) for s in range(case.steps))
+        return
+    for s in range(case.steps):
+        k = s % case.batches_per_epoch  # the step's batch within its epoch
+        if k == 0:
+            order = jnp.asarray(epoch_order(case, epoch_of(case, s)))
+        rows = order[k * size:(k + 1) * size]
+        yield s, jnp.take(x, rows, axis=0), jnp.take(y, rows, axis=0)
+
+
 def run(case: Case, framework: str = "jax", starts: list[Start] | None = None) -> Trace:
     """Every intermediate of ``case.steps`` steps, each from ``starts[step]`` (step-local) or, without ``starts``,
-    free-running from the case's initial weights."""
+    free-running from the case's initial weights; each step on its batch (``_batches``)."""
     model = _build(case, starts[0].params if starts else initial_params(case))
     X, Y = batch(case)
-    x, y = _batch(X, Y, case.dtype)
-    m, L = case.m, case.L
+    L = case.L
     trace = Trace(framework, X=X, Y=Y, starts=list(starts or []))
-    for s in range(case.steps):
+    for s, x, y in _batches(case, X, Y):
         if starts:
             model.load(starts[s], case)
+        m = x.shape[0]
         J, values, value_grads, grads = model.step(x, y, s)
+        if case.scheduled:
+            trace.record(s, "update", None, "lr", model.learning_rate())
         names = {"Z": "Z", "Zt": "Z_tilde", "A": "A"}  # the compiled step's keys, in the trace's names
         for l in range(1, L + 1):
             for key, quantity in names.items():

@@ -41,7 +41,7 @@ import numpy as np
 
 import reference
 from parity import layout
-from parity.case import Case, batch, dropout_masks, initial_params
+from parity.case import Case, batch, dropout_masks, epoch_of, epoch_order, initial_params
 from parity.environment import require
 from parity.frameworks import REGISTRY, Optimizer, lookup, split_activation
 from parity.trace import PARAMETERS, Start, Trace
@@ -87,7 +87,16 @@ def runtime_defaults(framework: str = "keras") -> dict:
         "batchnorm_epsilon": keras.layers.BatchNormalization().epsilon,
         "dense_kernel_initializer": type(dense.kernel_initializer).__name__,
         "dense_bias_initializer": type(dense.bias_initializer).__name__,
+        "schedule_dtype_float64": _schedule_dtype(keras),
     }
+
+
+def _schedule_dtype(keras) -> str:
+    """The dtype a LearningRateSchedule computes the rate in during a float64 run: that of its Python-float
+    initial rate made a tensor (float32 on TensorFlow, float64 on JAX with x64)."""
+    with floatx("float64"):
+        rate = keras.optimizers.schedules.InverseTimeDecay(0.5, decay_steps=1, decay_rate=1.0)(0)
+        return keras.backend.standardize_dtype(rate.dtype)
 
 
 def _l2_factor_float32(keras) -> bool:
@@ -151,23 +160,28 @@ LOSSES = {
 # weight_decay: every Keras optimizer's is decoupled (W <- W - lr wd W before its step); None: none. ``state``: the
 # course's slot -> the optimizer's attribute listing that variable for each parameter
 OPTIMIZERS = {
-    "sgd": Optimizer(lambda keras, case: keras.optimizers.SGD(learning_rate=case.learning_rate,
-                                                              weight_decay=case.weight_decay or None)),
-    "momentum": Optimizer(lambda keras, case: keras.optimizers.SGD(learning_rate=case.learning_rate,
-                                                                   momentum=case.beta,
-                                                                   weight_decay=case.weight_decay or None),
+    "sgd": Optimizer(lambda keras, case, lr: keras.optimizers.SGD(learning_rate=lr,
+                                                                  weight_decay=case.weight_decay or None)),
+    "momentum": Optimizer(lambda keras, case, lr: keras.optimizers.SGD(learning_rate=lr, momentum=case.beta,
+                                                                       weight_decay=case.weight_decay or None),
                           state={"v": "momentums"}, velocity=True),
-    "adam": Optimizer(lambda keras, case: keras.optimizers.Adam(learning_rate=case.learning_rate, beta_1=case.beta1,
-                                                                beta_2=case.beta2, epsilon=case.epsilon,
-                                                                weight_decay=case.weight_decay or None),
+    "adam": Optimizer(lambda keras, case, lr: keras.optimizers.Adam(learning_rate=lr, beta_1=case.beta1,
+                                                                    beta_2=case.beta2, epsilon=case.epsilon,
+                                                                    weight_decay=case.weight_decay or None),
                       state={"v": "_momentums", "s": "_velocities"}),
     # velocity <- rho velocity + (1 - rho) g^2, variable -= lr g / sqrt(velocity + epsilon): rho is beta2
-    "rmsprop": Optimizer(lambda keras, case: keras.optimizers.RMSprop(learning_rate=case.learning_rate,
-                                                                      rho=case.beta2, epsilon=case.epsilon,
-                                                                      weight_decay=case.weight_decay or None),
+    "rmsprop": Optimizer(lambda keras, case, lr: keras.optimizers.RMSprop(learning_rate=lr, rho=case.beta2,
+                                                                          epsilon=case.epsilon,
+                                                                          weight_decay=case.weight_decay or None),
                          state={"s": "_velocities"}),
 }
-COVERAGE = {"activations": ACTIVATIONS, "losses": LOSSES, "optimizers": OPTIMIZERS}
+# The reference's schedules as keras.optimizers.schedules objects, the optimizer's learning_rate: a function of
+# its ``iterations`` (the updates taken, from 0) with decay_steps the B = case.batches_per_epoch updates of an epoch
+# (for fixed_interval, of decay_interval epochs) and staircase=True, so the rate changes at an epoch's first update.
+SCHEDULES = {
+    "constant": None,
+}
+COVERAGE = {"activations": ACTIVATIONS, "losses": LOSSES, "optimizers": OPTIMIZERS, "schedules": SCHEDULES}
 
 
 def _activation_layer(name: str, dtype: str):
@@ -180,7 +194,11 @@ def _loss(case: Case):
 
 
 def _optimizer(case: Case):
-    return lookup(OPTIMIZERS, case.optimizer, "optimizer", "keras").build(_modules()[1], case)
+    """The case's Keras optimizer, its learning rate the case's schedule (``SCHEDULES``) or the constant rate."""
+    keras = _modules()[1]
+    schedule = lookup(SCHEDULES, case.schedule, "schedule", "keras")
+    lr = schedule(keras.optimizers.schedules, case) if schedule else case.learning_rate
+    return lookup(OPTIMIZERS, case.optimizer, "optimizer", "keras").build(keras, case, lr)
 
 
 def _shared_mask_dropout(keras):
@@ -286,7 +304,7 @@ class _Model:
         buffers = [v for _, v in self.named_buffers()]
         others = self.mask_variables + buffers
 
-        def cost(values, zeros, other_values):
+        def cost(values, zeros, other_values, x, y):  # the batch an argument: each step's own reaches it
             mapping = list(zip(variables + others, values + other_values, strict=True))
             with keras.StatelessScope(state_mapping=mapping) as scope:
                 a, outputs = x, []
@@ -311,7 +329,7 @@ class _Model:
         if self._jax_gradients is None:  # traced and compiled once per model, as Keras's own JAX train step is
             self._jax_gradients = jax.jit(jax.value_and_grad(cost, argnums=(0, 1), has_aux=True))
         (J, (values, updated)), (variable_grads, grads) = self._jax_gradients(
-            [v.value for v in variables], zeros, [v.value for v in others])
+            [v.value for v in variables], zeros, [v.value for v in others], x, y)
         for variable, value in zip(buffers, updated, strict=True):
             variable.assign(value)
         return J, values, grads if value_grads else [], variable_grads
@@ -431,20 +449,51 @@ def _tensors(X, Y):
             keras.ops.convert_to_tensor(layout.batch_to_framework(Y)))
 
 
+def _batches(case: Case, X, Y):
+    """(step, x, y) for every step: the whole batch, or, with mini-batches, epoch after epoch the samples in the
+    epoch's order (``parity.case.epoch_order``) mini_batch_size at a time, the last batch holding what remains: on
+    TensorFlow a ``tf.data`` pipeline (the order's indices gathered and batched), elsewhere a NumPy iterator (a
+    Keras worker on JAX or torch never loads TensorFlow); each batch as the backend's tensors."""
+    if not case.mini_batch_size:
+        x, y = _tensors(X, Y)
+        yield from ((s, x, y) for s in range(case.steps))
+        return
+    rows_x, rows_y = layout.batch_to_framework(X), layout.batch_to_framework(Y)
+    for s in range(case.steps):
+        if s % case.batches_per_epoch == 0:
+            batches = _epoch_batches(case, rows_x, rows_y, epoch_order(case, epoch_of(case, s)))
+        xb, yb = next(batches)
+        yield (s, *_tensors(layout.batch_from_framework(xb), layout.batch_from_framework(yb)))
+
+
+def _epoch_batches(case: Case, rows_x, rows_y, order):
+    """One epoch's (x, y) mini-batches, rows as samples, as NumPy arrays."""
+    tf, keras = _modules()
+    if keras.backend.backend() != "tensorflow":
+        return iter([(rows_x[order[k:k + case.mini_batch_size]], rows_y[order[k:k + case.mini_batch_size]])
+                     for k in range(0, case.m, case.mini_batch_size)])
+    rows_x, rows_y = tf.constant(rows_x), tf.constant(rows_y)
+    dataset = tf.data.Dataset.from_tensor_slices(order).map(lambda i: (tf.gather(rows_x, i), tf.gather(rows_y, i)))
+    return iter(dataset.batch(case.mini_batch_size, drop_remainder=False).as_numpy_iterator())
+
+
 def run(case: Case, framework: str = "keras", starts: list[Start] | None = None) -> Trace:
     """Every intermediate of ``case.steps`` steps, each from ``starts[step]`` (step-local) or, without ``starts``,
-    free-running from the case's initial weights."""
+    free-running from the case's initial weights; each step on its batch (``_batches``) at the rate the optimizer's
+    schedule gives its ``iterations``."""
     _check_backend(framework)
     _, keras = _modules()
     with floatx(case.dtype):
         model = _build(case, starts[0].params if starts else initial_params(case))
         X, Y = batch(case)
-        x, y = _tensors(X, Y)
-        m, L = case.m, case.L
+        L = case.L
         trace = Trace(framework, X=X, Y=Y, starts=list(starts or []))
-        for s in range(case.steps):
+        for s, x, y in _batches(case, X, Y):
             if starts:
                 model.load(starts[s], case)
+            if case.scheduled:  # the schedule at iterations, before apply() counts this update
+                trace.record(s, "update", None, "lr", _to_numpy(model.optimizer.learning_rate))
+            m = x.shape[0]
             model.set_masks(case, s)
             J, values, value_grads, variable_grads = model.step(x, y, value_grads=True)
             values = dict(zip(model.slots, (_to_numpy(v) for v in values), strict=True))
@@ -474,8 +523,11 @@ def run(case: Case, framework: str = "keras", starts: list[Start] | None = None)
             "parameters": standardize(model.dense_layers[0].kernel.dtype),
             "activations": str(values[L, "A"].dtype),
             "optimizer_state": ",".join(sorted({standardize(v.dtype) for v in state})) or "none",
-            "learning_rate": standardize(model.optimizer.learning_rate.dtype),
         }
+        if not case.scheduled:  # a schedule computes in the dtype its backend gives a Python float (float32 on
+            # TensorFlow, float64 on JAX with x64): cast to each variable's dtype in the update, its rounding compared
+            # as the step's lr (the keras-float32-hyperparameters convention)
+            trace.dtypes["learning_rate"] = standardize(model.optimizer.learning_rate.dtype)
     trace.assert_dtype(case.dtype, case.name)
     return trace
 

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 
 import reference
 from parity import layout
-from parity.case import Case, batch, dropout_masks, initial_params
+from parity.case import Case, batch, dropout_masks, epoch_of, epoch_order, initial_params
 from parity.environment import require, torch_device
 from parity.frameworks import Optimizer, lookup, split_activation
 from parity.trace import Start, Trace
@@ -97,7 +97,14 @@ OPTIMIZERS = {
         parameters, lr=case.learning_rate, alpha=case.beta2, eps=case.epsilon),
         state={"s": "square_avg"}, counter="step"),
 }
-COVERAGE = {"activations": ACTIVATIONS, "losses": LOSSES, "optimizers": OPTIMIZERS}
+# The reference's schedules (reference.schedules) as torch.optim.lr_scheduler objects, stepped once at the end of
+# every epoch (``scheduler.step()`` after the epoch's last batch), so epoch e runs at the factor of last_epoch = e.
+# torch has no inverse-time or fixed-interval decay: LambdaLR with the course's factor; ExponentialLR is chainable
+# (each step() multiplies the optimizer's current rate by gamma).
+SCHEDULES = {
+    "constant": None,
+}
+COVERAGE = {"activations": ACTIVATIONS, "losses": LOSSES, "optimizers": OPTIMIZERS, "schedules": SCHEDULES}
 
 
 def _activation_module(name: str):
@@ -137,6 +144,7 @@ class _Model:
     optimizer: object
     keep_prob: float = 1.0
     norms: dict = field(default_factory=dict)  # {l: hidden layer l's nn.BatchNorm1d}, between Linear and g
+    scheduler: object = None  # the case's lr_scheduler, None for a constant rate
 
     def forward(self, x, keep_grads: bool = False, masks: dict | None = None):
         """Z[l], Z_tilde[l] (None where nothing normalises) and A[l] for l = 1..L, as (m, n) tensors; ``keep_grads``
@@ -191,6 +199,25 @@ class _Model:
         """The current parameters in the reference layout."""
         return {name: layout.parameter_from_framework(name, _np(p), "torch").copy()
                 for name, p in self.named_parameters()}
+
+    def load_schedule(self, start: Start, case: Case, step: int) -> None:
+        """The scheduler as it stands when step ``step`` begins: the rate the optimizer holds (``start.lr``, the
+        previous step's), ``last_epoch`` the previous step's epoch, and, where the step opens an epoch, the
+        ``scheduler.step()`` that ends the one before."""
+        if self.scheduler is None:
+            return
+        for group in self.optimizer.param_groups:
+            group["lr"] = start.lr
+        self.scheduler.last_epoch = epoch_of(case, max(step - 1, 0))
+        if step and step % case.batches_per_epoch == 0:
+            self.scheduler.step()
+
+    def learning_rate(self) -> float:
+        """The rate every parameter group steps with (one: the case has one learning rate)."""
+        rates = {group["lr"] for group in self.optimizer.param_groups}
+        if len(rates) != 1:
+            raise AssertionError(f"torch's parameter groups have different learning rates: {sorted(rates)}")
+        return rates.pop()
 
     def load(self, start: Start, case: Case) -> None:
         """Set the parameters and ``optimizer.state`` to ``start`` (the reference's state before a step)."""
@@ -267,7 +294,9 @@ def _build(case: Case, params: dict, framework: str) -> _Model:
         activations.append(_activation_module(case.activations[l - 1]))
     loss_fn, takes_logits = _loss(case, framework)
     optimizer = _optimizer(case, linears, norms)
-    return _Model(linears, activations, loss_fn, takes_logits, optimizer, case.keep_prob, norms)
+    schedule = lookup(SCHEDULES, case.schedule, "schedule", "torch")
+    scheduler = schedule(torch.optim.lr_scheduler, optimizer, case) if schedule else None
+    return _Model(linears, activations, loss_fn, takes_logits, optimizer, case.keep_prob, norms, scheduler)
 
 
 def _tensor(array):
@@ -283,18 +312,56 @@ def _np(tensor):
     return tensor.detach().cpu().numpy()
 
 
+class _EpochOrder:
+    """A ``torch.utils.data.Sampler`` (duck-typed: ``__iter__`` and ``__len__``): the sample indices in the order
+    epoch ``epoch`` takes them (``parity.case.epoch_order``), the shared shuffle every witness uses."""
+
+    def __init__(self, case: Case):
+        self.case, self.epoch = case, 0
+
+    def __iter__(self):
+        return iter(epoch_order(self.case, self.epoch).tolist())
+
+    def __len__(self) -> int:
+        return self.case.m
+
+
+def _batches(case: Case, X, Y):
+    """(step, x, y) for every step: the whole batch each step, or, with mini-batches, a ``DataLoader`` over a
+    ``TensorDataset`` of the samples with the epoch's order as its sampler (``drop_last=False``: the last batch
+    holds what remains), epoch after epoch."""
+    torch = _torch()
+    x, y = _tensor(X), _tensor(Y)
+    if not case.mini_batch_size:
+        yield from ((s, x, y) for s in range(case.steps))
+        return
+    sampler = _EpochOrder(case)
+    loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(x, y), batch_size=case.mini_batch_size,
+                                         sampler=sampler, drop_last=False)
+    for s in range(case.steps):
+        if s % case.batches_per_epoch == 0:
+            sampler.epoch = epoch_of(case, s)
+            batches = iter(loader)
+        yield (s, *next(batches))
+
+
 def run(case: Case, framework: str = "torch", starts: list[Start] | None = None) -> Trace:
     """Every intermediate of ``case.steps`` steps, each from ``starts[step]`` (step-local) or, without ``starts``,
-    free-running from the case's initial weights."""
+    free-running from the case's initial weights; each step on its batch (``_batches``) at its learning rate."""
     torch = _torch()
     model = _build(case, starts[0].params if starts else initial_params(case), framework)
     X, Y = batch(case)
-    x, y = _tensor(X), _tensor(Y)
-    m, L = case.m, case.L
+    L = case.L
     trace = Trace(framework, X=X, Y=Y, starts=list(starts or []))
-    for s in range(case.steps):
+    for s, x, y in _batches(case, X, Y):
         if starts:
             model.load(starts[s], case)
+            model.load_schedule(starts[s], case, s)
+        elif model.scheduler is not None and s and s % case.batches_per_epoch == 0:
+            model.scheduler.step()  # the end of an epoch
+        if case.scheduled:
+            trace.record(s, "update", None, "lr", model.learning_rate())
+        m = x.shape[0]
         # gradients are read after optimizer.step(): SGD and Adam leave .grad as it was
         J, Zs, Zts, As = model.step(x, y, keep_grads=True, masks=_masks(case, s))
         linears = model.linears

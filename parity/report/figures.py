@@ -17,9 +17,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from parity.frameworks import REGISTRY
-from parity.trace import QUANTITIES, STAGES
+from parity.trace import QUANTITIES, STAGES, UNLAYERED
 
-QUANTITY_ROWS = tuple(q for stage in STAGES for q in QUANTITIES[stage] if q not in ("J", "t"))  # per layer
+QUANTITY_ROWS = tuple(q for stage in STAGES for q in QUANTITIES[stage] if q not in UNLAYERED)  # per layer
 STYLES = {"reference": ("#000000", "", "circle"), **{name: row.style for name, row in REGISTRY.items()}}
 
 # The classes every figure uses; html.py puts it in the page once, standalone() in each file.
