@@ -1,13 +1,22 @@
 """The learning-rate schedules, worked by hand, and the step -> epoch -> rate counting every witness follows."""
 
+import importlib
+
 import numpy as np
 import pytest
 
 import reference
-from parity.case import Case
+from parity.case import Case, learning_rate_at
+from parity.environment import require
 from parity.tolerance import KNOWN_ANSWER_ULPS, ulps
 
 KNOWN = ulps(np.float64, KNOWN_ANSWER_ULPS)
+# (schedule, decay_rate, interval, the rates of epochs 0..4 by hand, from a_0 = 0.1)
+BY_HAND = [
+    # 0.1 / (1 + e): 0.1, 0.05, 0.0333..., 0.025, 0.02
+    ("inverse_time", 1.0, 1, [0.1, 0.05, 0.1 / 3, 0.025, 0.02]),
+]
+SCHEDULED = sorted(set(reference.SCHEDULES) - {"constant"})
 
 
 def _case(schedule: str, **kwargs) -> Case:
@@ -53,3 +62,66 @@ def test_a_case_rejects_what_its_epochs_cannot_compare(fields, message):
     base = {"mini_batch_size": None, "schedule": "constant"} | fields
     with pytest.raises(ValueError, match=message):
         Case("bad", (2, 3, 1), ("tanh", "sigmoid"), "binary_crossentropy", m=10, **base)
+
+
+@pytest.mark.parametrize("name, decay_rate, interval, expected", BY_HAND)
+def test_each_schedule_by_hand(name, decay_rate, interval, expected):
+    rates = [reference.get_schedule(name).learning_rate(0.1, e, decay_rate, interval) for e in range(5)]
+    np.testing.assert_allclose(rates, expected, rtol=KNOWN)
+
+
+def test_every_schedule_is_worked_by_hand():
+    assert {row[0] for row in BY_HAND} == set(SCHEDULED)
+
+
+@pytest.mark.parametrize("name, decay_rate, interval, expected", BY_HAND)
+def test_a_case_counts_steps_into_epochs_of_its_mini_batches(name, decay_rate, interval, expected):
+    # B = 3: steps 0-2 are epoch 0, 3-5 epoch 1, 6-8 epoch 2, each at its epoch's rate
+    case = _case(name, decay_rate=decay_rate, decay_interval=interval)
+    np.testing.assert_allclose([learning_rate_at(case, s) for s in range(9)], np.repeat(expected[:3], 3), rtol=KNOWN)
+
+
+def _torch_rates(row, case):
+    """The rate of each step with torch's scheduler stepped at the end of every epoch, as a training loop does."""
+    torch = require("torch")
+    optimizer = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=case.learning_rate)
+    scheduler, rates = row(torch.optim.lr_scheduler, optimizer, case), []
+    for s in range(case.steps):
+        if s and s % case.batches_per_epoch == 0:
+            optimizer.step()
+            scheduler.step()
+        rates.append(optimizer.param_groups[0]["lr"])
+    return rates
+
+
+def _keras_rates(row, case):
+    """The rate of each step: Keras's schedule of the optimizer's iterations, the updates taken before it."""
+    keras = require("keras")
+    schedule = row(keras.optimizers.schedules, case)
+    return [float(keras.ops.convert_to_numpy(schedule(s))) for s in range(case.steps)]
+
+
+def _jax_rates(row, case):
+    """The rate of each step: the optax schedule of the update count."""
+    require("jax")
+    schedule = row(require("optax"), case)
+    return [float(schedule(require("jax.numpy").asarray(s))) for s in range(case.steps)]
+
+
+WITNESSES = [pytest.param("torch", _torch_rates, marks=pytest.mark.torch),
+             pytest.param("keras", _keras_rates, marks=pytest.mark.keras),
+             pytest.param("jax", _jax_rates, marks=pytest.mark.jax)]
+
+
+@pytest.mark.parametrize("module, rates", WITNESSES)
+@pytest.mark.parametrize("name, decay_rate, interval, expected", BY_HAND)
+def test_each_witness_scheduler_counts_steps_and_epochs_as_the_reference(module, rates, name, decay_rate, interval,
+                                                                        expected):
+    # the witness's own scheduler, in its own counting (torch: stepped per epoch; Keras and optax: the update
+    # count, decay_steps one epoch of B = 3 updates), gives each step its epoch's rate; float32 schedules (Keras on
+    # TensorFlow) agree to float32's precision
+    case = _case(name, decay_rate=decay_rate, decay_interval=interval)
+    row = importlib.import_module(f"parity.implementations.{module}").SCHEDULES[name]
+    got = rates(row, case)
+    np.testing.assert_allclose(got, [learning_rate_at(case, s) for s in range(case.steps)],
+                               rtol=ulps(np.float32, KNOWN_ANSWER_ULPS))

@@ -120,6 +120,8 @@ OPTIMIZERS = {
 # the last update.
 SCHEDULES = {
     "constant": None,
+    "inverse_time": lambda optax, case: lambda count: case.learning_rate / (
+        1 + case.decay_rate * (count // case.batches_per_epoch)),
 }
 COVERAGE = {"activations": ACTIVATIONS, "losses": LOSSES, "optimizers": OPTIMIZERS, "schedules": SCHEDULES}
 

@@ -180,6 +180,8 @@ OPTIMIZERS = {
 # (for fixed_interval, of decay_interval epochs) and staircase=True, so the rate changes at an epoch's first update.
 SCHEDULES = {
     "constant": None,
+    "inverse_time": lambda schedules, case: schedules.InverseTimeDecay(
+        case.learning_rate, decay_steps=case.batches_per_epoch, decay_rate=case.decay_rate, staircase=True),
 }
 COVERAGE = {"activations": ACTIVATIONS, "losses": LOSSES, "optimizers": OPTIMIZERS, "schedules": SCHEDULES}
 

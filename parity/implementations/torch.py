@@ -103,6 +103,8 @@ OPTIMIZERS = {
 # (each step() multiplies the optimizer's current rate by gamma).
 SCHEDULES = {
     "constant": None,
+    "inverse_time": lambda lr_scheduler, optimizer, case: lr_scheduler.LambdaLR(
+        optimizer, lambda epoch: 1 / (1 + case.decay_rate * epoch)),
 }
 COVERAGE = {"activations": ACTIVATIONS, "losses": LOSSES, "optimizers": OPTIMIZERS, "schedules": SCHEDULES}
 
