@@ -229,6 +229,21 @@ CONVENTIONS: list[Convention] = [
         "sqrt(1 - beta_2^t); the difference matters most where gradients are small compared with epsilon.",
     ),
     Convention(
+        "optax-schedule-float32",
+        "optax's exponential_decay computes the rate in float32, even with x64",
+        ("jax",),
+        lambda case, fw, d: case.dtype == "float64" and d["schedule_dtypes_float64"].get(case.schedule) == "float32",
+        lambda v, case, d: replace(v, schedule_float32=True),
+        "optax.exponential_decay(init_value, transition_steps, decay_rate, staircase=True) returns init_value * "
+        "decay_rate ** floor(count / transition_steps) (optax/schedules/_schedule.py). optax keeps the count as an "
+        "int32, and JAX's true division of an int32 by a Python int is a float32, so the exponent, the power and "
+        "the rate are float32 even in a float64 run with jax_enable_x64 (the installed optax's rows compute in "
+        "{jax[schedule_dtypes_float64]}); inject_hyperparams then casts the rate to float64. Every step's rate "
+        "is the float32 evaluation of the schedule, about 1e-8 relative from the float64 one, and each update "
+        "moves by as much. The course's inverse-time schedule, written as a function of the count with a Python "
+        "float, stays float64.",
+    ),
+    Convention(
         "rmsprop-epsilon-in-sqrt",
         "Keras's and optax's RMSprop add epsilon inside the square root",
         KERAS + ("jax",),

@@ -15,6 +15,8 @@ KNOWN = ulps(np.float64, KNOWN_ANSWER_ULPS)
 BY_HAND = [
     # 0.1 / (1 + e): 0.1, 0.05, 0.0333..., 0.025, 0.02
     ("inverse_time", 1.0, 1, [0.1, 0.05, 0.1 / 3, 0.025, 0.02]),
+    # 0.1 0.5^e: 0.1, 0.05, 0.025, 0.0125, 0.00625
+    ("exponential", 0.5, 1, [0.1, 0.05, 0.025, 0.0125, 0.00625]),
 ]
 SCHEDULED = sorted(set(reference.SCHEDULES) - {"constant"})
 

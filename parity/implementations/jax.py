@@ -34,6 +34,7 @@ from __future__ import annotations
 import inspect
 from dataclasses import dataclass, fields
 from importlib import metadata
+from types import SimpleNamespace
 
 import numpy as np
 
@@ -68,7 +69,16 @@ def runtime_defaults(framework: str) -> dict:
         "rmsprop_decay": inspect.signature(optax.rmsprop).parameters["decay"].default,
         "rmsprop_epsilon": inspect.signature(optax.rmsprop).parameters["eps"].default,
         "rmsprop_eps_in_sqrt": inspect.signature(optax.rmsprop).parameters["eps_in_sqrt"].default,
+        "schedule_dtypes_float64": _schedule_dtypes(),
     }
+
+
+def _schedule_dtypes() -> dict[str, str]:
+    """The dtype each scheduled row computes the rate in with x64 on, at optax's int32 count (``SCHEDULES``)."""
+    jax, jnp, optax = _modules()
+    probe = SimpleNamespace(learning_rate=0.5, decay_rate=0.5, decay_interval=1, batches_per_epoch=2)
+    return {name: str(row(optax, probe)(jnp.asarray(3, jnp.int32)).dtype)
+            for name, row in SCHEDULES.items() if row is not None}
 
 
 # The reference's vocabulary in JAX's and optax's parts (parity.frameworks: COVERAGE).
@@ -122,6 +132,8 @@ SCHEDULES = {
     "constant": None,
     "inverse_time": lambda optax, case: lambda count: case.learning_rate / (
         1 + case.decay_rate * (count // case.batches_per_epoch)),
+    "exponential": lambda optax, case: optax.exponential_decay(
+        case.learning_rate, transition_steps=case.batches_per_epoch, decay_rate=case.decay_rate, staircase=True),
 }
 COVERAGE = {"activations": ACTIVATIONS, "losses": LOSSES, "optimizers": OPTIMIZERS, "schedules": SCHEDULES}
 

@@ -182,6 +182,8 @@ SCHEDULES = {
     "constant": None,
     "inverse_time": lambda schedules, case: schedules.InverseTimeDecay(
         case.learning_rate, decay_steps=case.batches_per_epoch, decay_rate=case.decay_rate, staircase=True),
+    "exponential": lambda schedules, case: schedules.ExponentialDecay(
+        case.learning_rate, decay_steps=case.batches_per_epoch, decay_rate=case.decay_rate, staircase=True),
 }
 COVERAGE = {"activations": ACTIVATIONS, "losses": LOSSES, "optimizers": OPTIMIZERS, "schedules": SCHEDULES}
 

@@ -105,6 +105,7 @@ SCHEDULES = {
     "constant": None,
     "inverse_time": lambda lr_scheduler, optimizer, case: lr_scheduler.LambdaLR(
         optimizer, lambda epoch: 1 / (1 + case.decay_rate * epoch)),
+    "exponential": lambda lr_scheduler, optimizer, case: lr_scheduler.ExponentialLR(optimizer, gamma=case.decay_rate),
 }
 COVERAGE = {"activations": ACTIVATIONS, "losses": LOSSES, "optimizers": OPTIMIZERS, "schedules": SCHEDULES}
 
