@@ -48,6 +48,8 @@ SCHEDULES: dict[str, Schedule] = {s.name: s for s in (
     Schedule("constant", lambda a0, e, r, k: a0, (), "a_e = a_0"),
     Schedule("inverse_time", lambda a0, e, r, k: a0 / (1 + r * e), ("decay_rate",), "a_e = a_0 / (1 + decay_rate e)"),
     Schedule("exponential", lambda a0, e, r, k: a0 * r ** e, ("decay_rate",), "a_e = a_0 decay_rate^e"),
+    Schedule("fixed_interval", lambda a0, e, r, k: a0 / (1 + r * (e // k)), ("decay_rate", "decay_interval"),
+             "a_e = a_0 / (1 + decay_rate floor(e / interval))"),
 )}
 
 

@@ -17,6 +17,8 @@ BY_HAND = [
     ("inverse_time", 1.0, 1, [0.1, 0.05, 0.1 / 3, 0.025, 0.02]),
     # 0.1 0.5^e: 0.1, 0.05, 0.025, 0.0125, 0.00625
     ("exponential", 0.5, 1, [0.1, 0.05, 0.025, 0.0125, 0.00625]),
+    # every 2 epochs, 0.1 / (1 + floor(e / 2)): 0.1, 0.1, 0.05, 0.05, 0.0333...
+    ("fixed_interval", 1.0, 2, [0.1, 0.1, 0.05, 0.05, 0.1 / 3]),
 ]
 SCHEDULED = sorted(set(reference.SCHEDULES) - {"constant"})
 

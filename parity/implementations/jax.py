@@ -134,6 +134,8 @@ SCHEDULES = {
         1 + case.decay_rate * (count // case.batches_per_epoch)),
     "exponential": lambda optax, case: optax.exponential_decay(
         case.learning_rate, transition_steps=case.batches_per_epoch, decay_rate=case.decay_rate, staircase=True),
+    "fixed_interval": lambda optax, case: lambda count: case.learning_rate / (
+        1 + case.decay_rate * (count // (case.batches_per_epoch * case.decay_interval))),
 }
 COVERAGE = {"activations": ACTIVATIONS, "losses": LOSSES, "optimizers": OPTIMIZERS, "schedules": SCHEDULES}
 

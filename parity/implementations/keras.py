@@ -184,6 +184,9 @@ SCHEDULES = {
         case.learning_rate, decay_steps=case.batches_per_epoch, decay_rate=case.decay_rate, staircase=True),
     "exponential": lambda schedules, case: schedules.ExponentialDecay(
         case.learning_rate, decay_steps=case.batches_per_epoch, decay_rate=case.decay_rate, staircase=True),
+    "fixed_interval": lambda schedules, case: schedules.InverseTimeDecay(
+        case.learning_rate, decay_steps=case.batches_per_epoch * case.decay_interval, decay_rate=case.decay_rate,
+        staircase=True),
 }
 COVERAGE = {"activations": ACTIVATIONS, "losses": LOSSES, "optimizers": OPTIMIZERS, "schedules": SCHEDULES}
 

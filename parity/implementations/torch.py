@@ -106,6 +106,8 @@ SCHEDULES = {
     "inverse_time": lambda lr_scheduler, optimizer, case: lr_scheduler.LambdaLR(
         optimizer, lambda epoch: 1 / (1 + case.decay_rate * epoch)),
     "exponential": lambda lr_scheduler, optimizer, case: lr_scheduler.ExponentialLR(optimizer, gamma=case.decay_rate),
+    "fixed_interval": lambda lr_scheduler, optimizer, case: lr_scheduler.LambdaLR(
+        optimizer, lambda epoch: 1 / (1 + case.decay_rate * (epoch // case.decay_interval))),
 }
 COVERAGE = {"activations": ACTIVATIONS, "losses": LOSSES, "optimizers": OPTIMIZERS, "schedules": SCHEDULES}
 
