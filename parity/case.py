@@ -384,6 +384,18 @@ def _grid() -> list[Case]:
             optimizer=optimizer, learning_rate=rate, steps=3, m=32, init="he", batchnorm=True)
     add("batchnorm-dropout-l2-course", (2, 20, 3, 1), ("relu", "relu", "sigmoid"), "binary_crossentropy",
         learning_rate=0.3, steps=3, m=64, init="he", batchnorm=True, keep_prob=0.86, lambd=0.7)
+    # Mini-batch epochs (the course's random_mini_batches, shuffled afresh each epoch, a partial last batch): m = 20
+    # in batches of 8 (8, 8 and 4), judged step by step, each mini-batch on its own; with each learning-rate
+    # schedule of the course, Adam and RMSprop among them; and a sigmoid output in batches of 10 (10, 10, 10, 2).
+    for optimizer, rate, schedule, decay_rate, interval, steps in (
+            ("sgd", 0.1, "constant", 1.0, 1, 6), ("momentum", 0.05, "constant", 1.0, 1, 6),
+            ("adam", 0.01, "inverse_time", 0.5, 1, 9), ("rmsprop", 0.01, "exponential", 0.9, 1, 9),
+            ("sgd", 0.1, "fixed_interval", 1.0, 2, 12)):
+        add(f"minibatch-{optimizer}-{schedule.replace('_', '-')}-{steps // 3}epochs", (3, 5, 2), ("tanh", "softmax"),
+            "categorical_crossentropy", optimizer=optimizer, learning_rate=rate, steps=steps, m=20, mini_batch_size=8,
+            schedule=schedule, decay_rate=decay_rate, decay_interval=interval)
+    add("minibatch-adam-relu-sigmoid-2epochs", (4, 8, 1), ("relu", "sigmoid"), "binary_crossentropy",
+        optimizer="adam", learning_rate=0.01, steps=8, m=32, init="he", mini_batch_size=10)
     # Edge cases, on purpose.
     add("edge-relu-zero-preactivation", (3, 4, 1), ("relu", "sigmoid"), "binary_crossentropy",
         edge="zero_preactivation", init="he")

@@ -131,6 +131,15 @@ def test_the_grid_covers_every_name_of_the_vocabulary():
     hidden = {reference.get_activation(a).name for c in grid for a in c.activations[:-1]}
     outputs = {reference.get_activation(c.activations[-1]).name for c in grid}
     assert hidden == outputs == set(reference.ACTIVATIONS)
+    assert {c.schedule for c in grid} == set(reference.SCHEDULES)
+
+
+def test_the_grid_runs_mini_batch_epochs_with_every_schedule_adam_and_rmsprop():
+    epochs = [c for c in case_module.GRID if c.mini_batch_size]
+    # two epochs or more, the last batch of each epoch partial, so the shuffle and the remainder are both exercised
+    assert epochs and all(c.steps >= 2 * c.batches_per_epoch and c.m % c.mini_batch_size for c in epochs)
+    assert {"adam", "rmsprop"} <= {c.optimizer for c in epochs}
+    assert {c.schedule for c in epochs} == set(reference.SCHEDULES)
 
 
 def test_every_row_has_a_declared_marker_a_teaching_column_and_its_own_plot_style():

@@ -156,13 +156,14 @@ def _cost(case: Case):
 
 def _optimizer(case: Case):
     """optax's optimizer for the case, its learning rate the case's schedule (``SCHEDULES``) injected with
-    ``optax.inject_hyperparams`` (in the case's dtype, as the parameters), or the constant rate."""
+    ``optax.inject_hyperparams``, or the constant rate. The injected rate takes the parameters' dtype (optax's
+    default, read when the step is traced: one optimizer serves a network's float32 and float64 steps)."""
     optax = _modules()[2]
     schedule = lookup(SCHEDULES, case.schedule, "schedule", "jax")
     if schedule is None:
         return _unscheduled(case, case.learning_rate)
-    return optax.inject_hyperparams(lambda learning_rate: _unscheduled(case, learning_rate),
-                                    hyperparam_dtype=np.dtype(case.dtype))(learning_rate=schedule(optax, case))
+    return optax.inject_hyperparams(lambda learning_rate: _unscheduled(case, learning_rate))(
+        learning_rate=schedule(optax, case))
 
 
 def _unscheduled(case: Case, lr):

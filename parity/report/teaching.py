@@ -150,12 +150,15 @@ QUANTITIES["running_mean"] = QUANTITIES["running_var"] = {
 }
 QUANTITIES["v_dW"] = {
     "equation": "the optimizer's state after the step, in the course's names: momentum's v_dW = beta v_dW + dW; "
-                "Adam's v_dW = beta1 v_dW + (1 - beta1) dW, s_dW = beta2 s_dW + (1 - beta2) dW^2, and t",
+                "Adam's v_dW = beta1 v_dW + (1 - beta1) dW, s_dW = beta2 s_dW + (1 - beta2) dW^2, and t; "
+                "RMSprop's s_dW = beta2 s_dW + (1 - beta2) dW^2",
     "torch": "optimizer.state[p]: momentum_buffer (SGD with momentum), exp_avg, exp_avg_sq and step (Adam), "
+             "square_avg (RMSprop), "
              "loaded with the reference's state before each step and read back after it.",
     "keras": "the optimizer's own variables: momentums (SGD; Keras's velocity -lr v, converted), Adam's momentums "
-             "and velocities (the first and second moments), and iterations.",
-    "jax": "optax's state tuples: TraceState.trace (momentum), ScaleByAdamState mu, nu and count, replaced "
+             "and velocities (the first and second moments), RMSprop's velocities, and iterations.",
+    "jax": "optax's state tuples: TraceState.trace (momentum), ScaleByAdamState mu, nu and count, "
+           "ScaleByRmsState nu (RMSprop), replaced "
            "with the reference's state before each step (NamedTuple._replace) and read back after it.",
     "why": "Each step starts from the reference's state, so a state the frameworks advance differently, or a "
            "reference state that is wrong, shows at the step where it happens; the moments are a few elementwise "
@@ -163,6 +166,20 @@ QUANTITIES["v_dW"] = {
 }
 for _name in ("s_dW", "v_db", "s_db", "t", "v_dgamma", "v_dbeta", "s_dgamma", "s_dbeta"):
     QUANTITIES[_name] = QUANTITIES["v_dW"]
+QUANTITIES["lr"] = {
+    "equation": "the learning rate of the step, with a schedule: a_e of the step's epoch e = step // B, B mini-batches "
+                "an epoch (reference/schedules.py): a_0 / (1 + r e), a_0 r^e, or a_0 / (1 + r floor(e / k))",
+    "torch": "optimizer.param_groups' lr, set by a torch.optim.lr_scheduler (LambdaLR, ExponentialLR) whose step() "
+             "ends each epoch; loaded with the rate the step began with and the scheduler's last_epoch.",
+    "keras": "optimizer.learning_rate: a keras.optimizers.schedules object (InverseTimeDecay, ExponentialDecay) of "
+             "the optimizer's iterations, decay_steps one epoch of updates, staircase; read before apply().",
+    "jax": "the schedule injected with optax.inject_hyperparams (optax.exponential_decay, or a function of the "
+           "update count), read from its state's hyperparams after the update.",
+    "why": "The same formula of the same epoch number: each framework counts its updates or epochs from 0, so a "
+           "schedule one step or one epoch late shows as a different rate at the step it starts; the rate is "
+           "a few roundings, except where a framework evaluates it in float32 (Keras on TensorFlow, optax's "
+           "exponential_decay: conventions below).",
+}
 
 TOLERANCE_TEXT = (
     "Every step is judged on its own. Before step k every framework is loaded with the reference's parameters "
@@ -307,17 +324,41 @@ TECHNIQUES = {
     "Mini-batches": {
         "equation": "shuffle the m columns of X and Y with one permutation, then cut them into batches of "
                     "mini_batch_size columns, the last one smaller (reference/minibatch.py); each batch's cost "
-                    "and gradients average over its own size.",
+                    "and gradients average over its own size. In the grid: the cases named minibatch-*, two to four "
+                    "epochs of m = 20 in batches of 8 (8, 8, 4) or m = 32 in batches of 10, a fresh shuffle each "
+                    "epoch (parity.case.epoch_order), step s on mini-batch s mod B of epoch s // B.",
         "torch": "torch.utils.data.DataLoader(dataset, batch_size, shuffle=True) draws its own permutation from "
-                 "torch's generator; DataLoader(dataset, batch_size, sampler=permutation) takes the course's, and "
-                 "drop_last=False (the default) keeps the smaller last batch.",
-        "keras": "model.fit(batch_size=..., shuffle=True) shuffles with its own seed; a tf.data pipeline "
-                 "Dataset.from_tensor_slices(permutation).batch(B).map(gather) takes the course's order.",
-        "jax": "No loader: jnp.take(x, indices, axis=0) with the permutation's slices, batch by batch.",
+                 "torch's generator; the grid's DataLoader(TensorDataset(x, y), batch_size, sampler=the epoch's "
+                 "order) takes the course's, and drop_last=False (the default) keeps the smaller last batch.",
+        "keras": "model.fit(batch_size=..., shuffle=True) shuffles with its own seed; the grid's tf.data pipeline "
+                 "Dataset.from_tensor_slices(order).map(gather).batch(B) takes the course's order (on Keras's JAX "
+                 "and torch backends, which never load TensorFlow here, the same slices from NumPy).",
+        "jax": "No loader: an iterator of jnp.take(x, indices, axis=0) over the order's slices, batch by batch.",
         "why": "A mini-batch is a choice of columns, so fed the same permutation each framework's batches are "
                "bitwise the course's (tests/test_witness_minibatch.py), and each batch's step is a full-batch "
-               "step on fewer columns, which the grid checks. Left to their own shuffling the frameworks draw "
-               "other orders, and trajectories differ from the first batch on.",
+               "step on fewer columns: the grid judges it step-locally, from the reference's state, with that "
+               "batch's m in dW = (1/m) dZ A^T. Left to their own shuffling the frameworks draw other orders, and "
+               "trajectories differ from the first batch on; a batch taken in the wrong order is caught at the "
+               "first step it feeds (tests/test_parity_epoch_bugs.py).",
+    },
+    "Learning-rate decay": {
+        "equation": "a_e for epoch e = 0, 1, ...: a_0 / (1 + decay_rate e) (the course's), a_0 decay_rate^e, or "
+                    "a_0 / (1 + decay_rate floor(e / k)) every k epochs (reference/schedules.py). In the grid: the "
+                    "minibatch-* cases with a schedule, the rate of every step compared as the quantity lr.",
+        "torch": "torch.optim.lr_scheduler.LambdaLR(optimizer, lambda e: factor) or ExponentialLR(optimizer, gamma), "
+                 "scheduler.step() after each epoch's last batch: last_epoch counts the epochs from 0, and "
+                 "ExponentialLR multiplies the rate the optimizer holds (chainable).",
+        "keras": "keras.optimizers.schedules.InverseTimeDecay / ExponentialDecay(initial, decay_steps, decay_rate, "
+                 "staircase=True) as the optimizer's learning_rate: a function of optimizer.iterations, the updates "
+                 "taken from 0, so decay_steps is one epoch of B updates (k epochs for the fixed interval).",
+        "jax": "optax.exponential_decay(init, transition_steps=B, decay_rate, staircase=True), or a schedule "
+               "function of the update count for the inverse-time forms, injected with optax.inject_hyperparams, "
+               "whose count starts at 0.",
+        "why": "Every witness counts from 0 and changes the rate at an epoch's first update, so each step runs at "
+               "the same a_e: torch's lr is a Python float and agrees exactly; Keras on TensorFlow and optax's "
+               "exponential_decay evaluate the schedule in float32 even in float64 runs (explained, 1.5e-8 "
+               "relative). A schedule one step late or early is caught at the step where the rate changes "
+               "(tests/test_parity_epoch_bugs.py).",
     },
     "Batch normalisation": {
         "equation": "Z_norm = (Z - mu) / sqrt(var + epsilon) with the batch mean and biased variance per unit, "
