@@ -52,6 +52,19 @@ def test_draws_cover_the_whole_space_and_every_case_is_valid():
     assert set(edges) - {None} and edges[None] > DRAWS / 2
 
 
+def test_draws_cover_the_optimisation_week_rmsprop_schedules_and_mini_batch_epochs():
+    cases = drawn()
+    assert "rmsprop" in {c.optimizer for c in cases}
+    assert {c.schedule for c in cases} == set(reference.SCHEDULES) == set(fuzz.SCHEDULES)
+    assert {c.decay_rate for c in cases if c.scheduled} == set(fuzz.DECAY_RATES)
+    assert {c.decay_interval for c in cases if c.scheduled} == set(fuzz.DECAY_INTERVALS)
+    batched = [c for c in cases if c.mini_batch_size]
+    # several epochs of mini-batches, a partial last batch among them
+    assert any(c.steps > c.batches_per_epoch and c.m % c.mini_batch_size for c in batched)
+    assert {c.batches_per_epoch for c in batched} == set(fuzz.BATCHES_PER_EPOCH) - {None}
+    assert not any(c.scheduled and c.optimizer == "momentum" for c in cases)
+
+
 @pytest.mark.torch
 @settings(max_examples=15, deadline=None, derandomize=True)
 @given(fuzz.hypothesis_cases())

@@ -26,7 +26,10 @@ from parity.fuzz.draw import (
     ACTIVATIONS,
     BASE_ACTIVATIONS,
     BATCH_SIZES,
+    BATCHES_PER_EPOCH,
     BATCHNORMS,
+    DECAY_INTERVALS,
+    DECAY_RATES,
     DEPTHS,
     DTYPES,
     EDGE_ODDS,
@@ -40,6 +43,7 @@ from parity.fuzz.draw import (
     LOSSES,
     OUTPUTS,
     RELU_FAMILY,
+    SCHEDULES,
     STEPS,
     WEIGHT_DECAYS,
     WIDTHS,
@@ -65,13 +69,14 @@ from parity.fuzz.replay import case_from_json, case_json, replay_command
 from parity.fuzz.shrink import SHRINK_FAILURES, SHRINK_RUNS, SHRINK_SECONDS, reductions, same_failure, shrink
 
 __all__ = [
-    "ACTIVATIONS", "BASE_ACTIVATIONS", "BATCHNORMS", "BATCH_SIZES", "DEPTHS", "DTYPES", "EDGES", "EDGE_ODDS",
-    "FEWEST_OUTPUTS", "INITS", "INPUT_SCALES", "KEEP_PROBS", "LAMBDAS", "LEAKY_SLOPES", "LEARNING_RATES", "LOSSES",
-    "MARKDOWN_LIST", "OPTIMIZERS", "OUTPUTS", "RELU_FAMILY", "SHRINK_FAILURES", "SHRINK_RUNS", "SHRINK_SECONDS",
-    "STEPS", "UNINFORMATIVE", "VERDICTS", "WEIGHT_DECAYS", "WIDTHS", "Case", "Choose", "Finding", "Outcome", "Result",
-    "Shrunk", "Summary", "applicable_edges", "case_from_json", "case_json", "check", "describe_outcome", "draw_case",
-    "fuzz", "generate", "hypothesis_cases", "numpy_chooser", "progress_line", "reductions", "replay_command", "run",
-    "same_failure", "shape", "shrink", "to_document", "to_markdown", "where",
+    "ACTIVATIONS", "BASE_ACTIVATIONS", "BATCHES_PER_EPOCH", "BATCHNORMS", "BATCH_SIZES", "DECAY_INTERVALS",
+    "DECAY_RATES", "DEPTHS", "DTYPES", "EDGES", "EDGE_ODDS", "FEWEST_OUTPUTS", "INITS", "INPUT_SCALES", "KEEP_PROBS",
+    "LAMBDAS", "LEAKY_SLOPES", "LEARNING_RATES", "LOSSES", "MARKDOWN_LIST", "OPTIMIZERS", "OUTPUTS", "RELU_FAMILY",
+    "SCHEDULES", "SHRINK_FAILURES", "SHRINK_RUNS", "SHRINK_SECONDS", "STEPS", "UNINFORMATIVE", "VERDICTS",
+    "WEIGHT_DECAYS", "WIDTHS", "Case", "Choose", "Finding", "Outcome", "Result", "Shrunk", "Summary",
+    "applicable_edges", "case_from_json", "case_json", "check", "describe_outcome", "draw_case", "fuzz", "generate",
+    "hypothesis_cases", "numpy_chooser", "progress_line", "reductions", "replay_command", "run", "same_failure",
+    "shape", "shrink", "to_document", "to_markdown", "where",
 ]
 
 

@@ -57,6 +57,15 @@ KEEP_PROBS = (1.0, 1.0, 0.8, 0.5)  # dropout on the hidden layers (a network wit
 BATCHNORMS = (False, False, True)  # batch normalisation of the hidden layers (a network with one, m >= 2)
 # "zeros" is left out: it warns by design and makes every gradient below the last layer exactly 0.
 INITS = ("xavier", "he", "glorot", "normal")  # the normal laws (fixed, so a seed keeps drawing the same cases)
+# Mini-batch epochs, where the case has no L2, dropout or batch normalisation (parity.case: what mini-batches
+# combine with) and m >= 2: none half the time, else B mini-batches an epoch of ceil(m / B) samples each (the last
+# one partial where B does not divide m), B drawn small so that a few steps run two epochs or more.
+BATCHES_PER_EPOCH = (None, None, 2, 3, 4)
+# The reference's schedules (reference.SCHEDULES), constant half the time; never with momentum (Keras's velocity
+# holds every past rate: parity.case refuses the pair). Each drawn schedule draws its decay rate and interval.
+SCHEDULES = ("constant", "constant", *(name for name in reference.SCHEDULES if name != "constant"))
+DECAY_RATES = (1.0, 0.5, 0.9, 2.0)
+DECAY_INTERVALS = (1, 2, 3)
 # About one case in five gets one of the edges that apply to it (parity.case.EDGES).
 EDGE_ODDS = 4
 
@@ -97,6 +106,9 @@ def draw_case(choose: Choose, stem: str) -> Case:
     steps, m = choose("steps", STEPS), choose("m", BATCH_SIZES)  # drawn in this order, as before
     init, edge = choose("init", INITS), choose("edge", (None,) * (EDGE_ODDS * len(edges)) + edges) if edges else None
     scale, lambd = choose("input scale", INPUT_SCALES), choose("lambd", LAMBDAS)
+    keep_prob = choose("keep_prob", KEEP_PROBS) if L > 1 else 1.0
+    batchnorm = choose("batchnorm", BATCHNORMS) if L > 1 and m > 1 else False
+    weight_decay = choose("weight_decay", WEIGHT_DECAYS) if not lambd else 0.0
     return Case(
         name=f"{stem}-{dtype}",
         layer_dims=tuple(layer_dims),
@@ -111,10 +123,24 @@ def draw_case(choose: Choose, stem: str) -> Case:
         edge=edge,
         input_scale=scale,
         lambd=lambd,
-        keep_prob=choose("keep_prob", KEEP_PROBS) if L > 1 else 1.0,
-        batchnorm=choose("batchnorm", BATCHNORMS) if L > 1 and m > 1 else False,
-        weight_decay=choose("weight_decay", WEIGHT_DECAYS) if not lambd else 0.0,
+        keep_prob=keep_prob,
+        batchnorm=batchnorm,
+        weight_decay=weight_decay,
+        **_epochs(choose, optimizer, rate, m, plain=not lambd and keep_prob == 1 and not batchnorm),
     )
+
+
+def _epochs(choose: Choose, optimizer: str, rate: float, m: int, plain: bool) -> dict:
+    """The mini-batch and schedule fields, drawn last so that a seed's other choices keep their values:
+    mini-batches only for a ``plain`` case (no L2, dropout or batch normalisation), a schedule never with
+    momentum."""
+    batches = choose("batches per epoch", BATCHES_PER_EPOCH) if plain and m > 1 else None
+    schedule = choose("schedule", SCHEDULES) if optimizer != "momentum" else "constant"
+    fields = {"mini_batch_size": None if batches is None else -(-m // min(batches, m)), "schedule": schedule}
+    if schedule != "constant":
+        fields["decay_rate"] = choose("decay_rate", DECAY_RATES)
+        fields["decay_interval"] = choose("decay_interval", DECAY_INTERVALS)
+    return fields
 
 
 def _activation(choose: Choose, label: str, names: Sequence[str]) -> str:

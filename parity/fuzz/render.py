@@ -29,6 +29,10 @@ def shape(case: Case) -> str:
     extras += [f"keep_prob {case.keep_prob:g}"] if case.keep_prob < 1 else []
     extras += ["batchnorm"] if case.batchnorm else []
     extras += [f"weight_decay {case.weight_decay:g}"] if case.weight_decay else []
+    extras += [f"mini-batches of {case.mini_batch_size}"] if case.mini_batch_size else []
+    extras += [f"{case.schedule} decay {case.decay_rate:g}" + (f" every {case.decay_interval} epochs"
+                                                               if case.decay_interval > 1 else "")
+               ] if case.scheduled else []
     return (f"{'-'.join(map(str, case.layer_dims))} {'/'.join(case.activations)} {case.loss}, {case.optimizer} "
             f"lr {case.learning_rate:g}, {case.dtype}, m {case.m}, {case.steps} step{'s' * (case.steps > 1)}"
             + "".join(f", {e}" for e in extras))

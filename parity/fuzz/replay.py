@@ -50,7 +50,8 @@ def case_from_json(text: str) -> Case:
             raise ValueError(f"--replay: {name} must be a list, got {values[name]!r}")
         values[name] = tuple(values[name])
     kinds = {"m": int, "steps": int, "learning_rate": (int, float), "input_scale": (int, float),
-             "lambd": (int, float), "keep_prob": (int, float), "weight_decay": (int, float)}
+             "lambd": (int, float), "keep_prob": (int, float), "weight_decay": (int, float),
+             "mini_batch_size": (int, type(None)), "decay_rate": (int, float), "decay_interval": int}
     for name, kind in kinds.items():
         if name in values and (isinstance(values[name], bool) or not isinstance(values[name], kind)):
             raise ValueError(f"--replay: {name} must be a number, got {values[name]!r}")

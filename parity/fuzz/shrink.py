@@ -17,6 +17,8 @@ from parity.case import OPTIMIZERS, Case
 from parity.fuzz.draw import (
     ACTIVATIONS,
     BATCHNORMS,
+    DECAY_INTERVALS,
+    DECAY_RATES,
     INITS,
     INPUT_SCALES,
     KEEP_PROBS,
@@ -24,6 +26,7 @@ from parity.fuzz.draw import (
     LEARNING_RATES,
     LOSSES,
     OUTPUTS,
+    SCHEDULES,
     WEIGHT_DECAYS,
     check,
 )
@@ -72,7 +75,8 @@ def reductions(case: Case) -> list[Case]:
         change(activations=tuple(acts[:-1] + [output]), loss=loss)
     for name, space in (("input_scale", INPUT_SCALES), ("init", INITS), ("learning_rate", LEARNING_RATES),
                         ("lambd", LAMBDAS), ("keep_prob", KEEP_PROBS), ("batchnorm", BATCHNORMS),
-                        ("weight_decay", WEIGHT_DECAYS)):
+                        ("weight_decay", WEIGHT_DECAYS), ("mini_batch_size", (None,)),
+                        ("schedule", SCHEDULES), ("decay_rate", DECAY_RATES), ("decay_interval", DECAY_INTERVALS)):
         for simpler in _simpler(getattr(case, name), space):
             change(**{name: simpler})
     valid = []
