@@ -69,10 +69,13 @@ def _activation_forward(g: reference.activations.Activation, Z, A, E_Z):
 
 
 def _activation_backward(g: reference.activations.Activation, Z, A, dA, E_dA, E_Z):
-    """E(dZ) = |g'(Z)| E(dA) + |dA| |g''(Z)| E(Z) + |dA| M_g'; softmax: its Jacobian's, A E(dA) + A (A^T E(dA))
-    + |dA| A (1 + E(Z))."""
+    """E(dZ) = |g'(Z)| E(dA) + |dA| |g''(Z)| E(Z) + |dA| M_g'; softmax, dZ = A (dA - s) with s = A^T dA: its
+    Jacobian's, A E(dA) + A (A^T E(dA)) + (|dA| + A^T |dA|) A (1 + E(Z)), the A^T |dA| the size of s, whose own
+    rounding and whose subtraction from dA round at that size (where dA_i is far smaller than s, at a unit whose
+    probability is tiny, only that term bounds the error)."""
     if not g.elementwise:
-        return A * E_dA + A * (A * E_dA).sum(axis=0, keepdims=True) + np.abs(dA) * A * (1 + E_Z)
+        s_size = (A * np.abs(dA)).sum(axis=0, keepdims=True)
+        return A * E_dA + A * (A * E_dA).sum(axis=0, keepdims=True) + (np.abs(dA) + s_size) * A * (1 + E_Z)
     return (np.abs(g.derivative(Z, A)) * E_dA + np.abs(dA) * g.second_derivative(A) * E_Z
             + np.abs(dA) * g.size_of_derivative(Z, A))
 
