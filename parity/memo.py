@@ -101,12 +101,13 @@ def _cpu() -> str:
 
 def key(case, framework: str, textbook, drift: bool) -> str:
     """The run's own key within the namespace: framework, drift, every field of the case, and, bit for bit (dtype,
-    shape and bytes), the batch and every array of every start of ``textbook`` (the reference's free run)."""
+    shape and bytes), the batch and every array of every start of ``textbook`` (the reference's free run), with each
+    start's t and learning rate."""
     digest = hashlib.sha256(repr((framework, drift, case)).encode())
     for name, array in (("X", textbook.X), ("Y", textbook.Y)):
         _update(digest, name, array)
     for start in textbook.starts:
-        digest.update(repr(start.t).encode())
+        digest.update(repr((start.t, start.lr)).encode())
         for part in (start.params, start.state, start.buffers):
             for name in sorted(part):
                 _update(digest, name, part[name])

@@ -101,7 +101,8 @@ def _selected_cases(args) -> list:
 def _cases_for_data(cases, source: str):
     """The cases whose first and last layer sizes fit ``source``, switched to it (at most its sample count)."""
     train = data.load_source(source).train
-    fitting = [replace(case, data=source, m=min(case.m, train.m)) for case in cases
+    fitting = [replace(case, data=source, m=(m := min(case.m, train.m)),
+                       mini_batch_size=case.mini_batch_size and min(case.mini_batch_size, m)) for case in cases
                if case.layer_dims[0] == train.X.shape[0] and case.layer_dims[-1] == train.Y.shape[0]]
     if not fitting:
         raise ValueError(f"no selected case fits {train.name}: it has {train.X.shape[0]} inputs and "
