@@ -4,17 +4,17 @@ and a change in a rung's record shows on the page."""
 import json
 
 from parity import baseline
-from tools.release_ladder import CERTIFIED, KEPT, LADDER, PAGE, rungs
+from tools.release_ladder import KEPT, LADDER, PAGE, TOP, rungs
 from tools.releases_page import render
 
 
 def test_the_page_is_generated_from_the_kept_records():
-    assert PAGE.read_text() == render(LADDER, KEPT, CERTIFIED), (
+    assert PAGE.read_text() == render(LADDER, KEPT, TOP), (
         "docs/releases.md is stale: regenerate it with python tools/release_ladder.py render")
 
 
 def test_every_rung_is_kept_and_records_the_releases_it_moved():
-    certified = baseline.read(CERTIFIED)["environment"]
+    certified = baseline.read(TOP)["environment"]
     for name, pins in rungs().items():
         environment = baseline.read(KEPT / f"{name}.json")["environment"]
         for package, version in pins.items():
@@ -33,14 +33,16 @@ def _with(record: dict, **changes) -> dict:
 
 
 def test_a_moved_error_and_a_changed_verdict_show_on_the_page(tmp_path):
-    certified = baseline.read(CERTIFIED)
-    case = next(iter(certified["cases"]))
-    framework, results = next(iter(certified["cases"][case]["results"].items()))
-    key = next(k for k, (status, ulps) in results.items() if status == "p" and float(ulps) >= 1)
+    certified = baseline.read(TOP)
+    # the first passing quantity with an error of an ulp or more (which framework rounds differently from the
+    # reference depends on the machine's kernels, so it is searched for, not assumed)
+    case, framework, key = next((case, framework, k) for case, record in certified["cases"].items()
+                                for framework, results in record["results"].items()
+                                for k, (status, ulps) in results.items() if status == "p" and float(ulps) >= 1)
     older = _with(certified, environment={"jax": "0.0.1"}, results={(case, framework, key): ["p", 0.0]},
                   verdicts={(case, framework): "fail"})
     (tmp_path / "jax-0.0.1.json").write_text(json.dumps(older))
-    page = render({"jax": [("0.0.1", {"jax": "0.0.1"})]}, tmp_path, CERTIFIED)
+    page = render({"jax": [("0.0.1", {"jax": "0.0.1"})]}, tmp_path, TOP)
     assert f"| jax | 0.0.1 -> {certified['environment']['jax']} |" in page
     assert f"| {case} | {framework} | fail | {certified['cases'][case]['frameworks'][framework]} |" in page
     assert f"| {framework} | {baseline.describe_key(key).split(' at step ')[0]}" in page

@@ -33,6 +33,9 @@ WORK = ROOT / ".ladder"  # the environments and reports (ignored by git)
 KEPT = ROOT / "docs" / "releases"  # each rung's baseline record, kept
 PAGE = ROOT / "docs" / "releases.md"
 CERTIFIED = ROOT / "parity" / "baselines" / "certified.json"
+# The ladder's top: the certified set's record from the run the rungs were made beside (the same machine, the same
+# grid), so that a moved error on the page is a release's and not a machine's; ``run`` copies CERTIFIED there.
+TOP = KEPT / "certified.json"
 
 # package -> its releases, oldest first, each (version, {distribution: version} that moves with it). The newest
 # of each is the certified one (constraints.txt); every other is a rung. A package whose older releases need
@@ -140,10 +143,11 @@ def main(argv=None) -> int:
             parser.error("name a rung, or --all")
         for name in names:
             run_rung(name)
+        TOP.write_bytes(CERTIFIED.read_bytes())
         return 0
     from tools.releases_page import render
 
-    PAGE.write_text(render(LADDER, KEPT, CERTIFIED))
+    PAGE.write_text(render(LADDER, KEPT, TOP))
     print(f"wrote {PAGE.relative_to(ROOT)}")
     return 0
 
