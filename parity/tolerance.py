@@ -61,6 +61,13 @@ SAMPLE_STD_RELATIVE = 0.01
 # quantity score 1.
 TECHNIQUE_NORMWISE = 1e-10
 
+# A learner's dropout masks (parity check's techniques) are data: the reference applies the same ones. What the
+# masks cannot hide is their keep rate: n mask entries each kept with probability keep_prob make a Binomial(n,
+# keep_prob) count, and the masks fail when a count that far from n keep_prob (two-sided, exact) has a probability
+# below this. 1e-6: a correct mask fails about once in a million checks; on the checker's 64 entries at keep_prob 0.8
+# it still catches a mask drawn with ``> keep_prob`` (a keep rate of 0.2, 12 standard deviations away) or at 0.5.
+DROPOUT_KEEP_RATE_P = 1e-6
+
 # One framework optimizer step with weight decay against the reference (tests/test_witness_weight_decay.py), float64,
 # elementwise: W_new = W - lr (g + wd W), where the autograd gradient g agrees with the reference's to the grid's
 # parity bound (16 ulps of its error scale, about |g|) and the update adds three roundings, so each element is

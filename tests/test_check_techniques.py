@@ -18,6 +18,7 @@ EXPECTED = {
     "regularization_correct.py": None,
     "dropout_mask_not_reapplied.py": ("backward_propagation_with_dropout", "dA2", "mask is not reapplied"),
     "dropout_no_keep_prob.py": ("forward_propagation_with_dropout", "A1", "not divided by keep_prob"),
+    "dropout_mask_flipped.py": ("forward_propagation_with_dropout", "keep rate of D1, D2", "wrong way round"),
     "l2_gradient_without_1_over_m.py": ("backward_propagation_with_regularization", "dW3", "lacks its 1/m"),
 }
 
@@ -106,3 +107,13 @@ def test_a_mask_that_is_not_zero_one_is_refused():
 
     [r] = techniques.check(_namespace(forward_propagation_with_dropout=forward_propagation_with_dropout), _call)
     assert "mask D1 must be 0/1" in r.crash
+
+
+def test_the_keep_rate_test_is_exact_and_two_sided():
+    # Binomial(4, 1/2): P(0) = P(4) = 1/16, so the count 0 is as likely as 4: p = 2/16
+    assert techniques.binomial_two_sided(0, 4, 0.5) == pytest.approx(0.125)
+    assert techniques.binomial_two_sided(2, 4, 0.5) == pytest.approx(1.0)
+    # the checker's 64 mask entries at keep_prob 0.8: the expected count passes, a 0.5 or 0.2 keep rate fails
+    assert techniques.binomial_two_sided(51, 64, 0.8) > 0.5
+    assert techniques.binomial_two_sided(32, 64, 0.8) < 1e-6
+    assert techniques.binomial_two_sided(13, 64, 0.8) < 1e-20

@@ -251,3 +251,11 @@ def test_the_rounding_tolerance_is_used_only_where_zeros_would_fail():
     ordinary = np.full(4, 0.5)
     assert checker._rounding(ordinary * (1 + 1e-13), ordinary, E, "float64")  # 450 ulps: a rewrite's rounding
     assert not checker._rounding(ordinary * (1 + 1e-6), ordinary, E, "float64")  # 4.5e9 ulps: wrong math
+
+
+def test_a_module_without_LAYERS_is_the_module_style_also_when_its_forward_is_named():
+    """forward_prop(params, X) takes the parameters first: the module style, not the one-hidden-layer API that the
+    backward's four arguments alone would suggest (which would call it with X first)."""
+    for forward in (None, "forward_prop"):
+        outcome = checker.check(LEARNERS / "module" / "module_no_layers_one_hot.py", forward=forward, frameworks=())
+        assert outcome.style == "module" and outcome.passed

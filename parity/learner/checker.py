@@ -48,7 +48,7 @@ from parity.learner.source import (
     load_source,
     name_error_message,
 )
-from parity.learner.styles import ROLES, Architecture, Style, detect
+from parity.learner.styles import ROLES, Architecture, Style, detect, encodes_labels_itself
 from parity.tolerance import LEARNER_ROUNDING_ULPS, parity_ulps
 from parity.trace import Key, Trace, computation_order
 
@@ -292,6 +292,8 @@ def _architecture(style: Style, source: LearnerSource, layers, activations, loss
     if arch.loss is None:
         raise LearnerError(f"{name}: cannot tell the loss from the output activation {arch.activations[-1]!r}; "
                            f"give it with --loss (binary_crossentropy, categorical_crossentropy or mse)")
+    if arch.loss == "categorical_crossentropy" and style.fn.get("backward") is not None:  # in every style
+        arch.integer_labels = arch.integer_labels or encodes_labels_itself(style.fn["backward"], source.namespace)
     return arch
 
 

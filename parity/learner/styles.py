@@ -172,9 +172,23 @@ class ModuleStyle(Style):
              "cost": ("compute_cost",), "init": ()}
 
     def architecture(self):
+        """LAYERS, ACTIVATIONS and LOSS where the module has them; without them, the sizes from a literal
+        ``layers_dims`` list, the activations from the forward pass's ``A1 = relu(Z1)`` assignments and the loss
+        from the output activation (what is still unknown is asked for by the checker, with its flag)."""
         get = self.source.get
-        return Architecture(get("LAYERS"), get("ACTIVATIONS"), get("LOSS"),
-                            {"layers": "LAYERS", "activations": "ACTIVATIONS", "loss": "LOSS"})
+        layers, activations, loss = get("LAYERS"), get("ACTIVATIONS"), get("LOSS")
+        sources = {"layers": "LAYERS", "activations": "ACTIVATIONS", "loss": "LOSS"}
+        if layers is None:
+            layers, sources["layers"] = _literal_layers(self.source)
+        if activations is None and isinstance(layers, (list, tuple)) and len(layers) >= 2:
+            found = activations_from_source(self.fn["forward"], len(layers) - 1)
+            activations = tuple(found.get(l) for l in range(1, len(layers)))
+            activations, sources["activations"] = (None, "ACTIVATIONS") if None in activations else (
+                activations, f"{self.fn_name('forward')}'s source")
+        if loss is None and activations is not None:
+            loss = {"softmax": "categorical_crossentropy", "sigmoid": "binary_crossentropy"}.get(activations[-1])
+            sources["loss"] = "the output activation"
+        return Architecture(layers, activations, loss, sources)
 
     def forward(self, params, X):
         cache = self._dict("forward", self.call("forward", self.fn["forward"], params, X), "a cache dict")
@@ -522,6 +536,13 @@ def _takes_numbered_arrays(function) -> bool:
     return any((canonical(p) or "")[:1] in ("W", "b") and canonical(p) not in (None,) for p in _parameters(function))
 
 
+def _takes_params_first(function) -> bool:
+    """The module interface's forward, ``forward_prop(params, X)``: a parameter dict, then the inputs (the
+    course's L-layer and one-hidden-layer forwards take X first)."""
+    names = [name.lower() for name in _parameters(function)]
+    return len(names) >= 2 and names[0] in ("params", "parameters") and canonical(names[1]) == "X"
+
+
 def detect(source: LearnerSource, overrides: dict[str, str]) -> tuple[type[Style], dict]:
     """The style of the learner's file and its functions, role -> function. Names given on the command line
     (``--forward NAME``, ...) are used as they are, and the style is then read from the signatures."""
@@ -565,12 +586,12 @@ def _functions_of_style(namespace: dict, style: type[Style], given: dict) -> dic
 
 def _style_of_given_forward(source: LearnerSource, forward, given: dict) -> type[Style]:
     """The style of a file whose forward pass was named on the command line, read from the signatures: numbered
-    arrays (W1, b1, ...) -> arrays; a LAYERS list -> module; otherwise the backward pass's arity,
-    (AL, Y, caches) -> deep, (parameters, cache, X, Y) -> shallow."""
+    arrays (W1, b1, ...) -> arrays; a LAYERS list or a forward taking (params, X) -> module; otherwise the backward
+    pass's arity, (AL, Y, caches) -> deep, (parameters, cache, X, Y) -> shallow."""
     namespace = source.namespace
     if _takes_numbered_arrays(forward):
         return ArraysStyle
-    if "LAYERS" in namespace:
+    if "LAYERS" in namespace or _takes_params_first(forward):
         return ModuleStyle
     backward = (given.get("backward") or _functions_of_style(namespace, DeepStyle, given).get("backward")
                 or _functions_of_style(namespace, ShallowStyle, given).get("backward"))
@@ -584,10 +605,12 @@ def _style_of_given_forward(source: LearnerSource, forward, given: dict) -> type
 
 def _style_from_names(source: LearnerSource) -> type[Style]:
     """The style of a file with no forward pass named on the command line, from the names it defines, in this
-    order: LAYERS -> module, L_model_forward -> deep, forward_propagation without numbered arrays -> shallow, a
-    forward of the arrays style taking numbered arrays -> arrays; none of them is an error naming the known ones."""
+    order: LAYERS or forward_prop(params, X) -> module, L_model_forward -> deep, forward_propagation without
+    numbered arrays -> shallow, a forward of the arrays style taking numbered arrays -> arrays; none of them is an
+    error naming the known ones."""
     namespace = source.namespace
-    if "LAYERS" in namespace:
+    if "LAYERS" in namespace or any(callable(namespace.get(n)) and _takes_params_first(namespace[n])
+                                    for n in ModuleStyle.names["forward"]):
         return ModuleStyle
     if callable(namespace.get("L_model_forward")):
         return DeepStyle

@@ -20,6 +20,7 @@ reapplied in the backward pass, a missing 1/keep_prob, an L2 gradient or cost wi
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -28,7 +29,7 @@ import numpy as np
 import reference
 from parity.compare import measure
 from parity.learner.results import LearnerCrash
-from parity.tolerance import TECHNIQUE_NORMWISE
+from parity.tolerance import DROPOUT_KEEP_RATE_P, TECHNIQUE_NORMWISE
 
 LAYERS = (4, 5, 3, 1)  # the network every technique is checked on (the course's is 2-20-3-1; any works)
 ACTIVATIONS = ("relu", "relu", "sigmoid")
@@ -241,9 +242,36 @@ def _check_dropout_forward(call, function: Callable, name: str) -> TechniqueResu
                             f"got shape {D.shape}")
             return result
         masks[l] = D.astype(np.float64)
+    if _judge_keep_rate(result, masks):
+        return result
     variants = {slip.name: _forward(params, X, masks, slip.name) for slip in SLIPS[result.function]}
     _judge(result, learner, _forward(params, X, masks), ["Z1", "A1", "Z2", "A2", "Z3", "A3"], variants)
     return result
+
+
+def binomial_two_sided(k: int, n: int, p: float) -> float:
+    """P(a Binomial(n, p) count at most as likely as k): the exact two-sided test's p-value."""
+    pmf = [math.comb(n, i) * p ** i * (1 - p) ** (n - i) for i in range(n + 1)]
+    return min(1.0, sum(q for q in pmf if q <= pmf[k] * (1 + 1e-9)))
+
+
+def _judge_keep_rate(result: TechniqueResult, masks: dict) -> bool:
+    """Whether the masks keep units at a rate no Binomial(n, keep_prob) draw plausibly gives
+    (``tolerance.DROPOUT_KEEP_RATE_P``); if so a failed quantity "keep rate" and the fix. The masks are otherwise
+    taken as data (the reference applies the same ones), so only their rate can show a wrong comparison."""
+    kept = int(sum(D.sum() for D in masks.values()))
+    n = sum(D.size for D in masks.values())
+    if binomial_two_sided(kept, n, KEEP_PROB) >= DROPOUT_KEEP_RATE_P:
+        return False
+    rate = kept / n
+    result.quantities.append(Quantity("keep rate of D1, D2", abs(rate - KEEP_PROB) / KEEP_PROB, "fail", rate,
+                                      KEEP_PROB))
+    flipped = abs(rate - (1 - KEEP_PROB)) < abs(rate - KEEP_PROB)
+    result.diagnosis = (f"the masks keep {kept} of {n} units ({rate:.0%}) where keep_prob = {KEEP_PROB} keeps "
+                        f"{KEEP_PROB:.0%} on average" + (": the comparison is the wrong way round, keeping a unit with "
+                                                          "probability 1 - keep_prob" if flipped else "")
+                        + ". Fix: D1 = (np.random.rand(*A1.shape) < keep_prob).astype(int), and so for D2")
+    return True
 
 
 def _check_dropout_backward(call, function: Callable, name: str) -> TechniqueResult:
