@@ -114,10 +114,10 @@ def framework_runs(case: Case, framework: str, starts, drift: bool) -> Framework
     return FrameworkRuns(defaults, None, actual, free)
 
 
-def reference_trace(case: Case, variant, starts=None) -> tuple[Trace, dict]:
-    """The reference's run of ``case`` in ``variant`` (free, or step-local from ``starts``), and the error scale
-    E of each quantity."""
-    trace = reference_implementation.run(case, variant, starts)
+def reference_trace(case: Case, variant, starts=None, params=None) -> tuple[Trace, dict]:
+    """The reference's run of ``case`` in ``variant`` (free, from ``params`` if given, or step-local from
+    ``starts``), and the error scale E of each quantity."""
+    trace = reference_implementation.run(case, variant, starts, params)
     activations = reference_implementation.activations_for(case, variant)
     return trace, error_scales(case, variant, trace, activations)
 

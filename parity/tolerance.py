@@ -68,6 +68,14 @@ TECHNIQUE_NORMWISE = 1e-10
 # it still catches a mask drawn with ``> keep_prob`` (a keep rate of 0.2, 12 standard deviations away) or at 0.5.
 DROPOUT_KEEP_RATE_P = 1e-6
 
+# A framework model's training step without zero_grad() (parity check on a model, ``parity.ports.diagnoses``): its
+# gradient at step s is the reference's plus its own at step s - 1, since .grad sums over backward calls. The
+# diagnosis holds where the two differ by at most this many ulps of the dtype, normwise against the sum's largest
+# element: each term carries the parity bound's rounding (16 ulps of its error scale) and the sum one more. A
+# diagnosis, not a verdict: the quantity has failed already; this only decides whether the missing zero_grad()
+# is named as its cause.
+ACCUMULATED_GRADIENT_ULPS = 64
+
 # One framework optimizer step with weight decay against the reference (tests/test_witness_weight_decay.py), float64,
 # elementwise: W_new = W - lr (g + wd W), where the autograd gradient g agrees with the reference's to the grid's
 # parity bound (16 ulps of its error scale, about |g|) and the update adds three roundings, so each element is

@@ -13,7 +13,8 @@ WITNESSES = DEFAULT_WITNESSES  # the registry rows marked default_witness, in th
 
 def add_parser(commands) -> None:
     check = commands.add_parser(
-        "check", help="check your own network (a .py file, an exported notebook or a .ipynb) against the reference",
+        "check", help="check your own network (NumPy code or a PyTorch model, a .py file or notebook) against the "
+             "reference",
         description="Check your own network against the reference, unchanged: the course's L-layer API "
                     "(L_model_forward, ...), its one-hidden-layer API (forward_propagation, ...), separate arrays "
                     "(init_params, forward_prop(W1, b1, ..., X), ...) or this project's module interface. Only "
@@ -36,6 +37,17 @@ def add_parser(commands) -> None:
     check.add_argument("--format", type=name_list, default=["human"],
                        help="human (default) or json on the terminal; with --out, any of md,html,json as files")
     check.add_argument("--out", type=Path, default=None, help="write check.md/.html/.json here (see --format)")
+    model = check.add_argument_group(
+        "a PyTorch model (a file that imports torch: its model, loss and optimizer objects, and its training step "
+        "if it has one, are found by kind and name; see examples/ports/)")
+    model.add_argument("--model", metavar="NAME", default=None, help="the variable holding your nn.Module")
+    model.add_argument("--loss-object", metavar="NAME", default=None, help="the variable holding your loss module")
+    model.add_argument("--optimizer", metavar="NAME", default=None, help="the variable holding your optimizer")
+    model.add_argument("--step", metavar="NAME", default=None,
+                       help="your training-step function (default: train_step, training_step, ... if defined, else "
+                            "the textbook loop zero_grad, loss, backward, step)")
+    model.add_argument("--step-timeout", type=float, default=60.0,
+                       help="seconds your training step may take on the checker's batch (default 60)")
 
 
 def run(args) -> int:
@@ -48,4 +60,16 @@ def run(args) -> int:
         raise ValueError(f"unknown --format {', '.join(unknown)}; valid: {', '.join(render.FORMATS)}")
     if args.out is not None:
         check_writable(args.out)
+    from parity.ports import loading
+
+    if loading.framework_of(args.module):
+        from parity.ports import checker as port_checker
+
+        if args.out is not None:
+            raise ValueError("--out writes a NumPy network's check; a framework model's check prints to the "
+                             "terminal (--format human or json)")
+        names = {"model": args.model, "loss": args.loss_object, "optimizer": args.optimizer, "step": args.step}
+        outcome = port_checker.check(args.module, steps=args.steps, m=args.m, names=names,
+                                     timeout=args.step_timeout)
+        return port_checker.emit(outcome, args.format)
     return checker.run(args)

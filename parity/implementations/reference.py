@@ -132,10 +132,13 @@ def _updated(case: Case, variant: Variant, params: dict, grads: dict, optimizer,
     return updated
 
 
-def run(case: Case, variant: Variant = TEXTBOOK, starts: list[Start] | None = None) -> Trace:
+def run(case: Case, variant: Variant = TEXTBOOK, starts: list[Start] | None = None,
+        params: dict | None = None) -> Trace:
     """Every intermediate of ``case.steps`` steps: free-running, or each step from ``starts[step]``. Step s trains
-    on its mini-batch (``step_batch``) at its epoch's learning rate (``learning_rate_at``)."""
-    params, buffers = initial_params(case), initial_buffers(case)
+    on its mini-batch (``step_batch``) at its epoch's learning rate (``learning_rate_at``). ``params``: the
+    weights a free run starts from (a user's model's own, ``parity.ports``) instead of the case's seeded ones."""
+    buffers = initial_buffers(case)
+    params = initial_params(case) if params is None else {k: np.asarray(v, dtype=case.dtype) for k, v in params.items()}
     X, Y = batch(case)
     activations = activation_objects(activations_for(case, variant), variant)
     optimizer = optimizer_for(case, variant)

@@ -179,8 +179,10 @@ def _first_line(block: _Block, node: ast.stmt) -> str:
     return line if len(line) <= 80 else line[:77] + "..."
 
 
-def load_source(path) -> LearnerSource:
-    """The learner's file loaded for its definitions only (see the module docstring)."""
+def load_source(path, kind=None) -> LearnerSource:
+    """The learner's file loaded for its definitions only (see the module docstring). ``kind``: another policy
+    than ``_kind`` for which statements run, ``kind(node, tree) -> "define" | "import" | "assign" | "skip"`` with
+    the block's whole tree (``parity.ports.loading``: a framework model's file, whose model is built by calls)."""
     path = Path(path)
     if not path.is_file():
         raise LearnerError(f"no such file: {str(path)!r}")
@@ -206,7 +208,7 @@ def load_source(path) -> LearnerSource:
                 raise LearnerError(f"{path.name} {block.where(error.lineno or 0)}: syntax error: {error.msg}"
                                    ) from None
             for node in tree.body:
-                _run_statement(source, block, node)
+                _run_statement(source, block, node, _kind(node) if kind is None else kind(node, tree))
     return source
 
 
@@ -217,8 +219,7 @@ def _quiet_compile() -> None:
     warnings.simplefilter("ignore", DeprecationWarning)
 
 
-def _run_statement(source: LearnerSource, block: _Block, node: ast.stmt) -> None:
-    kind = _kind(node)
+def _run_statement(source: LearnerSource, block: _Block, node: ast.stmt, kind: str) -> None:
     where, text = block.where(node.lineno), _first_line(block, node)
     if kind == "skip":
         item = Skipped(where, text, "top-level code")

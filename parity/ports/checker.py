@@ -1,0 +1,209 @@
+"""``python -m parity check model.py`` for a framework model: read it, run it step by step with the user's own
+objects from the reference's state, compare every quantity, and say where it first diverges and why.
+
+    your model's weights -> the reference's free run (textbook) -> starts[s]
+    starts[s] -> your objects take step s (your training step, or the textbook loop) -> every quantity recorded
+    compare (parity.compare, the error model of parity.error_scale, the conventions of the framework's registry
+    row) -> the first divergence -> its cause (parity.ports.diagnoses): a bug named where it was built, or a
+    documented convention with the setting that removes it
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from parity import conventions
+from parity.case import Case
+from parity.compare import Result, compare, first_divergence
+from parity.conventions import TEXTBOOK
+from parity.harness import reference_trace, runtime_defaults
+from parity.learner.source import LearnerError, Skipped
+from parity.ports import diagnoses, loading, torch_model
+from parity.ports.diagnoses import PortError, Suspect
+from parity.trace import Key
+
+WITNESS = "your model"  # the name the comparisons carry (not a registry row: nothing is declared missing for it)
+
+
+@dataclass
+class PortCheck:
+    path: Path
+    framework: str  # the registry row whose conventions applied
+    summary: str  # the model in one line, as read
+    case: Case
+    names: dict  # role -> the user's name for it ("step": None for the textbook loop)
+    results: list[Result]
+    first: Result | None
+    causes: list[Suspect] = field(default_factory=list)  # what explains the first divergence
+    suspects: list[Suspect] = field(default_factory=list)  # bugs found that the first divergence is not (yet) at
+    conventions: list[dict] = field(default_factory=list)  # the conventions met: id, title, remedy, counts, sizes
+    absent: dict = field(default_factory=dict)  # quantity -> why the user's model does not compute it
+    skipped: list[Skipped] = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        return self.first is None and not any(r.status == "uninformative" for r in self.results)
+
+    def counts(self) -> dict:
+        out = {}
+        for r in self.results:
+            out[r.status] = out.get(r.status, 0) + 1
+        return out
+
+
+def check(path, *, steps: int = 3, m: int = 8, names: dict | None = None,
+          timeout: float = torch_model.STEP_TIMEOUT) -> PortCheck:
+    """Check the framework model in ``path`` (see the module docstring); ``names``: the user's variable names for
+    {"model", "loss", "optimizer", "step"} where they cannot be found by kind and name."""
+    path = Path(path)
+    framework = loading.framework_of(path)
+    if framework != "torch":
+        raise PortError(f"{path.name}: the checker reads PyTorch models (a file that imports torch); "
+                        f"{framework or 'no framework'} found")
+    torch_model._torch().manual_seed(0)  # a file that draws its weights unseeded is checked the same way each time
+    try:
+        source = loading.load_model_file(path)
+    except LearnerError as error:
+        raise PortError(str(error)) from None
+    with source.importable():
+        port = torch_model.read(source, path.name, names)
+        case = Case(f"port-{path.stem}", port.layer_dims, tuple(port.activations), port.loss,
+                    optimizer=port.optimizer_name, learning_rate=port.learning_rate, dtype=port.dtype, steps=steps,
+                    m=m, **port.hyper)
+        textbook, textbook_E = reference_trace(case, TEXTBOOK, params=port.params())
+        actual = torch_model.run(port, case, textbook.starts, source, path.name, timeout)
+    variant = conventions.variant_for(case, port.framework, runtime_defaults(port.framework))
+    variant_trace = variant_E = None
+    if variant.conventions:
+        variant_trace, variant_E = reference_trace(case, variant, textbook.starts)
+    results = compare(case, WITNESS, actual, textbook, textbook_E, variant, variant_trace, variant_E)
+    first = first_divergence(results)
+    suspects = port.suspects + _dynamic_suspects(port, source, case, actual, textbook, first)
+    causes = [s for s in suspects if s.explains(first)]
+    return PortCheck(path, port.framework, _summary(port), case, dict(port.names), results, first, causes,
+                     [s for s in suspects if s not in causes], _conventions_met(results),
+                     {f"{q}[{case.L}]": why for q, why in port.absent.items()}, list(source.skipped))
+
+
+def _step_line(port) -> str:
+    if port.step is None:
+        return ""
+    try:
+        return f"line {inspect.getsourcelines(port.step)[1]}"
+    except (OSError, TypeError):
+        return ""
+
+
+def _dynamic_suspects(port, source, case: Case, actual, textbook, first: Result | None) -> list[Suspect]:
+    """Bugs read from the numbers at the first divergence: gradients summed over steps (no ``zero_grad()``),
+    parameters that never moved (no ``optimizer.step()``)."""
+    if first is None or port.step is None:
+        return []
+    function, line = port.names["step"], _step_line(port)
+    where = source.path.name
+    if first.quantity in ("dW", "db") and first.step >= 1:
+        key = Key(first.step, first.stage, first.layer, first.quantity)
+        previous = Key(first.step - 1, first.stage, first.layer, first.quantity)
+        if diagnoses.accumulated_gradients(actual, textbook, key, previous, case.dtype):
+            return [diagnoses.suspect("zero_grad_missing", where, line, step=first.step, previous=first.step - 1,
+                                      function=function)]
+    if first.stage == "update" and first.quantity in ("W", "b"):
+        key = Key(first.step, first.stage, first.layer, first.quantity)
+        name = f"{first.quantity}{first.layer}"
+        start = textbook.starts[first.step].params.get(name)
+        if start is not None and key in actual.values and (actual.values[key] == start).all():
+            return [diagnoses.suspect("step_never_called", where, line, function=function)]
+    return []
+
+
+def _conventions_met(results: list[Result]) -> list[dict]:
+    met: dict[str, dict] = {}
+    for r in results:
+        if r.status != "explained":
+            continue
+        for id_ in r.conventions:
+            entry = met.setdefault(id_, {"id": id_, "title": conventions.get(id_).title,
+                                         "remedy": diagnoses.REMEDIES.get(id_), "quantities": 0,
+                                         "worst_predicted": 0.0, "worst_measured": 0.0})
+            entry["quantities"] += 1
+            entry["worst_predicted"] = max(entry["worst_predicted"], r.predicted_max_abs or 0.0)
+            entry["worst_measured"] = max(entry["worst_measured"], r.max_abs)
+    return list(met.values())
+
+
+def _summary(port) -> str:
+    torch = torch_model._torch()
+    model = port.model
+    kind = "nn.Sequential" if isinstance(model, torch.nn.Sequential) else f"nn.Module {type(model).__name__}"
+    sizes = "-".join(str(n) for n in port.layer_dims)
+    hyper = ", ".join(f"{k}={v:g}" for k, v in {"lr": port.learning_rate, **port.hyper}.items())
+    return (f"{kind} {port.names['model']!r}, {sizes} ({', '.join(port.activations)}), "
+            f"{type(port.loss_fn).__name__}, {type(port.optimizer).__name__} ({port.optimizer_name}: {hyper}), "
+            f"{port.dtype}")
+
+
+# ---- rendering ------------------------------------------------------------------------------------------------------
+
+def _where(r: Result) -> str:
+    layer = f"[{r.layer}]" if r.layer is not None else ""
+    return f"step {r.step}, {r.stage}, {r.quantity}{layer}"
+
+
+def human(outcome: PortCheck) -> str:
+    step = (f"your {outcome.names['step']}" if outcome.names.get("step") else
+            "the textbook loop (zero_grad, loss_fn(model(x), y), backward, step)")
+    lines = [f"Checking {outcome.path.name} (PyTorch): {outcome.summary}; {outcome.case.steps} steps of {step} on "
+             f"m = {outcome.case.m} samples, each from the reference's state, from your model's own initial weights."]
+    counts = outcome.counts()
+    total = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
+    first = outcome.first
+    if first is None:
+        lines.append(f"PASS: every quantity your model computes matches the reference ({total}).")
+    else:
+        at = f" at index {tuple(first.worst_index)}" if first.worst_index else ""
+        values = (f"yours {first.actual_value:.6g}, reference {first.expected_value:.6g}{at}, "
+                  if first.actual_value is not None else f"{first.note}; ")
+        lines.append(f"FAIL: first divergence at {_where(first)}: {values}{first.ulps:.3g} ulps of the step's error "
+                     f"scale against a tolerance of {first.budget_ulps:g} ({total}).")
+    for s in outcome.causes:
+        lines += [f"  cause: {s.text}.", f"  fix: {s.bug.fix}."]
+    if first is not None and not outcome.causes:
+        lines.append("  cause: no convention and no known bug matches it; compare the listed quantity with your "
+                     "code, or run with --format json for every comparison")
+    for s in outcome.suspects:
+        lines += [f"  also suspect: {s.text}.", f"    fix: {s.bug.fix}."]
+    for c in outcome.conventions:
+        lines.append(f"  convention (explained, not a bug): {c['title']}, on {c['quantities']} quantities, measured "
+                     f"up to {c['worst_measured']:.3g} against {c['worst_predicted']:.3g} predicted."
+                     + (f" To match the course's formula: {c['remedy']}." if c["remedy"] else ""))
+    for quantity, why in outcome.absent.items():
+        lines.append(f"  not compared: {quantity}, which your model does not compute ({why}).")
+    if outcome.skipped:
+        lines.append(f"  skipped in {outcome.path.name}: " + "; ".join(str(s) for s in outcome.skipped[:5])
+                     + (f"; and {len(outcome.skipped) - 5} more" if len(outcome.skipped) > 5 else ""))
+    return "\n".join(lines)
+
+
+def as_json(outcome: PortCheck) -> dict:
+    return {
+        "schema": "nn-parity/check-model/v1",
+        "file": str(outcome.path), "framework": outcome.framework, "model": outcome.summary,
+        "names": outcome.names, "steps": outcome.case.steps, "m": outcome.case.m, "dtype": outcome.case.dtype,
+        "passed": outcome.passed, "counts": outcome.counts(),
+        "first_divergence": outcome.first.to_dict() if outcome.first else None,
+        "causes": [s.to_dict() for s in outcome.causes], "suspects": [s.to_dict() for s in outcome.suspects],
+        "conventions": outcome.conventions, "absent": outcome.absent,
+        "skipped": [str(s) for s in outcome.skipped],
+        "results": [r.to_dict() for r in outcome.results],
+    }
+
+
+def emit(outcome: PortCheck, formats) -> int:
+    if "json" in formats:
+        print(json.dumps(as_json(outcome), indent=1, default=float))
+    else:
+        print(human(outcome))
+    return 0 if outcome.passed else 1

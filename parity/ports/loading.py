@@ -1,0 +1,79 @@
+"""A framework model's file loaded for what builds the model, its loss and its optimizer.
+
+``parity.learner.source`` loads a learner's NumPy file for its definitions only; a framework model is built by
+calls (``nn.Sequential(...)``, ``torch.optim.SGD(model.parameters(), lr=0.1)``, ``model.compile(...)``), so this
+policy runs those too, and still skips whatever trains, reads data that is not here, or draws:
+
+    run       imports, ``def`` and ``class`` statements, assignments (their calls included), and the calls that
+              build or configure a model: ``model.add(...)``, ``model.compile(...)``, ``model.build(...)``, seeds
+    skipped   loops and ``with`` blocks (a training loop), ``if __name__ == "__main__":``, any other bare call
+              (``train(...)``, ``plt.show()``), and an assignment that trains: ``.fit(...)``, ``.backward()``,
+              ``.step()``, ``train_on_batch``, or a call of a function of the file that loops
+
+An assignment that fails (a data file that is not here) is skipped and listed, as for learners. The user's file
+is never written: its statements are compiled from the text read.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+from parity.learner.source import LearnerSource, _kind, load_source
+
+BUILDS = ("add", "compile", "build", "manual_seed", "seed", "set_seed", "set_random_seed", "to", "double",
+          "float", "train", "eval", "set_floatx")
+TRAINS = ("fit", "train_on_batch", "backward", "step", "evaluate", "predict", "fit_generator")
+
+
+def _looping_functions(tree: ast.Module) -> set[str]:
+    return {node.name for node in tree.body if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+            and any(isinstance(n, (ast.For, ast.While, ast.AsyncFor)) for n in ast.walk(node))}
+
+
+def _called(node: ast.AST) -> list[str]:
+    """The names a statement calls: ``f`` for ``f(...)``, ``fit`` for ``model.fit(...)``."""
+    names = []
+    for n in ast.walk(node):
+        if isinstance(n, ast.Call):
+            func = n.func
+            names.append(func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", ""))
+    return names
+
+
+def model_kind(node: ast.stmt, tree: ast.Module) -> str:
+    """The statement's kind under this module's policy (see the module docstring)."""
+    kind = _kind(node)
+    if kind != "skip":
+        return kind
+    called = _called(node)
+    trains = any(name in TRAINS or name in _looping_functions(tree) for name in called)
+    if isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None and not trains:
+        return "assign"
+    if isinstance(node, ast.Expr) and isinstance(node.value, ast.Call) and not trains:
+        func = node.value.func
+        if isinstance(func, ast.Attribute) and func.attr in BUILDS:
+            return "assign"  # kept if it runs, listed as skipped if it fails
+    return "skip"
+
+
+def load_model_file(path) -> LearnerSource:
+    """The file's namespace after the statements that build its model (``model_kind``)."""
+    return load_source(Path(path), kind=model_kind)
+
+
+def framework_of(path) -> str | None:
+    """"torch" or "keras" when the file imports that framework (and so holds a model, not NumPy code); None
+    otherwise. Read from the text, before anything runs."""
+    path = Path(path)
+    if not path.is_file():
+        return None
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        return None
+    for framework, words in (("keras", ("import keras", "from keras", "tensorflow.keras", "tf.keras")),
+                             ("torch", ("import torch", "from torch"))):
+        if any(word in text for word in words):
+            return framework
+    return None

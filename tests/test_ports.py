@@ -1,0 +1,83 @@
+"""``parity check`` on framework models as users write them (examples/ports/): each file's expected verdict, first
+divergence and named cause (examples/ports/expected.json), bad input in one line, and the registries the
+diagnoses rest on."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from parity import conventions
+from parity.cli import main
+from parity.ports import checker, diagnoses
+from parity.ports.diagnoses import PortError
+
+pytest.importorskip("torch")
+
+PORTS = Path(__file__).resolve().parent.parent / "examples" / "ports"
+EXPECTED = json.loads((PORTS / "expected.json").read_text())
+
+
+def test_the_manifest_lists_every_port_file():
+    assert {str(p.relative_to(PORTS)) for p in PORTS.rglob("*.py")} == set(EXPECTED)
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_each_model_gets_its_verdict_first_divergence_and_cause(name):
+    expected = EXPECTED[name]
+    if expected["verdict"] == "error":
+        with pytest.raises(PortError) as raised:
+            checker.check(PORTS / name, timeout=2)
+        assert expected["error"] in str(raised.value) and "\n" not in str(raised.value)
+        return
+    outcome = checker.check(PORTS / name, timeout=30)
+    if expected["verdict"] == "pass":
+        assert outcome.passed and not outcome.suspects, checker.human(outcome)
+        return
+    assert not outcome.passed
+    r = outcome.first
+    assert f"step {r.step}, {r.stage}, {r.quantity}" + (f"[{r.layer}]" if r.layer else "") == expected["first"]
+    assert [s.bug.id for s in outcome.causes] == [expected["cause"]], checker.human(outcome)
+
+
+def test_a_faithful_model_compares_every_quantity_it_computes_and_says_what_it_does_not():
+    outcome = checker.check(PORTS / "torch" / "faithful_sequential.py")
+    compared = {(r.quantity, r.layer) for r in outcome.results}
+    assert {("Z", 1), ("A", 1), ("Z", 2), ("J", None), ("dZ", 2), ("dW", 2), ("db", 2), ("dA", 1), ("dZ", 1),
+            ("dW", 1), ("db", 1), ("W", 1), ("b", 1), ("W", 2), ("b", 2)} <= compared
+    assert set(outcome.absent) == {"A[2]", "dA[2]"}
+    assert all(r.status == "pass" for r in outcome.results) and len(outcome.results) == 45
+
+
+def test_the_command_prints_the_cause_with_file_and_line_and_exits_1(capsys):
+    assert main(["check", str(PORTS / "torch" / "no_zero_grad.py")]) == 1
+    out = capsys.readouterr().out
+    assert "first divergence at step 1, backward, dW[2]" in out
+    assert "optimizer.zero_grad() is never called in train (no_zero_grad.py, line 24)" in out
+
+
+def test_json_output_carries_the_first_divergence_and_the_cause(capsys):
+    assert main(["check", str(PORTS / "torch" / "softmax_before_cross_entropy.py"), "--format", "json"]) == 1
+    record = json.loads(capsys.readouterr().out)
+    assert record["schema"] == "nn-parity/check-model/v1" and not record["passed"]
+    assert record["first_divergence"]["quantity"] == "J"
+    assert record["causes"][0]["id"] == "softmax_before_cross_entropy" and record["causes"][0]["line"] == "line 10"
+
+
+def test_bad_input_is_one_line_and_exit_2(capsys):
+    assert main(["check", str(PORTS / "torch" / "convolutional.py")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "convolution" in err and "Traceback" not in err
+
+
+def test_the_user_file_is_not_modified():
+    path = PORTS / "torch" / "no_zero_grad.py"
+    before = path.read_bytes()
+    checker.check(path)
+    assert path.read_bytes() == before
+
+
+def test_every_convention_has_a_remedy_and_every_bug_is_reachable():
+    assert set(diagnoses.REMEDIES) == {c.id for c in conventions.CONVENTIONS}
+    causes = {e.get("cause") for e in EXPECTED.values()}
+    assert set(diagnoses.BUGS) <= causes
