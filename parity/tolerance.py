@@ -76,6 +76,18 @@ DROPOUT_KEEP_RATE_P = 1e-6
 # is named as its cause.
 ACCUMULATED_GRADIENT_ULPS = 64
 
+# A Keras model's layers, applied one after another by the checker's probe (``parity.ports.keras_model``), must give
+# the model's own output: a structural check that the layers form the chain they are listed as (a functional model
+# may list a branch that does not feed the output). The same operations on the same values agree to the last bit;
+# 1e-5 relative only absorbs a backend's choice of a fused kernel, while a skipped or reordered layer moves the
+# output by its whole size.
+PORT_CHAIN_RTOL = 1e-5
+
+# Two models of a port read with learning rates (or other float settings) this close are read as one setting typed
+# twice: Keras holds a Python float as a float32 variable, a rounding of at most half an ulp, 2^-24 relative (the
+# keras-float32-hyperparameters convention); a rate typed differently is off by far more.
+PORT_SETTING_RTOL = 2.0 ** -24
+
 # One framework optimizer step with weight decay against the reference (tests/test_witness_weight_decay.py), float64,
 # elementwise: W_new = W - lr (g + wd W), where the autograd gradient g agrees with the reference's to the grid's
 # parity bound (16 ulps of its error scale, about |g|) and the update adds three roundings, so each element is

@@ -3,23 +3,40 @@ divergence and named cause (examples/ports/expected.json), bad input in one line
 diagnoses rest on."""
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from parity import conventions
 from parity.cli import main
-from parity.ports import checker, diagnoses
+from parity.ports import checker, diagnoses, pairs
 from parity.ports.diagnoses import PortError
 
 pytest.importorskip("torch")
 
 PORTS = Path(__file__).resolve().parent.parent / "examples" / "ports"
-EXPECTED = json.loads((PORTS / "expected.json").read_text())
+MANIFEST = json.loads((PORTS / "expected.json").read_text())
+EXPECTED, PAIRS = MANIFEST["models"], MANIFEST["pairs"]
 
 
 def test_the_manifest_lists_every_port_file():
-    assert {str(p.relative_to(PORTS)) for p in PORTS.rglob("*.py")} == set(EXPECTED)
+    singles = {str(p.relative_to(PORTS)) for p in PORTS.rglob("*.py") if p.parts[-3] != "pairs"}
+    assert singles == set(EXPECTED)
+    assert {str(p.parent.relative_to(PORTS)) for p in PORTS.glob("pairs/*/*.py")} == set(PAIRS)
+
+
+def _judged(outcome, expected: dict) -> None:
+    if expected["verdict"] == "pass":
+        assert outcome.passed, checker.human(outcome)
+        assert [s.bug.id for s in outcome.suspects] == ([expected["suspect"]] if "suspect" in expected else [])
+        assert set(expected.get("conventions", ())) <= {c["id"] for c in outcome.conventions}
+        return
+    assert not outcome.passed
+    r = outcome.first
+    assert f"step {r.step}, {r.stage}, {r.quantity}" + (f"[{r.layer}]" if r.layer else "") == expected["first"]
+    assert [s.bug.id for s in outcome.causes] == [expected["cause"]], checker.human(outcome)
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
@@ -30,14 +47,18 @@ def test_each_model_gets_its_verdict_first_divergence_and_cause(name):
             checker.check(PORTS / name, timeout=2)
         assert expected["error"] in str(raised.value) and "\n" not in str(raised.value)
         return
-    outcome = checker.check(PORTS / name, timeout=30)
-    if expected["verdict"] == "pass":
-        assert outcome.passed and not outcome.suspects, checker.human(outcome)
-        return
-    assert not outcome.passed
-    r = outcome.first
-    assert f"step {r.step}, {r.stage}, {r.quantity}" + (f"[{r.layer}]" if r.layer else "") == expected["first"]
-    assert [s.bug.id for s in outcome.causes] == [expected["cause"]], checker.human(outcome)
+    _judged(checker.check(PORTS / name, timeout=30), expected)
+
+
+@pytest.mark.parametrize("name", sorted(PAIRS))
+def test_each_port_pair_is_judged_and_its_differences_attributed(name):
+    expected = PAIRS[name]
+    pair = pairs.check_pair(PORTS / name / "torch_model.py", PORTS / name / "keras_model.py")
+    assert pair.faithful == expected["faithful"], pairs.human(pair)
+    assert pair.copied  # each file draws its own weights: the second is started from the first's
+    assert [s["setting"] for s in pair.settings] == expected["settings"]
+    assert set(expected["attribution"]) <= set(pair.attribution), pair.attribution
+    assert all(key.startswith("convention of") for key in pair.attribution) or not expected["faithful"]
 
 
 def test_a_faithful_model_compares_every_quantity_it_computes_and_says_what_it_does_not():
@@ -79,5 +100,20 @@ def test_the_user_file_is_not_modified():
 
 def test_every_convention_has_a_remedy_and_every_bug_is_reachable():
     assert set(diagnoses.REMEDIES) == {c.id for c in conventions.CONVENTIONS}
-    causes = {e.get("cause") for e in EXPECTED.values()}
-    assert set(diagnoses.BUGS) <= causes
+    named = {e.get("cause") for e in EXPECTED.values()} | {e.get("suspect") for e in EXPECTED.values()}
+    assert set(diagnoses.BUGS) <= named
+
+
+@pytest.mark.parametrize("backend", ["jax", "torch"])
+def test_keras_models_on_the_other_backends_in_their_own_process(backend):
+    """Keras reads its backend once per process: the command, in a new one, with --keras-backend."""
+    names = [n for n, e in EXPECTED.items() if n.startswith("keras/") and e["verdict"] != "error"]
+    for name in names:
+        expected = {**EXPECTED[name], **EXPECTED[name].get("backends", {}).get(backend, {})}
+        done = subprocess.run([sys.executable, "-m", "parity", "check", str(PORTS / name), "--keras-backend", backend,
+                               "--format", "json", "--m", "8"], capture_output=True, text=True, timeout=600)
+        record = json.loads(done.stdout)
+        assert record["passed"] == (expected["verdict"] == "pass"), (name, done.stdout[-2000:], done.stderr[-2000:])
+        assert record["framework"] == f"keras-{backend}"
+        if expected["verdict"] == "fail":
+            assert [c["id"] for c in record["causes"]] == [expected["cause"]]

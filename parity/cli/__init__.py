@@ -52,7 +52,8 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.verbose:
         os.environ[environment.VERBOSE] = "1"  # read at each framework's import, here and in the workers
-    configure(threads=1 if args.command in ONE_THREAD else None)
+    configure(threads=1 if args.command in ONE_THREAD else None,
+              keras_backend=getattr(args, "keras_backend", None) or "tensorflow")  # check --keras-backend
     try:
         return COMMANDS[args.command].run(args)
     except (ValueError, TypeError, KeyError, OSError) as error:

@@ -19,7 +19,9 @@ def add_parser(commands) -> None:
                     "(L_model_forward, ...), its one-hidden-layer API (forward_propagation, ...), separate arrays "
                     "(init_params, forward_prop(W1, b1, ..., X), ...) or this project's module interface. Only "
                     "imports, definitions and simple assignments run; top-level code is skipped and listed.")
-    check.add_argument("module", type=Path, help="your .py file or .ipynb notebook (see examples/learners/)")
+    check.add_argument("module", type=Path, nargs="+",
+                       help="your .py file or .ipynb notebook (see examples/learners/); or a PyTorch or Keras model's "
+                            "file, or two of them for a port check (see examples/ports/)")
     for role, example in (("forward", "L_model_forward"), ("backward", "L_model_backward"),
                           ("update", "update_parameters"), ("cost", "compute_cost"),
                           ("init", "initialize_parameters_deep")):
@@ -48,6 +50,8 @@ def add_parser(commands) -> None:
                             "the textbook loop zero_grad, loss, backward, step)")
     model.add_argument("--step-timeout", type=float, default=60.0,
                        help="seconds your training step may take on the checker's batch (default 60)")
+    model.add_argument("--keras-backend", choices=("tensorflow", "jax", "torch"), default=None,
+                       help="the backend a Keras model runs on (default: tensorflow; Keras reads it once per process)")
 
 
 def run(args) -> int:
@@ -62,14 +66,32 @@ def run(args) -> int:
         check_writable(args.out)
     from parity.ports import loading
 
-    if loading.framework_of(args.module):
-        from parity.ports import checker as port_checker
-
-        if args.out is not None:
-            raise ValueError("--out writes a NumPy network's check; a framework model's check prints to the "
-                             "terminal (--format human or json)")
-        names = {"model": args.model, "loss": args.loss_object, "optimizer": args.optimizer, "step": args.step}
-        outcome = port_checker.check(args.module, steps=args.steps, m=args.m, names=names,
-                                     timeout=args.step_timeout)
-        return port_checker.emit(outcome, args.format)
+    files = args.module
+    if len(files) > 2:
+        raise ValueError(f"check takes one file, or two models for a port check; got {len(files)}")
+    frameworks = [loading.framework_of(path) for path in files]
+    if len(files) == 2 and None in frameworks:
+        plain = files[frameworks.index(None)]
+        raise ValueError(f"a port check takes two PyTorch or Keras models; {plain} imports neither")
+    if frameworks[0]:
+        return _check_models(args, files)
+    args.module = files[0]
     return checker.run(args)
+
+
+def _check_models(args, files) -> int:
+    """One framework model, or a port's two."""
+    import json
+
+    from parity.ports import checker, pairs
+
+    if args.out is not None:
+        raise ValueError("--out writes a NumPy network's check; a framework model's check prints to the terminal "
+                         "(--format human or json)")
+    names = {"model": args.model, "loss": args.loss_object, "optimizer": args.optimizer, "step": args.step}
+    if len(files) == 1:
+        outcome = checker.check(files[0], steps=args.steps, m=args.m, names=names, timeout=args.step_timeout)
+        return checker.emit(outcome, args.format)
+    pair = pairs.check_pair(*files, steps=args.steps, m=args.m, names=names, timeout=args.step_timeout)
+    print(json.dumps(pairs.as_json(pair), indent=1, default=float) if "json" in args.format else pairs.human(pair))
+    return 0 if pair.faithful else 1

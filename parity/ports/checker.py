@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import inspect
 import json
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,11 +22,26 @@ from parity.compare import Result, compare, first_divergence
 from parity.conventions import TEXTBOOK
 from parity.harness import reference_trace, runtime_defaults
 from parity.learner.source import LearnerError, Skipped
-from parity.ports import diagnoses, loading, torch_model
+from parity.ports import diagnoses, keras_model, loading, torch_model
 from parity.ports.diagnoses import PortError, Suspect
 from parity.trace import Key
 
 WITNESS = "your model"  # the name the comparisons carry (not a registry row: nothing is declared missing for it)
+READERS = {"torch": torch_model, "keras": keras_model}  # a framework's reader: read(source, ...), run(port, ...)
+
+
+def _seed(framework: str) -> None:
+    """Seed what draws a file's initial weights, so an unseeded file is checked the same way each time: torch's
+    generator; for Keras, Python's and NumPy's global generators (Keras draws its default seeds from Python's
+    ``random``), without importing Keras before the file chooses its backend."""
+    import random
+
+    import numpy as np
+
+    random.seed(0)
+    np.random.seed(0)  # noqa: NPY002 - the global generator is what an unseeded file's helpers draw from
+    if framework == "torch":
+        torch_model._torch().manual_seed(0)
 
 
 @dataclass
@@ -42,6 +58,7 @@ class PortCheck:
     conventions: list[dict] = field(default_factory=list)  # the conventions met: id, title, remedy, counts, sizes
     absent: dict = field(default_factory=dict)  # quantity -> why the user's model does not compute it
     skipped: list[Skipped] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # what the framework warned about, while the model ran
 
     @property
     def passed(self) -> bool:
@@ -54,27 +71,40 @@ class PortCheck:
         return out
 
 
-def check(path, *, steps: int = 3, m: int = 8, names: dict | None = None,
-          timeout: float = torch_model.STEP_TIMEOUT) -> PortCheck:
-    """Check the framework model in ``path`` (see the module docstring); ``names``: the user's variable names for
-    {"model", "loss", "optimizer", "step"} where they cannot be found by kind and name."""
+def load(path, names: dict | None = None):
+    """(source, port, reader): the file loaded (``loading``) and its model read by its framework's reader."""
     path = Path(path)
     framework = loading.framework_of(path)
-    if framework != "torch":
-        raise PortError(f"{path.name}: the checker reads PyTorch models (a file that imports torch); "
-                        f"{framework or 'no framework'} found")
-    torch_model._torch().manual_seed(0)  # a file that draws its weights unseeded is checked the same way each time
+    if framework not in READERS:
+        raise PortError(f"{path.name}: the checker reads PyTorch and Keras models (a file that imports torch or "
+                        f"keras); no framework import found")
+    reader = READERS[framework]
+    _seed(framework)
     try:
         source = loading.load_model_file(path)
     except LearnerError as error:
         raise PortError(str(error)) from None
     with source.importable():
-        port = torch_model.read(source, path.name, names)
-        case = Case(f"port-{path.stem}", port.layer_dims, tuple(port.activations), port.loss,
-                    optimizer=port.optimizer_name, learning_rate=port.learning_rate, dtype=port.dtype, steps=steps,
-                    m=m, **port.hyper)
+        return source, reader.read(source, path.name, names), reader
+
+
+def check(path, *, steps: int = 3, m: int = 8, names: dict | None = None,
+          timeout: float = torch_model.STEP_TIMEOUT) -> PortCheck:
+    """Check the framework model in ``path`` (see the module docstring); ``names``: the user's variable names for
+    {"model", "loss", "optimizer", "step"} where they cannot be found by kind and name."""
+    return judge(Path(path), *load(path, names), steps=steps, m=m, timeout=timeout)
+
+
+def judge(path: Path, source, port, reader, steps: int = 3, m: int = 8,
+          timeout: float = torch_model.STEP_TIMEOUT) -> PortCheck:
+    """Run a read model against the reference from its own weights and judge every quantity."""
+    case = Case(f"port-{path.stem}", port.layer_dims, tuple(port.activations), port.loss,
+                optimizer=port.optimizer_name, learning_rate=port.learning_rate, dtype=port.dtype, steps=steps, m=m,
+                **port.hyper)
+    with source.importable(), warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")  # the framework's warnings about the user's model are findings, said once
         textbook, textbook_E = reference_trace(case, TEXTBOOK, params=port.params())
-        actual = torch_model.run(port, case, textbook.starts, source, path.name, timeout)
+        actual = reader.run(port, case, textbook.starts, source, path.name, timeout)
     variant = conventions.variant_for(case, port.framework, runtime_defaults(port.framework))
     variant_trace = variant_E = None
     if variant.conventions:
@@ -85,7 +115,9 @@ def check(path, *, steps: int = 3, m: int = 8, names: dict | None = None,
     causes = [s for s in suspects if s.explains(first)]
     return PortCheck(path, port.framework, _summary(port), case, dict(port.names), results, first, causes,
                      [s for s in suspects if s not in causes], _conventions_met(results),
-                     {f"{q}[{case.L}]": why for q, why in port.absent.items()}, list(source.skipped))
+                     {f"{q}[{case.L}]": why for q, why in port.absent.items()}, list(source.skipped),
+                     list(dict.fromkeys(str(w.message).strip().splitlines()[0] for w in caught
+                                        if issubclass(w.category, UserWarning))))
 
 
 def _step_line(port) -> str:
@@ -135,9 +167,12 @@ def _conventions_met(results: list[Result]) -> list[dict]:
 
 
 def _summary(port) -> str:
-    torch = torch_model._torch()
     model = port.model
-    kind = "nn.Sequential" if isinstance(model, torch.nn.Sequential) else f"nn.Module {type(model).__name__}"
+    if port.framework.startswith("torch"):
+        torch = torch_model._torch()
+        kind = "nn.Sequential" if isinstance(model, torch.nn.Sequential) else f"nn.Module {type(model).__name__}"
+    else:
+        kind = f"Keras {type(model).__name__} on {keras_model._keras().backend.backend()}"
     sizes = "-".join(str(n) for n in port.layer_dims)
     hyper = ", ".join(f"{k}={v:g}" for k, v in {"lr": port.learning_rate, **port.hyper}.items())
     return (f"{kind} {port.names['model']!r}, {sizes} ({', '.join(port.activations)}), "
@@ -155,7 +190,9 @@ def _where(r: Result) -> str:
 def human(outcome: PortCheck) -> str:
     step = (f"your {outcome.names['step']}" if outcome.names.get("step") else
             "the textbook loop (zero_grad, loss_fn(model(x), y), backward, step)")
-    lines = [f"Checking {outcome.path.name} (PyTorch): {outcome.summary}; {outcome.case.steps} steps of {step} on "
+    if outcome.framework.startswith("keras"):
+        step = "the optimizer's apply of the backend's gradients, as fit() takes a step"
+    lines = [f"Checking {outcome.path.name}: {outcome.summary}; {outcome.case.steps} steps of {step} on "
              f"m = {outcome.case.m} samples, each from the reference's state, from your model's own initial weights."]
     counts = outcome.counts()
     total = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
@@ -179,6 +216,8 @@ def human(outcome: PortCheck) -> str:
         lines.append(f"  convention (explained, not a bug): {c['title']}, on {c['quantities']} quantities, measured "
                      f"up to {c['worst_measured']:.3g} against {c['worst_predicted']:.3g} predicted."
                      + (f" To match the course's formula: {c['remedy']}." if c["remedy"] else ""))
+    for warning in outcome.warnings:
+        lines.append(f"  the framework warned: {warning}")
     for quantity, why in outcome.absent.items():
         lines.append(f"  not compared: {quantity}, which your model does not compute ({why}).")
     if outcome.skipped:
@@ -196,7 +235,7 @@ def as_json(outcome: PortCheck) -> dict:
         "first_divergence": outcome.first.to_dict() if outcome.first else None,
         "causes": [s.to_dict() for s in outcome.causes], "suspects": [s.to_dict() for s in outcome.suspects],
         "conventions": outcome.conventions, "absent": outcome.absent,
-        "skipped": [str(s) for s in outcome.skipped],
+        "skipped": [str(s) for s in outcome.skipped], "warnings": outcome.warnings,
         "results": [r.to_dict() for r in outcome.results],
     }
 

@@ -44,6 +44,16 @@ BUGS = {bug.id: bug for bug in (
         "the last Softmax ({line}) normalises over dim={dim}, the batch: each unit's probabilities sum to 1 across the "
         "samples instead of across the classes",
         "nn.Softmax(dim=1) (or dim=-1): rows are samples"),
+    Bug("activation_before_from_logits", "cost", "J",
+        "{loss}(from_logits=True) applies the {activation} itself: your last layer's {activation} ({line}) is "
+        "applied twice on Keras's JAX and torch backends (on TensorFlow, Keras takes the logits back from the "
+        "{activation}'s input with a warning, keras/src/backend/tensorflow/nn.py _get_logits, so the numbers agree "
+        "there and the port to another backend breaks)",
+        "compile with from_logits=False (the default), or end the model with a linear Dense"),
+    Bug("logits_as_probabilities", "forward", "A",
+        "{loss} (from_logits=False, the default) takes probabilities, but your model ends in a linear Dense "
+        "({line}): its outputs are read as probabilities, normalised and clipped",
+        "compile with from_logits=True, or give the last Dense activation=\"softmax\" (\"sigmoid\" for one unit)"),
     Bug("zero_grad_missing", "backward", "dW",
         "the gradients at step {step} equal steps {previous} + {step}: they accumulate, because "
         "optimizer.zero_grad() is never called in {function} ({line})",

@@ -82,6 +82,14 @@ class Port:
         """The user's initial weights in the reference layout."""
         return _Model(self.linears, [], self.loss_fn, self.takes_logits, self.optimizer).params()
 
+    def set_params(self, params: dict) -> None:
+        """Start the user's model from ``params`` (reference layout), in its own dtype."""
+        torch = _torch()
+        with torch.no_grad():
+            for l, linear in enumerate(self.linears, 1):
+                linear.weight.copy_(torch.from_numpy(layout.torch_weight(params[f"W{l}"])))
+                linear.bias.copy_(torch.from_numpy(layout.framework_bias(params[f"b{l}"])))
+
 
 # ---- finding the objects ------------------------------------------------------------------------------------------
 
@@ -457,8 +465,8 @@ def read(source, where: str, names: dict | None = None) -> Port:
     name, hyper, lr = _optimizer(optimizer, linears, where, line_of(text, optimizer_name) or optimizer_name)
     reference_names = []
     for activation, details, _node in activations:
-        if activation == "leaky_relu":
-            activation = "leaky_relu" if details["slope"] == 0.01 else f"leaky_relu({details['slope']!r})"
+        if activation == "leaky_relu":  # always with its slope, read from the user's object
+            activation = f"leaky_relu({details['slope']!r})"
         reference_names.append(activation)
     if loss["output"] != activations[-1][0]:  # a logits loss after the last Linear: its softmax or sigmoid
         reference_names[-1] = loss["output"]
