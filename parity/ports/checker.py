@@ -100,7 +100,7 @@ def judge(path: Path, source, port, reader, steps: int = 3, m: int = 8,
     """Run a read model against the reference from its own weights and judge every quantity."""
     case = Case(f"port-{path.stem}", port.layer_dims, tuple(port.activations), port.loss,
                 optimizer=port.optimizer_name, learning_rate=port.learning_rate, dtype=port.dtype, steps=steps, m=m,
-                **port.hyper)
+                keep_prob=getattr(port, "keep_prob", 1.0), **port.hyper)
     with source.importable(), warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")  # the framework's warnings about the user's model are findings, said once
         textbook, textbook_E = reference_trace(case, TEXTBOOK, params=port.params())
@@ -175,6 +175,8 @@ def _summary(port) -> str:
         kind = f"Keras {type(model).__name__} on {keras_model._keras().backend.backend()}"
     sizes = "-".join(str(n) for n in port.layer_dims)
     hyper = ", ".join(f"{k}={v:g}" for k, v in {"lr": port.learning_rate, **port.hyper}.items())
+    if getattr(port, "keep_prob", 1.0) < 1:
+        hyper += f"; dropout keep_prob {port.keep_prob:g} on the hidden layers, the shared masks in nn.Dropout's form"
     return (f"{kind} {port.names['model']!r}, {sizes} ({', '.join(port.activations)}), "
             f"{type(port.loss_fn).__name__}, {type(port.optimizer).__name__} ({port.optimizer_name}: {hyper}), "
             f"{port.dtype}")

@@ -54,6 +54,9 @@ BUGS = {bug.id: bug for bug in (
         "{loss} (from_logits=False, the default) takes probabilities, but your model ends in a linear Dense "
         "({line}): its outputs are read as probabilities, normalised and clipped",
         "compile with from_logits=True, or give the last Dense activation=\"softmax\" (\"sigmoid\" for one unit)"),
+    Bug("dropout_in_eval_mode", "forward", "A",
+        "the model's nn.Dropout layers are in eval mode during training ({line} calls .eval()), so they drop nothing",
+        "call model.train() at the start of every training step (and model.eval() only to evaluate)"),
     Bug("zero_grad_missing", "backward", "dW",
         "the gradients at step {step} equal steps {previous} + {step}: they accumulate, because "
         "optimizer.zero_grad() is never called in {function} ({line})",

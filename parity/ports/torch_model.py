@@ -14,7 +14,9 @@ function, found by name, its arguments bound by name) or, without one, the textb
 ``loss_fn(model(x), y)``, ``backward``, ``step``. ``model.forward`` is replaced for the step by an ``fx``
 interpreter of the same graph and the same modules, which keeps each Z[l] and A[l] and retains their gradients;
 the gradients are read when ``optimizer.step()`` begins (a step pre-hook), so a ``zero_grad()`` after the step
-hides nothing, and a missing one shows as gradients summed over steps.
+hides nothing, and a missing one shows as gradients summed over steps. A hidden layer's ``nn.Dropout`` in training
+mode takes the step's shared mask in its own form (A D / keep_prob, as ``parity.implementations.torch`` does: its
+own mask comes from torch's generator and cannot be given); one in eval mode runs as it is, and is named.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from parity import layout
-from parity.case import Case, batch
+from parity.case import Case, batch, dropout_masks
 from parity.environment import require
 from parity.implementations.torch import _Model
 from parity.ports.diagnoses import PortError, Suspect, suspect
@@ -71,6 +73,9 @@ class Port:
     learning_rate: float
     dtype: str
     graph: object = None  # the model's torch.fx GraphModule (sharing its modules), which the recorder runs
+    dropouts: dict = field(default_factory=dict)  # fx target -> layer, of each hidden layer's nn.Dropout
+    keep_prob: float = 1.0
+    eval_line: str = ""  # where the file calls .eval(), if it does
     suspects: list[Suspect] = field(default_factory=list)
     absent: dict = field(default_factory=dict)  # quantity -> why the user's model has none
 
@@ -252,6 +257,9 @@ def _chain(model, where: str):
             if isinstance(module, nn.Linear):
                 chain.append(("linear", node, module))
                 continue
+            if type(module) is nn.Dropout:
+                chain.append(("dropout", node, module))
+                continue
             activation = _module_activation(module, nn)
             if activation is None:
                 kind = next((text for key, text in _NOT_DENSE.items() if key in type(module).__name__),
@@ -282,11 +290,28 @@ def _chain(model, where: str):
     return graph_module, chain
 
 
+def _dropout(l: int, node, module, activations: list, nodes: dict, dropouts: dict, where: str) -> None:
+    """Layer l's nn.Dropout, after its activation: its output is A[l] (the course's A = g(Z) D / keep_prob)."""
+    if l == 0 or l in dropouts:
+        raise PortError(f"{where}: nn.Dropout at {node.target!r} does not follow a layer's activation once; the "
+                        f"checker reads dropout after a hidden layer's activation, as the course applies it")
+    if len(activations) < l:
+        activations.append(("linear", {}, None))
+    for name, key in list(nodes.items()):
+        if key == (l, "A"):
+            del nodes[name]
+    nodes[node.name] = (l, "A")
+    dropouts[l] = (node.target, module)
+
+
 def _layers(chain, where: str) -> tuple[list, list, dict, dict]:
-    """(linears, one activation per layer as (name, details, node), fx node -> (layer, "Z" or "A"), the last
-    layer's activation node or None)."""
-    linears, activations, nodes = [], [], {}
+    """(linears, one activation per layer as (name, details, node), fx node -> (layer, "Z" or "A"), {layer:
+    (its nn.Dropout's target, the module)})."""
+    linears, activations, nodes, dropouts = [], [], {}, {}
     for kind, node, detail in chain:
+        if kind == "dropout":
+            _dropout(len(linears), node, detail, activations, nodes, dropouts, where)
+            continue
         if kind == "linear":
             if linears and len(activations) < len(linears):
                 activations.append(("linear", {}, None))
@@ -308,7 +333,18 @@ def _layers(chain, where: str) -> tuple[list, list, dict, dict]:
     for l, linear in enumerate(linears, 1):
         if linear.bias is None:
             raise PortError(f"{where}: layer {l}'s nn.Linear has bias=False; the reference's layers have a bias b[l]")
-    return linears, activations, nodes
+    return linears, activations, nodes, dropouts
+
+
+def _keep_prob(dropouts: dict, L: int, where: str) -> float:
+    """The course's keep_prob = 1 - p, where every hidden layer has an nn.Dropout(p) of the same p."""
+    if not dropouts:
+        return 1.0
+    rates = {module.p for _, module in dropouts.values()}
+    if set(dropouts) != set(range(1, L)) or len(rates) != 1:
+        raise PortError(f"{where}: dropout on layers {sorted(dropouts)} with p = {sorted(rates)}; the reference's "
+                        f"dropout is one keep_prob on every hidden layer (1 to {L - 1}), none on the output")
+    return 1.0 - rates.pop()
 
 
 def _loss(loss_fn, activations: list, where: str, line: str) -> dict:
@@ -460,7 +496,8 @@ def read(source, where: str, names: dict | None = None) -> Port:
     text = source.path.read_text(encoding="utf-8") if source.path.suffix == ".py" else ""
     _custom_functions(model, source.namespace, where)
     graph_module, chain = _chain(model, where)
-    linears, activations, nodes = _layers(chain, where)
+    linears, activations, nodes, dropouts = _layers(chain, where)
+    keep_prob = _keep_prob(dropouts, len(linears), where)
     loss = _loss(loss_fn, activations, where, line_of(text, loss_name) or loss_name)
     name, hyper, lr = _optimizer(optimizer, linears, where, line_of(text, optimizer_name) or optimizer_name)
     reference_names = []
@@ -484,7 +521,9 @@ def read(source, where: str, names: dict | None = None) -> Port:
     return Port(model, loss_fn, optimizer, found["step"][1],
                 {"model": model_name, "loss": loss_name, "optimizer": optimizer_name, "step": found["step"][0]},
                 linears, reference_names, nodes, loss["loss"], loss["framework"], loss["takes_logits"], name, hyper,
-                lr, dtypes.pop(), graph_module, suspects, absent)
+                lr, dtypes.pop(), graph=graph_module, suspects=suspects, absent=absent,
+                dropouts={target: l for l, (target, _) in dropouts.items()}, keep_prob=keep_prob,
+                eval_line=line_of(text, "", ".eval()"))
 
 
 # ---- running the user's objects ------------------------------------------------------------------------------------
@@ -498,6 +537,7 @@ def _recorder(port: Port):
         def __init__(self):
             super().__init__(port.graph, garbage_collect_values=False)
             self.outputs, self.recording, self.calls = {}, False, 0
+            self.masks, self.eval_dropout = {}, False
 
         def run_node(self, node):
             value = super().run_node(node)
@@ -506,6 +546,17 @@ def _recorder(port: Port):
                     value.retain_grad()
                 self.outputs[port.nodes[node.name]] = value
             return value
+
+        def call_module(self, target, args, kwargs):
+            """A hidden layer's nn.Dropout in training mode applies the step's shared mask D in nn.Dropout's own
+            form, A D / keep_prob (``parity.implementations.torch._dropped``); in eval mode it is what it is, the
+            identity, and the check remembers that it met one."""
+            layer = port.dropouts.get(target)
+            if layer is not None and self.fetch_attr(target).training:
+                return args[0] * self.masks[layer].div(port.keep_prob)
+            if layer is not None:
+                self.eval_dropout = True
+            return super().call_module(target, args, kwargs)
 
         def forward(self, *args, **kwargs):
             self.calls += 1
@@ -652,6 +703,8 @@ def run(port: Port, case: Case, starts: list[Start], source, where: str, timeout
             adapter.load(starts[s], case)
             seen.append(_Seen())
             recorder.outputs, recorder.recording, recorder.calls = {}, True, 0
+            recorder.masks = {l: torch.from_numpy(layout.batch_to_framework(D))
+                              for l, D in dropout_masks(case, s).items()}
             _take_step(port, source, where, x, y, timeout)
             if recorder.calls == 0:
                 raise PortError(f"{where}: {port.names['step']} never calls the model ({port.names['model']})")
@@ -661,6 +714,8 @@ def run(port: Port, case: Case, starts: list[Start], source, where: str, timeout
             if not seen[-1].stepped:
                 seen[-1].grads = _grads(port, recorder)
             _record(trace, s, case, port, recorder.outputs, seen[-1], adapter)
+    if recorder.eval_dropout and not any(x.bug.id == "dropout_in_eval_mode" for x in port.suspects):
+        port.suspects.append(suspect("dropout_in_eval_mode", where, port.eval_line))
     return trace
 
 
