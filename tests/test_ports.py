@@ -117,3 +117,4 @@ def test_keras_models_on_the_other_backends_in_their_own_process(backend):
         assert record["framework"] == f"keras-{backend}"
         if expected["verdict"] == "fail":
             assert [c["id"] for c in record["causes"]] == [expected["cause"]]
+        assert set(expected.get("conventions", ())) <= {c["id"] for c in record["conventions"]}

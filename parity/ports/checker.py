@@ -199,7 +199,11 @@ def human(outcome: PortCheck) -> str:
     counts = outcome.counts()
     total = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
     first = outcome.first
-    if first is None:
+    if first is None and counts.get("uninformative"):
+        lines.append(f"UNINFORMATIVE: nothing diverges, but {counts['uninformative']} comparisons could not have "
+                     f"failed (their tolerance would accept zeros: the reference's values are not finite or vanish "
+                     f"there), so this is no pass ({total}).")
+    elif first is None:
         lines.append(f"PASS: every quantity your model computes matches the reference ({total}).")
     else:
         at = f" at index {tuple(first.worst_index)}" if first.worst_index else ""

@@ -77,6 +77,12 @@ class Port:
             out[f"b{l}"] = layout.parameter_from_framework(f"b{l}", np.asarray(d.bias.numpy()), "keras").copy()
         return out
 
+    def initializer(self) -> str:
+        """The Dense layers' initializers, read from them (Keras's defaults: GlorotUniform kernels, Zeros biases)."""
+        names = sorted({f"{type(d.kernel_initializer).__name__} kernels and {type(d.bias_initializer).__name__} "
+                        f"biases" for d in self.dense})
+        return f"Keras's Dense with {', '.join(names)}"
+
     def set_params(self, params: dict) -> None:
         """Start the user's model from ``params`` (reference layout), in its own dtype."""
         for l, d in enumerate(self.dense, 1):

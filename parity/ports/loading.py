@@ -5,7 +5,8 @@ calls (``nn.Sequential(...)``, ``torch.optim.SGD(model.parameters(), lr=0.1)``, 
 policy runs those too, and still skips whatever trains, reads data that is not here, or draws:
 
     run       imports, ``def`` and ``class`` statements, assignments (their calls included), and the calls that
-              build or configure a model: ``model.add(...)``, ``model.compile(...)``, ``model.build(...)``, seeds
+              build or configure a model: ``model.add(...)``, ``model.compile(...)``, ``model.build(...)``, seeds,
+              ``model.apply(init)``, ``nn.init.constant_(...)``, ``model.eval()`` and ``model.train()``
     skipped   loops and ``with`` blocks (a training loop), ``if __name__ == "__main__":``, any other bare call
               (``train(...)``, ``plt.show()``), and an assignment that trains: ``.fit(...)``, ``.backward()``,
               ``.step()``, ``train_on_batch``, or a call of a function of the file that loops
@@ -22,7 +23,7 @@ from pathlib import Path
 from parity.learner.source import LearnerSource, _kind, load_source
 
 BUILDS = ("add", "compile", "build", "manual_seed", "seed", "set_seed", "set_random_seed", "to", "double",
-          "float", "train", "eval", "set_floatx")
+          "float", "train", "eval", "set_floatx", "apply", "load_state_dict")
 TRAINS = ("fit", "train_on_batch", "backward", "step", "evaluate", "predict", "fit_generator")
 
 
@@ -52,7 +53,8 @@ def model_kind(node: ast.stmt, tree: ast.Module) -> str:
         return "assign"
     if isinstance(node, ast.Expr) and isinstance(node.value, ast.Call) and not trains:
         func = node.value.func
-        if isinstance(func, ast.Attribute) and func.attr in BUILDS:
+        initialises = isinstance(func, ast.Attribute) and func.attr.endswith("_") and "init" in ast.unparse(func)
+        if isinstance(func, ast.Attribute) and (func.attr in BUILDS or initialises):
             return "assign"  # kept if it runs, listed as skipped if it fails
     return "skip"
 

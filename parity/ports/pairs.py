@@ -43,6 +43,7 @@ class PairCheck:
     first: checker.PortCheck
     second: checker.PortCheck
     copied: bool  # the second model's weights were set to the first's
+    initializers: tuple[str, str] = ("", "")  # how each drew its weights, where they started apart
     settings: list[dict] = field(default_factory=list)  # {setting, first, second, why}
     attribution: dict = field(default_factory=dict)  # "convention of <side>: <id>" / "bug of <side>: <id>" -> n
 
@@ -103,13 +104,14 @@ def check_pair(first_path, second_path, *, steps: int = 3, m: int = 8, names: di
     counts: dict = {}
     _attribute(first_path.name, a, counts)
     _attribute(second_path.name, b, counts)
-    return PairCheck(a, b, copied, settings(a.case, b.case), counts)
+    return PairCheck(a, b, copied, (port_a.initializer(), port_b.initializer()), settings(a.case, b.case), counts)
 
 
 def human(pair: PairCheck) -> str:
     a, b = pair.first, pair.second
     lines = [checker.human(a), "", checker.human(b), ""]
-    start = (f"{b.path.name} was set to {a.path.name}'s initial weights (it started elsewhere)" if pair.copied
+    start = (f"{b.path.name} was set to {a.path.name}'s initial weights: it started elsewhere, drawn by "
+             f"{pair.initializers[1]} where {a.path.name} used {pair.initializers[0]}" if pair.copied
              else "both started from the same weights")
     verdict = "FAITHFUL" if pair.faithful else "DIFFERS"
     lines.append(f"Port {a.path.name} -> {b.path.name}: {verdict} ({start}).")
@@ -125,6 +127,7 @@ def human(pair: PairCheck) -> str:
 
 def as_json(pair: PairCheck) -> dict:
     return {"schema": "nn-parity/check-port/v1", "faithful": pair.faithful, "copied_weights": pair.copied,
+            "initializers": list(pair.initializers),
             "settings": [{k: (list(v) if isinstance(v, tuple) else v) for k, v in s.items()} for s in pair.settings],
             "attribution": pair.attribution, "first": checker.as_json(pair.first),
             "second": checker.as_json(pair.second)}

@@ -87,6 +87,12 @@ class Port:
         """The user's initial weights in the reference layout."""
         return _Model(self.linears, [], self.loss_fn, self.takes_logits, self.optimizer).params()
 
+    def initializer(self) -> str:
+        """How the model's weights were drawn, as far as its objects tell: nn.Linear's own reset_parameters."""
+        from parity.implementations.torch import _linear_init
+
+        return f"torch's nn.Linear default, {_linear_init(_torch())}"
+
     def set_params(self, params: dict) -> None:
         """Start the user's model from ``params`` (reference layout), in its own dtype."""
         torch = _torch()
