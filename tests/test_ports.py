@@ -11,7 +11,7 @@ import pytest
 
 from parity import conventions
 from parity.cli import main
-from parity.ports import checker, diagnoses, pairs
+from parity.ports import checker, diagnoses, pairs, render
 from parity.ports.diagnoses import PortError
 
 pytest.importorskip("torch")
@@ -29,14 +29,14 @@ def test_the_manifest_lists_every_port_file():
 
 def _judged(outcome, expected: dict) -> None:
     if expected["verdict"] == "pass":
-        assert outcome.passed, checker.human(outcome)
+        assert outcome.passed, render.human(outcome)
         assert [s.bug.id for s in outcome.suspects] == ([expected["suspect"]] if "suspect" in expected else [])
         assert set(expected.get("conventions", ())) <= {c["id"] for c in outcome.conventions}
         return
     assert not outcome.passed
     r = outcome.first
     assert f"step {r.step}, {r.stage}, {r.quantity}" + (f"[{r.layer}]" if r.layer else "") == expected["first"]
-    assert [s.bug.id for s in outcome.causes] == [expected["cause"]], checker.human(outcome)
+    assert [s.bug.id for s in outcome.causes] == [expected["cause"]], render.human(outcome)
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
@@ -118,3 +118,12 @@ def test_keras_models_on_the_other_backends_in_their_own_process(backend):
         if expected["verdict"] == "fail":
             assert [c["id"] for c in record["causes"]] == [expected["cause"]]
         assert set(expected.get("conventions", ())) <= {c["id"] for c in record["conventions"]}
+
+
+def test_md_html_and_json_files_are_written_with_the_cause(tmp_path, capsys):
+    assert main(["check", str(PORTS / "torch" / "softmax_over_batch.py"), "--format", "md,html,json",
+                 "--out", str(tmp_path)]) == 1
+    page = (tmp_path / "check.html").read_text()
+    assert "FAIL" in page and "normalises over dim=0" in page and "<table" in page
+    assert "First divergence at step 0, forward, A[2]" in (tmp_path / "check.md").read_text()
+    assert json.loads((tmp_path / "check.json").read_text())["causes"][0]["id"] == "softmax_over_batch"

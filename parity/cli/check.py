@@ -83,15 +83,15 @@ def _check_models(args, files) -> int:
     """One framework model, or a port's two."""
     import json
 
-    from parity.ports import checker, pairs
+    from parity.ports import checker, pairs, render
 
-    if args.out is not None:
-        raise ValueError("--out writes a NumPy network's check; a framework model's check prints to the terminal "
-                         "(--format human or json)")
     names = {"model": args.model, "loss": args.loss_object, "optimizer": args.optimizer, "step": args.step}
     if len(files) == 1:
         outcome = checker.check(files[0], steps=args.steps, m=args.m, names=names, timeout=args.step_timeout)
-        return checker.emit(outcome, args.format)
+        return render.emit(outcome, args.format, args.out)
+    if args.out is not None:
+        raise ValueError("--out writes one model's check; a port check prints to the terminal (--format human or "
+                         "json)")
     pair = pairs.check_pair(*files, steps=args.steps, m=args.m, names=names, timeout=args.step_timeout)
     print(json.dumps(pairs.as_json(pair), indent=1, default=float) if "json" in args.format else pairs.human(pair))
     return 0 if pair.faithful else 1

@@ -150,7 +150,26 @@ def markdown(outcome: CheckResult) -> str:
 
 
 COLOURS = {"pass": "#2e7d32", "rounding": "#558b2f", "convention": "#1565c0", "note": "#1565c0",
+           "explained": "#1565c0", "missing": "#c62828",
            "uninformative": "#ef6c00", "fail": "#c62828"}
+
+
+def status_grid(results) -> str:
+    """One cell per quantity and step, coloured by status: the stage where things go wrong stands out."""
+    e = _html.escape
+    steps = sorted({r.step for r in results})
+    names = list(dict.fromkeys((r.stage, f"{r.quantity}{r.layer if r.layer is not None else ''}") for r in results))
+    cells = {(r.stage, f"{r.quantity}{r.layer if r.layer is not None else ''}", r.step): r for r in results}
+    rows = ["<tr><th>stage</th><th>quantity</th>" + "".join(f"<th>step {s}</th>" for s in steps) + "</tr>"]
+    for stage, name in names:
+        row = f"<tr><td>{e(stage)}</td><td>{e(name)}</td>"
+        for s in steps:
+            r = cells.get((stage, name, s))
+            row += ("<td></td>" if r is None else
+                    f"<td style='background:{COLOURS.get(r.status, '#777')};color:white' "
+                    f"title='max abs error {r.max_abs:.3g}'>{e(r.status)}</td>")
+        rows.append(row + "</tr>")
+    return "<table style='border-collapse:collapse;font-size:90%'>" + "".join(rows) + "</table>"
 
 
 def html(outcome: CheckResult, standalone: bool = True) -> str:
@@ -164,21 +183,7 @@ def html(outcome: CheckResult, standalone: bool = True) -> str:
         parts.append(f"<p><b>{e(text[0])}</b><br>" + "<br>".join(e(t.strip()) for t in text[1:]) + "</p>")
     for text in _notes(outcome):
         parts.append(f"<p>note on {e(text)}</p>")
-    # one cell per quantity and step, coloured by status: the stage where things go wrong stands out
-    steps = sorted({r.step for r in outcome.results})
-    names = list(dict.fromkeys((r.stage, f"{r.quantity}{r.layer if r.layer is not None else ''}")
-                               for r in outcome.results))
-    cells = {(r.stage, f"{r.quantity}{r.layer if r.layer is not None else ''}", r.step): r for r in outcome.results}
-    rows = ["<tr><th>stage</th><th>quantity</th>" + "".join(f"<th>step {s}</th>" for s in steps) + "</tr>"]
-    for stage, name in names:
-        row = f"<tr><td>{e(stage)}</td><td>{e(name)}</td>"
-        for s in steps:
-            r = cells.get((stage, name, s))
-            row += ("<td></td>" if r is None else
-                    f"<td style='background:{COLOURS.get(r.status, '#777')};color:white' "
-                    f"title='max abs error {r.max_abs:.3g}'>{e(r.status)}</td>")
-        rows.append(row + "</tr>")
-    parts.append("<table style='border-collapse:collapse;font-size:90%'>" + "".join(rows) + "</table>")
+    parts.append(status_grid(outcome.results))
     if outcome.skipped:
         parts.append("<p>Not run (top-level code): " + "; ".join(e(str(s)) for s in outcome.skipped) + "</p>")
     body = "\n".join(parts)

@@ -11,7 +11,6 @@ objects from the reference's state, compare every quantity, and say where it fir
 from __future__ import annotations
 
 import inspect
-import json
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -180,75 +179,3 @@ def _summary(port) -> str:
     return (f"{kind} {port.names['model']!r}, {sizes} ({', '.join(port.activations)}), "
             f"{type(port.loss_fn).__name__}, {type(port.optimizer).__name__} ({port.optimizer_name}: {hyper}), "
             f"{port.dtype}")
-
-
-# ---- rendering ------------------------------------------------------------------------------------------------------
-
-def _where(r: Result) -> str:
-    layer = f"[{r.layer}]" if r.layer is not None else ""
-    return f"step {r.step}, {r.stage}, {r.quantity}{layer}"
-
-
-def human(outcome: PortCheck) -> str:
-    step = (f"your {outcome.names['step']}" if outcome.names.get("step") else
-            "the textbook loop (zero_grad, loss_fn(model(x), y), backward, step)")
-    if outcome.framework.startswith("keras"):
-        step = "the optimizer's apply of the backend's gradients, as fit() takes a step"
-    lines = [f"Checking {outcome.path.name}: {outcome.summary}; {outcome.case.steps} steps of {step} on "
-             f"m = {outcome.case.m} samples, each from the reference's state, from your model's own initial weights."]
-    counts = outcome.counts()
-    total = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
-    first = outcome.first
-    if first is None and counts.get("uninformative"):
-        lines.append(f"UNINFORMATIVE: nothing diverges, but {counts['uninformative']} comparisons could not have "
-                     f"failed (their tolerance would accept zeros: the reference's values are not finite or vanish "
-                     f"there), so this is no pass ({total}).")
-    elif first is None:
-        lines.append(f"PASS: every quantity your model computes matches the reference ({total}).")
-    else:
-        at = f" at index {tuple(first.worst_index)}" if first.worst_index else ""
-        values = (f"yours {first.actual_value:.6g}, reference {first.expected_value:.6g}{at}, "
-                  if first.actual_value is not None else f"{first.note}; ")
-        lines.append(f"FAIL: first divergence at {_where(first)}: {values}{first.ulps:.3g} ulps of the step's error "
-                     f"scale against a tolerance of {first.budget_ulps:g} ({total}).")
-    for s in outcome.causes:
-        lines += [f"  cause: {s.text}.", f"  fix: {s.bug.fix}."]
-    if first is not None and not outcome.causes:
-        lines.append("  cause: no convention and no known bug matches it; compare the listed quantity with your "
-                     "code, or run with --format json for every comparison")
-    for s in outcome.suspects:
-        lines += [f"  also suspect: {s.text}.", f"    fix: {s.bug.fix}."]
-    for c in outcome.conventions:
-        lines.append(f"  convention (explained, not a bug): {c['title']}, on {c['quantities']} quantities, measured "
-                     f"up to {c['worst_measured']:.3g} against {c['worst_predicted']:.3g} predicted."
-                     + (f" To match the course's formula: {c['remedy']}." if c["remedy"] else ""))
-    for warning in outcome.warnings:
-        lines.append(f"  the framework warned: {warning}")
-    for quantity, why in outcome.absent.items():
-        lines.append(f"  not compared: {quantity}, which your model does not compute ({why}).")
-    if outcome.skipped:
-        lines.append(f"  skipped in {outcome.path.name}: " + "; ".join(str(s) for s in outcome.skipped[:5])
-                     + (f"; and {len(outcome.skipped) - 5} more" if len(outcome.skipped) > 5 else ""))
-    return "\n".join(lines)
-
-
-def as_json(outcome: PortCheck) -> dict:
-    return {
-        "schema": "nn-parity/check-model/v1",
-        "file": str(outcome.path), "framework": outcome.framework, "model": outcome.summary,
-        "names": outcome.names, "steps": outcome.case.steps, "m": outcome.case.m, "dtype": outcome.case.dtype,
-        "passed": outcome.passed, "counts": outcome.counts(),
-        "first_divergence": outcome.first.to_dict() if outcome.first else None,
-        "causes": [s.to_dict() for s in outcome.causes], "suspects": [s.to_dict() for s in outcome.suspects],
-        "conventions": outcome.conventions, "absent": outcome.absent,
-        "skipped": [str(s) for s in outcome.skipped], "warnings": outcome.warnings,
-        "results": [r.to_dict() for r in outcome.results],
-    }
-
-
-def emit(outcome: PortCheck, formats) -> int:
-    if "json" in formats:
-        print(json.dumps(as_json(outcome), indent=1, default=float))
-    else:
-        print(human(outcome))
-    return 0 if outcome.passed else 1

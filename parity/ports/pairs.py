@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from parity.ports import checker
+from parity.ports import checker, render
 from parity.ports.diagnoses import PortError
 from parity.tolerance import PORT_SETTING_RTOL
 
@@ -109,7 +109,7 @@ def check_pair(first_path, second_path, *, steps: int = 3, m: int = 8, names: di
 
 def human(pair: PairCheck) -> str:
     a, b = pair.first, pair.second
-    lines = [checker.human(a), "", checker.human(b), ""]
+    lines = [render.human(a), "", render.human(b), ""]
     start = (f"{b.path.name} was set to {a.path.name}'s initial weights: it started elsewhere, drawn by "
              f"{pair.initializers[1]} where {a.path.name} used {pair.initializers[0]}" if pair.copied
              else "both started from the same weights")
@@ -129,5 +129,5 @@ def as_json(pair: PairCheck) -> dict:
     return {"schema": "nn-parity/check-port/v1", "faithful": pair.faithful, "copied_weights": pair.copied,
             "initializers": list(pair.initializers),
             "settings": [{k: (list(v) if isinstance(v, tuple) else v) for k, v in s.items()} for s in pair.settings],
-            "attribution": pair.attribution, "first": checker.as_json(pair.first),
-            "second": checker.as_json(pair.second)}
+            "attribution": pair.attribution, "first": render.as_json(pair.first),
+            "second": render.as_json(pair.second)}
