@@ -97,9 +97,12 @@ def check(path, *, steps: int = 3, m: int = 8, names: dict | None = None,
 def judge(path: Path, source, port, reader, steps: int = 3, m: int = 8,
           timeout: float = torch_model.STEP_TIMEOUT) -> PortCheck:
     """Run a read model against the reference from its own weights and judge every quantity."""
+    hyper = dict(port.hyper)
+    if "l2_per_sample" in hyper:  # a penalty per sample (wd W in each gradient, l2 W^2 in Keras's loss): lambd / m
+        hyper["lambd"] = hyper.pop("l2_per_sample") * m
     case = Case(f"port-{path.stem}", port.layer_dims, tuple(port.activations), port.loss,
                 optimizer=port.optimizer_name, learning_rate=port.learning_rate, dtype=port.dtype, steps=steps, m=m,
-                keep_prob=getattr(port, "keep_prob", 1.0), **port.hyper)
+                keep_prob=getattr(port, "keep_prob", 1.0), **hyper)
     with source.importable(), warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")  # the framework's warnings about the user's model are findings, said once
         textbook, textbook_E = reference_trace(case, TEXTBOOK, params=port.params())

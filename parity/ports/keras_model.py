@@ -125,8 +125,9 @@ def _chain(model, where: str):
         if isinstance(layer, keras.layers.Dense):
             if not layer.use_bias:
                 raise PortError(f"{where}: Dense {layer.name!r} has use_bias=False; the reference's layers have b[l]")
-            if layer.kernel_regularizer is not None or layer.bias_regularizer is not None:
-                raise PortError(f"{where}: Dense {layer.name!r} has a regularizer, which the checker does not read yet")
+            if layer.bias_regularizer is not None or layer.activity_regularizer is not None:
+                raise PortError(f"{where}: Dense {layer.name!r} regularises its bias or its output; the course's L2 "
+                                f"is on the weights only (kernel_regularizer=L2(...))")
             try:
                 chain.append([layer, None, _activation_of(layer.activation)])
             except PortError as error:
@@ -198,11 +199,34 @@ def _loss(loss_fn, last: str, where: str, line: str) -> dict:
                     f"SparseCategoricalCrossentropy, BinaryCrossentropy and MeanSquaredError")
 
 
+def _decay(model_dense: list, optimizer, where: str, line: str) -> dict:
+    """The Case's decay fields: every Dense's kernel_regularizer L2(l2) (one l2 for all: the course's L2 with
+    lambd = 2 m l2, Keras's penalty l2 sum W^2 being (lambd / 2m) sum W^2), and the optimizer's weight_decay
+    (decoupled), which must spare the biases (``exclude_from_weight_decay(var_names=["bias"])``)."""
+    keras = _keras()
+    out = {}
+    regularizers = [d.kernel_regularizer for d in model_dense]
+    if any(r is not None for r in regularizers):
+        l2 = {float(r.l2) if isinstance(r, keras.regularizers.L2) else None for r in regularizers}
+        if len(l2) != 1 or None in l2:
+            raise PortError(f"{where}: the Dense layers' kernel_regularizers are not one L2(l2) on every layer; the "
+                            f"course's L2 is one lambd on every W[l]")
+        out["l2_per_sample"] = 2 * l2.pop()
+    wd = optimizer.get_config().get("weight_decay")
+    if wd:
+        if any(optimizer._use_weight_decay(d.bias) for d in model_dense):
+            raise PortError(f"{where}: {type(optimizer).__name__}(weight_decay={wd}) ({line}) decays the biases too; "
+                            f"the course's decay leaves b alone: optimizer.exclude_from_weight_decay(var_names=["
+                            f"\"bias\"])")
+        out["weight_decay"] = float(wd)
+    return out
+
+
 def _optimizer(optimizer, where: str, line: str) -> tuple[str, dict, float]:
     keras = _keras()
     config = optimizer.get_config()
     name = type(optimizer).__name__
-    for key in ("weight_decay", "clipnorm", "global_clipnorm", "clipvalue", "loss_scale_factor",
+    for key in ("clipnorm", "global_clipnorm", "clipvalue", "loss_scale_factor",
                 "gradient_accumulation_steps"):
         if config.get(key):
             raise PortError(f"{where}: {name}({key}={config[key]}) ({line}); the checker reads optimizers without it")
@@ -281,6 +305,7 @@ def read(source, where: str, names: dict | None = None) -> Port:
     if optimizer is None:
         raise PortError(f"{where}: the model is not compiled with an optimizer (model.compile(optimizer=...))")
     name, hyper, lr = _optimizer(optimizer, where, compile_line)
+    hyper.update(_decay([dense for dense, _, _ in chain], optimizer, where, compile_line))
     activations = [_reference_name(a) for _, _, a in chain]
     if loss["output"] != last and loss["loss"] != "mse":  # a logits loss after a linear Dense: its softmax/sigmoid
         activations[-1] = loss["output"]

@@ -23,7 +23,7 @@ from pathlib import Path
 from parity.learner.source import LearnerSource, _kind, load_source
 
 BUILDS = ("add", "compile", "build", "manual_seed", "seed", "set_seed", "set_random_seed", "to", "double",
-          "float", "train", "eval", "set_floatx", "apply", "load_state_dict")
+          "float", "train", "eval", "set_floatx", "apply", "load_state_dict", "exclude_from_weight_decay")
 TRAINS = ("fit", "train_on_batch", "backward", "step", "evaluate", "predict", "fit_generator")
 
 

@@ -26,13 +26,18 @@ from parity.tolerance import PORT_SETTING_RTOL
 
 # The settings of a read model that a port must carry over, as Case fields, and why each may differ
 FIELDS = ("layer_dims", "activations", "loss", "optimizer", "learning_rate", "beta", "beta1", "beta2", "epsilon",
-          "dtype")
+          "lambd", "weight_decay", "keep_prob", "dtype")
+_DECAY = ("coupled weight decay (wd W added to the gradient: torch's SGD, Adam and RMSprop weight_decay, Keras's "
+          "kernel_regularizer L2) against decoupled (W <- W - lr wd W beside the step: torch's AdamW, Keras's "
+          "optimizers' weight_decay): the same map for plain SGD, a different update for Adam and RMSprop")
 DEFAULTS = {  # what a framework gives a setting nobody typed, for the attribution of a difference
     "leaky_relu": "leaky ReLU's default slope differs between frameworks (leaky-relu-default-slope): torch's "
                   "nn.LeakyReLU 0.01, Keras's LeakyReLU layer 0.3, its leaky_relu activation 0.2; give it explicitly",
     "epsilon": "the optimizers' default epsilon differs: torch 1e-8 (Adam, RMSprop), Keras 1e-7; give it explicitly "
                "(and for Adam, Keras's epsilon is epsilon-hat: keras-adam-epsilon-hat)",
     "beta2": "RMSprop's decay defaults differ: torch's alpha 0.99, Keras's rho 0.9; give it explicitly",
+    "lambd": _DECAY,
+    "weight_decay": _DECAY,
     "learning_rate": "the learning rates differ (Keras holds its rate as a float32: a rounding of at most 6e-8 "
                      "relative is the keras-float32-hyperparameters convention, anything larger was typed differently)",
 }

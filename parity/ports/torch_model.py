@@ -403,6 +403,27 @@ def _loss(loss_fn, activations: list, where: str, line: str) -> dict:
                     f"nn.BCEWithLogitsLoss and nn.CrossEntropyLoss")
 
 
+def _weight_decay(optimizer, linears, where: str, line: str) -> dict:
+    """The Case's decay fields for the optimizer's weight_decay, which must be one value on every weight and 0 on
+    every bias (the course's L2 leaves b alone): AdamW's is decoupled (``weight_decay``); SGD's, Adam's and
+    RMSprop's adds wd W to the gradient, the course's L2 with lambd = wd m (``l2_per_sample``, times the checker's
+    m; the l2-as-weight-decay convention: torch's J and .grad leave the penalty out)."""
+    torch = _torch()
+    name = type(optimizer).__name__
+    by_tensor = {id(p): group["weight_decay"] for group in optimizer.param_groups for p in group["params"]}
+    weights = {by_tensor[id(linear.weight)] for linear in linears}
+    biases = {by_tensor[id(linear.bias)] for linear in linears}
+    if biases != {0} and biases != {0.0}:
+        raise PortError(f"{where}: {name}(weight_decay={max(biases)}) ({line}) decays the biases too; the course's "
+                        f"L2 and weight decay leave b alone: give the biases a parameter group with weight_decay=0")
+    if len(weights) != 1:
+        raise PortError(f"{where}: {name} decays the layers' weights by different amounts ({sorted(weights)})")
+    wd = float(weights.pop())
+    if not wd:
+        return {}
+    return {"weight_decay": wd} if type(optimizer) is torch.optim.AdamW else {"l2_per_sample": wd}
+
+
 def _optimizer(optimizer, linears, where: str, line: str) -> tuple[str, dict, float]:
     """(the reference's optimizer, the Case's hyper-parameter fields, the learning rate), read from the user's
     optimizer; what the reference has no form for raises ``PortError``."""
@@ -414,35 +435,32 @@ def _optimizer(optimizer, linears, where: str, line: str) -> tuple[str, dict, fl
     if owned != model:
         raise PortError(f"{where}: the optimizer ({line}) does not hold exactly the model's parameters "
                         f"({len(owned)} tensors against the model's {len(model)}): build it with model.parameters()")
-    settings = [{k: v for k, v in group.items() if k != "params"} for group in groups]
+    settings = [{k: v for k, v in group.items() if k not in ("params", "weight_decay")} for group in groups]
     if any(s != settings[0] for s in settings):
         raise PortError(f"{where}: the optimizer's parameter groups have different settings ({line}); the reference "
-                        f"takes one learning rate and one set of hyper-parameters")
+                        f"takes one learning rate and one set of hyper-parameters (weight decay aside)")
     g = settings[0]
-    if g.get("weight_decay"):
-        raise PortError(f"{where}: {name}(weight_decay={g['weight_decay']}) ({line}) decays the biases too (one "
-                        f"parameter group); the reference's L2 and weight decay leave the biases alone: give the "
-                        f"biases a group with weight_decay=0, or check without weight decay")
+    decay = _weight_decay(optimizer, linears, where, line)
     for flag in ("maximize", "nesterov", "amsgrad", "centered"):
         if g.get(flag):
             raise PortError(f"{where}: {name}({flag}=True) ({line}); the reference has no {flag} form")
     lr = float(g["lr"])
     if type(optimizer) is torch.optim.SGD:
         if not g.get("momentum"):
-            return "sgd", {}, lr
+            return "sgd", decay, lr
         if g.get("dampening"):
             raise PortError(f"{where}: SGD(dampening={g['dampening']}) ({line}); the reference's momentum is torch's "
                             f"heavy ball v = momentum v + dW (dampening=0)")
-        return "momentum", {"beta": float(g["momentum"])}, lr
+        return "momentum", {"beta": float(g["momentum"]), **decay}, lr
     if type(optimizer) in (torch.optim.Adam, torch.optim.AdamW):
         beta1, beta2 = (float(b) for b in g["betas"])
-        return "adam", {"beta1": beta1, "beta2": beta2, "epsilon": float(g["eps"])}, lr
+        return "adam", {"beta1": beta1, "beta2": beta2, "epsilon": float(g["eps"]), **decay}, lr
     if type(optimizer) is torch.optim.RMSprop:
         if g.get("momentum"):
             raise PortError(f"{where}: RMSprop(momentum={g['momentum']}) ({line}); the reference's RMSprop has none")
-        return "rmsprop", {"beta2": float(g["alpha"]), "epsilon": float(g["eps"])}, lr
+        return "rmsprop", {"beta2": float(g["alpha"]), "epsilon": float(g["eps"]), **decay}, lr
     raise PortError(f"{where}: the optimizer is torch.optim.{name} ({line}); the reference has SGD (with or without "
-                    f"momentum), Adam, AdamW without weight decay and RMSprop")
+                    f"momentum), Adam, AdamW and RMSprop")
 
 
 def line_of(text: str, name: str, needle: str | None = None) -> str:
