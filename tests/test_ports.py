@@ -22,7 +22,8 @@ EXPECTED, PAIRS = MANIFEST["models"], MANIFEST["pairs"]
 
 
 def test_the_manifest_lists_every_port_file():
-    singles = {str(p.relative_to(PORTS)) for p in PORTS.rglob("*.py") if p.parts[-3] != "pairs"}
+    singles = {str(p.relative_to(PORTS)) for p in PORTS.rglob("*") if p.suffix in (".py", ".ipynb")
+               and p.parts[-3] != "pairs"}
     assert singles == set(EXPECTED)
     assert {str(p.parent.relative_to(PORTS)) for p in PORTS.glob("pairs/*/*.py")} == set(PAIRS)
 

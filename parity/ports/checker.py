@@ -11,6 +11,7 @@ objects from the reference's state, compare every quantity, and say where it fir
 from __future__ import annotations
 
 import inspect
+import re
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -123,12 +124,15 @@ def judge(path: Path, source, port, reader, steps: int = 3, m: int = 8,
 
 
 def _step_line(port) -> str:
+    """"line N" of the user's training step (in a notebook "cell C, line N"), "" where it cannot be told."""
     if port.step is None:
         return ""
     try:
-        return f"line {inspect.getsourcelines(port.step)[1]}"
+        line = inspect.getsourcelines(port.step)[1]
     except (OSError, TypeError):
         return ""
+    cell = re.search(r"\(cell (\d+)\)$", port.step.__code__.co_filename)
+    return f"cell {cell.group(1)}, line {line}" if cell else f"line {line}"
 
 
 def _dynamic_suspects(port, source, case: Case, actual, textbook, first: Result | None) -> list[Suspect]:

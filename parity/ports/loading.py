@@ -9,7 +9,8 @@ policy runs those too, and still skips whatever trains, reads data that is not h
               ``model.apply(init)``, ``nn.init.constant_(...)``, ``model.eval()`` and ``model.train()``
     skipped   loops and ``with`` blocks (a training loop), ``if __name__ == "__main__":``, any other bare call
               (``train(...)``, ``plt.show()``), and an assignment that trains: ``.fit(...)``, ``.backward()``,
-              ``.step()``, ``train_on_batch``, or a call of a function of the file that loops
+              ``.step()``, ``train_on_batch``, or a call of a function of the file that loops or trains
+              (``losses = [train_step(X, Y) for _ in range(50)]``)
 
 An assignment that fails (a data file that is not here) is skipped and listed, as for learners. The user's file
 is never written: its statements are compiled from the text read.
@@ -27,9 +28,11 @@ BUILDS = ("add", "compile", "build", "manual_seed", "seed", "set_seed", "set_ran
 TRAINS = ("fit", "train_on_batch", "backward", "step", "evaluate", "predict", "fit_generator")
 
 
-def _looping_functions(tree: ast.Module) -> set[str]:
+def _training_functions(tree: ast.Module) -> set[str]:
+    """The file's functions that train: a loop in the body, or a call of ``backward``, ``step``, ``fit``, ..."""
     return {node.name for node in tree.body if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
-            and any(isinstance(n, (ast.For, ast.While, ast.AsyncFor)) for n in ast.walk(node))}
+            and (any(isinstance(n, (ast.For, ast.While, ast.AsyncFor)) for n in ast.walk(node))
+                 or any(name in TRAINS for name in _called(node)))}
 
 
 def _called(node: ast.AST) -> list[str]:
@@ -42,26 +45,35 @@ def _called(node: ast.AST) -> list[str]:
     return names
 
 
-def model_kind(node: ast.stmt, tree: ast.Module) -> str:
-    """The statement's kind under this module's policy (see the module docstring)."""
-    kind = _kind(node)
-    if kind != "skip":
-        return kind
-    called = _called(node)
-    trains = any(name in TRAINS or name in _looping_functions(tree) for name in called)
-    if isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None and not trains:
-        return "assign"
-    if isinstance(node, ast.Expr) and isinstance(node.value, ast.Call) and not trains:
-        func = node.value.func
-        initialises = isinstance(func, ast.Attribute) and func.attr.endswith("_") and "init" in ast.unparse(func)
-        if isinstance(func, ast.Attribute) and (func.attr in BUILDS or initialises):
-            return "assign"  # kept if it runs, listed as skipped if it fails
-    return "skip"
+class ModelPolicy:
+    """This module's policy (see the module docstring), one per file: it remembers the training functions of every
+    block it has seen, so a notebook cell calling a function of an earlier cell is judged by it."""
+
+    def __init__(self):
+        self.training: set[str] = set()
+        self._seen: set[int] = set()
+
+    def __call__(self, node: ast.stmt, tree: ast.Module) -> str:
+        if id(tree) not in self._seen:
+            self._seen.add(id(tree))
+            self.training |= _training_functions(tree)
+        kind = _kind(node)
+        if kind != "skip":
+            return kind
+        trains = any(name in TRAINS or name in self.training for name in _called(node))
+        if isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None and not trains:
+            return "assign"
+        if isinstance(node, ast.Expr) and isinstance(node.value, ast.Call) and not trains:
+            func = node.value.func
+            initialises = isinstance(func, ast.Attribute) and func.attr.endswith("_") and "init" in ast.unparse(func)
+            if isinstance(func, ast.Attribute) and (func.attr in BUILDS or initialises):
+                return "assign"  # kept if it runs, listed as skipped if it fails
+        return "skip"
 
 
 def load_model_file(path) -> LearnerSource:
-    """The file's namespace after the statements that build its model (``model_kind``)."""
-    return load_source(Path(path), kind=model_kind)
+    """The file's namespace after the statements that build its model (``ModelPolicy``)."""
+    return load_source(Path(path), kind=ModelPolicy())
 
 
 def framework_of(path) -> str | None:

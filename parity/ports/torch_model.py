@@ -722,6 +722,8 @@ def run(port: Port, case: Case, starts: list[Start], source, where: str, timeout
     adapter = _Model(port.linears, [], port.loss_fn, port.takes_logits, port.optimizer)
     trace = Trace("your model", X=X, Y=Y, starts=list(starts))
     recorder, seen = _recorder(port), []
+    for parameter in port.model.parameters():  # the first step starts with no gradient, as the reference's does
+        parameter.grad = None
     with _installed(port, recorder, seen):
         for s in range(case.steps):
             adapter.load(starts[s], case)
