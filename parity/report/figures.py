@@ -135,10 +135,12 @@ def error_heatmap(case: dict) -> str:
     scale_y = top + len(rows) * cell_h + 20
     body.append('<g stroke-width="8">' + "".join(f'<path class="h{k}" d="M{left + k * 14} {scale_y + 4}h14"/>'
                                                  for k in range(_SHADES)) + "</g>")  # the scale's swatches
-    body.append(_text(left + _SHADES * 14 + 4, scale_y + 8,
-                      f"0.01 .. {_label(10 * budget)} ulps; white text: under the tolerance, {budget:g}; "
-                      f"no text: under {LABEL_FLOOR_ULPS:g}", cls="s"))
-    return _svg(max(width, 420), scale_y + 14, body, f"{case['name']}: worst error per layer and quantity")
+    legend = (f"0.01 .. {_label(10 * budget)} ulps; white text: under the tolerance, {budget:g}; "
+              f"no text: under {LABEL_FLOOR_ULPS:g}")
+    body.append(_text(left + _SHADES * 14 + 4, scale_y + 8, legend, cls="s"))
+    # wide enough for the legend too: 8 px sans-serif runs at most 5 px a character (a browser measured 4.6)
+    needed = left + _SHADES * 14 + 4 + 5 * len(legend)
+    return _svg(max(width, 420, needed), scale_y + 14, body, f"{case['name']}: worst error per layer and quantity")
 
 
 def _ticks(low: float, high: float, log: bool) -> list[float]:

@@ -13,6 +13,9 @@ STYLE = """
 body { font-family: system-ui, sans-serif; max-width: 75rem; margin: 2rem auto; padding: 0 1rem; color: #222; }
 h1, h2, h3 { line-height: 1.2; } h2 { border-bottom: 1px solid #ccc; padding-bottom: .2rem; margin-top: 2.5rem; }
 table { border-collapse: collapse; margin: .8rem 0; font-size: .85rem; }
+div.table { overflow-x: auto; max-width: 100%; }
+table.prose { width: 100%; min-width: 36rem; } table.prose td { overflow-wrap: anywhere; }
+svg { max-width: 100%; height: auto; }
 th, td { border: 1px solid #ccc; padding: .25rem .5rem; vertical-align: top; text-align: left; }
 th { background: #f3f3f3; } tr:nth-child(even) td { background: #fafafa; }
 td.pass { color: #1a7f37; } td.fail, td.missing { color: #c62828; font-weight: bold; } td.explained { color: #8a6d00; }
@@ -33,6 +36,12 @@ def _status_class(cell: str) -> str:
     return f' class="{word}"' if word in ("pass", "fail", "explained", "missing") else ""
 
 
+def _prose(table: Table) -> bool:
+    """A table of sentences (the teaching chapters'), whose cells wrap anywhere to fit the page, rather than one of
+    numbers and names (the matrix, the summary), which keeps its words whole and scrolls in its box."""
+    return any(len(str(cell)) > 80 for row in table.rows for cell in row)
+
+
 def render(blocks: list, title: str) -> str:
     body = []
     for block in blocks:
@@ -45,7 +54,10 @@ def render(blocks: list, title: str) -> str:
             head = "".join(f"<th>{html.escape(h)}</th>" for h in block.headers)
             rows = "".join("<tr>" + "".join(f"<td{_status_class(c)}>{_inline(c)}</td>" for c in row) + "</tr>"
                            for row in block.rows)
-            body.append(f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>")
+            # a wide table scrolls inside its own box, never the page; one of sentences wraps them to fit
+            css = ' class="prose"' if _prose(block) else ""
+            body.append(f'<div class="table"><table{css}><thead><tr>{head}</tr></thead><tbody>{rows}</tbody>'
+                        f"</table></div>")
         elif isinstance(block, Figure):
             body.append(f"<figure>{block.svg}<figcaption>{html.escape(block.caption)}</figcaption></figure>")
     return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
