@@ -308,8 +308,9 @@ def targets(timings: list[Timing], rates: dict) -> list[dict]:
 
 
 def markdown_table(document: dict) -> str:
-    """The README's table, regenerated from a bench document: ms per step of each implementation per network, m
-    and dtype; the reference's cell adds its GFLOP/s and share of the GEMM rate; the fastest of a row is bold."""
+    """The table of docs/performance.md, regenerated from a bench document: ms per step of each implementation per
+    network, m and dtype; the reference's cell adds its GFLOP/s and share of the GEMM rate; the fastest of a row is
+    bold."""
     names = [name for name in IMPLEMENTATIONS if any(r["implementation"] == name for r in document["results"])]
     rows: dict[tuple, dict] = {}
     for r in document["results"]:

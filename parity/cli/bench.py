@@ -1,5 +1,5 @@
 """``python -m parity bench``: time a training step in each library (``parity.bench``), against the machine's
-GEMM rate; print the table and, with ``--format``, write bench.json and bench.md (the README's table)."""
+GEMM rate; print the table and, with ``--format``, write bench.json and bench.md (the table of docs/performance.md)."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from parity.cli._common import check_writable, name_list
 def add_parser(commands) -> None:
     bench = commands.add_parser("bench", help="time a training step in the reference, PyTorch, Keras and JAX")
     bench.add_argument("--format", type=name_list, default=[],
-                       help="json, md (comma-separated): also write bench.json, bench.md (the README's table) "
-                            "into --out")
+                       help="json, md (comma-separated): also write bench.json, bench.md (the table of "
+                            "docs/performance.md) into --out")
     bench.add_argument("--out", type=Path, default=Path("parity-bench"), help="output directory for bench.json")
     bench.add_argument("--repeats", type=int, default=15, help="timed steps per measurement (median reported)")
     bench.add_argument("--dtype", choices=["float32", "float64"], help="only this dtype")
@@ -49,7 +49,7 @@ def run(args) -> int:
         path = args.out / "bench.json"
         write_atomic(path, json.dumps(document, indent=1, allow_nan=False) + "\n")
         print(f"wrote {path}")
-    if "md" in args.format:  # the README's table, regenerated from these figures
+    if "md" in args.format:  # the performance page's table, regenerated from these figures
         path = args.out / "bench.md"
         write_atomic(path, bench.markdown_table(document))
         print(f"wrote {path}")

@@ -40,7 +40,7 @@ def _finding_lines(finding: Finding, cause: bool) -> list[str]:
         lines += [f"  diagnosis: {d.mistake}. {d.explanation}", f"  fix: {d.fix}"]
     else:
         lines.append("  no known mistake matches this difference; compare your formula for this quantity with the "
-                     "equation in the README")
+                     "equation in docs/notation.md")
     return lines
 
 
