@@ -14,7 +14,7 @@ body { font-family: system-ui, sans-serif; max-width: 75rem; margin: 2rem auto; 
 h1, h2, h3 { line-height: 1.2; } h2 { border-bottom: 1px solid #ccc; padding-bottom: .2rem; margin-top: 2.5rem; }
 table { border-collapse: collapse; margin: .8rem 0; font-size: .85rem; }
 div.table { overflow-x: auto; max-width: 100%; }
-table.prose { width: 100%; min-width: 36rem; } table.prose td { overflow-wrap: anywhere; }
+table.prose { width: 100%; min-width: 36rem; } table.prose td.long { overflow-wrap: anywhere; }
 svg { max-width: 100%; height: auto; }
 th, td { border: 1px solid #ccc; padding: .25rem .5rem; vertical-align: top; text-align: left; }
 th { background: #f3f3f3; } tr:nth-child(even) td { background: #fafafa; }
@@ -32,8 +32,12 @@ def _inline(text: str) -> str:
 
 
 def _status_class(cell: str) -> str:
+    """A cell's classes: its status word's colour, and "long" for a cell of sentences, which may wrap anywhere in a
+    table of sentences (a short word such as a status never breaks)."""
     word = str(cell).split(" ")[0]
-    return f' class="{word}"' if word in ("pass", "fail", "explained", "missing") else ""
+    classes = [word] if word in ("pass", "fail", "explained", "missing") else []
+    classes += ["long"] if len(str(cell)) > 40 else []
+    return f' class="{" ".join(classes)}"' if classes else ""
 
 
 def _prose(table: Table) -> bool:
