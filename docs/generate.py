@@ -69,10 +69,74 @@ def tolerances() -> str:
     return "\n".join(parts)
 
 
+def measurements() -> dict:
+    """For each convention, its first grid case of several steps (else of one) where it applies to an installed
+    framework, run there (the runs ``parity.memo`` remembers are read): ({id: (case, [explained results])}, the
+    installed frameworks' defaults)."""
+    from parity.environment import configure
+
+    configure()  # before any framework is imported
+    from parity.case import GRID
+    from parity.conventions import CONVENTIONS
+    from parity.frameworks import REGISTRY, framework_applies
+    from parity.harness import run_cases, runtime_defaults
+
+    defaults = {}
+    for name in REGISTRY:
+        try:
+            defaults[name] = runtime_defaults(name)
+        except ImportError:
+            continue
+    chosen = {}
+    several_steps = sorted(GRID, key=lambda case: case.steps < 3)  # a case of several steps first, for the figure
+    for convention in CONVENTIONS:
+        for case in several_steps:
+            names = [f for f in convention.frameworks if f in defaults and framework_applies(case, f)
+                     and not defaults[f].get("unsupported_dtypes", {}).get(case.dtype)
+                     and convention.applies(case, f, defaults[f])]
+            if names:
+                chosen[convention.id] = (case, names)
+                break
+    cases = list({case.name: case for case, _ in chosen.values()}.values())
+    frameworks = sorted({f for _, names in chosen.values() for f in names})
+    outcomes = {o.case.name: o for o in run_cases(cases, frameworks, drift=False, remember=True)}
+    out = {}
+    for id_, (case, names) in chosen.items():
+        variants = outcomes[case.name].variants
+        # the framework where this convention is the most alone among those its variant follows
+        name = min(names, key=lambda f: len(variants.get(f, ())))
+        out[id_] = (case, [r for r in outcomes[case.name].results if r.framework == name
+                           and r.status == "explained" and id_ in r.conventions])
+    return out, defaults
+
+
+def _measured(case, results: list) -> list[str]:
+    from parity.report.figures import convention_sizes, standalone
+
+    if not results:
+        return [f"In `{case.name}`, where it applies, the difference stayed within the tolerance: a pass.\n"]
+    steps = sorted({r.step for r in results})
+    predicted = [max(r.predicted_max_abs or 0.0 for r in results if r.step == s) for s in steps]
+    measured = [max(r.max_abs for r in results if r.step == s) for s in steps]
+    worst = sorted(results, key=lambda r: -r.max_abs)[:6]
+    rows = [f"| {r.framework} | {r.quantity}{'' if r.layer is None else f'[{r.layer}]'} | {r.step} | "
+            f"{r.predicted_max_abs or 0.0:.3g} | {r.max_abs:.3g} |" for r in worst]
+    svg = standalone(convention_sizes(steps, predicted, measured, f"{case.name}, {results[0].framework}: the largest "
+                                                                  f"difference at each step"))
+    return [f"Measured at this build in the grid case `{case.name}`, {results[0].framework} ({len(results)} quantities "
+            f"explained, by this convention and those listed with it); the "
+            f"largest differences from the textbook, predicted (|variant - textbook|) and measured "
+            f"(|framework - textbook|):\n",
+            "| framework | quantity | step | predicted | measured |", "|---|---|---|---|---|", *rows, "",
+            "```{raw} html\n" + svg + "\n```\n"]
+
+
 def conventions(folder: Path) -> None:
     from parity import frameworks
-    from parity.conventions import CONVENTIONS
+    from parity.conventions import CONVENTIONS, explain
     from parity.ports.diagnoses import REMEDIES
+
+    measured, defaults = measurements()
 
     folder.mkdir(parents=True, exist_ok=True)
     index = ["# Explained conventions\n",
@@ -85,14 +149,17 @@ def conventions(folder: Path) -> None:
         labels = ", ".join(frameworks.REGISTRY[name].label for name in convention.frameworks
                            if name in frameworks.REGISTRY)
         page = [f"# {convention.title}\n", f"Convention id `{convention.id}`; applies to: {labels}.\n",
-                "## What the framework computes, and why\n", convention.explanation.strip() + "\n"]
+                "## What the framework computes, and why\n",
+                explain(convention, defaults).strip() + " (Defaults as installed at this build.)\n"]
         if REMEDIES.get(convention.id):
             page += ["## The setting that removes it\n", REMEDIES[convention.id] + ".\n"]
-        page += ["## Where it is measured\n",
-                 "Every grid case where it applies runs the framework against the textbook and against this "
-                 "variant: the report's *Explained divergences* chapter gives, per case and framework, the predicted "
-                 "size (|variant - textbook|) beside the measured one (|framework - textbook|), and "
-                 "`python -m parity check` lists it with both sizes for a model of your own.\n"]
+        page += ["## Predicted and measured\n"]
+        if convention.id in measured:
+            page += _measured(*measured[convention.id])
+        else:
+            page.append("No installed framework it applies to: nothing measured at this build.\n")
+        page.append("Every grid case where it applies is measured the same way in the report's *Explained "
+                    "divergences* chapter, and `python -m parity check` lists it for a model of your own.\n")
         (folder / f"{convention.id}.md").write_text("\n".join(page), encoding="utf-8")
     index.append("```\n")
     (folder / "index.md").write_text("\n".join(index), encoding="utf-8")

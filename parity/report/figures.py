@@ -283,6 +283,15 @@ def cost_curves(costs: dict[str, list[float]], title: str, xlabel: str = "step")
     return _line_chart(series, title, xlabel, "cost J")
 
 
+def convention_sizes(steps: list[int], predicted: list[float], measured: list[float], title: str) -> str:
+    """A convention's predicted size (|variant - textbook|) and measured one (|framework - textbook|) at each step,
+    the largest over its explained quantities, on a log axis: the two lie on each other when the convention
+    accounts for the whole difference (the documentation's convention pages)."""
+    series = [("predicted", steps, predicted, ("#1f77b4", "-", "circle"), ""),
+              ("measured", steps, measured, ("#d62728", "4,3", "cross"), "")]
+    return _line_chart(series, title, "step", "max abs difference", log=True)
+
+
 def trajectory_drift(case: dict) -> str:
     """Each framework's free-running drift from the reference at each step, log scale: solid, the largest over
     the parameters W[l], b[l]; dotted, the cost J."""
