@@ -2,6 +2,7 @@
 the code holds, read from the code, so that no page can drift from it.
 
     generated/reference-api.md        every name the ``reference`` package exports: signature and docstring
+    generated/grid-figures.md         the grid's counts and worst errors, from the certified baseline that ships
     generated/tolerances.md           every tolerance of ``parity/tolerance.py`` with the comment that gives its reason
     generated/conventions/<id>.md     one page per explained convention (``parity.conventions``): the frameworks it
                                       applies to, its explanation, and the setting that removes it
@@ -165,9 +166,38 @@ def conventions(folder: Path) -> None:
     (folder / "index.md").write_text("\n".join(index), encoding="utf-8")
 
 
+def grid_figures() -> str:
+    """The grid's counts and worst errors by status and dtype, read from the certified baseline that ships
+    (``parity/baselines/certified.json``), with the environment that produced it."""
+    from parity import baseline
+
+    record = baseline.read("certified")
+    names = {"p": "pass", "e": "explained", "f": "fail", "u": "uninformative", "m": "missing"}
+    counts: dict[str, int] = {}
+    worst: dict[str, float] = {}
+    for case_name, case in record["cases"].items():
+        dtype = case_name.rsplit("-", 1)[-1]
+        for results in case["results"].values():
+            for status, ulps in results.values():
+                counts[names.get(status, status)] = counts.get(names.get(status, status), 0) + 1
+                if status == "p":
+                    worst[dtype] = max(worst.get(dtype, 0.0), float(ulps))
+    env = record["environment"]
+    packages = ", ".join(f"{k} {env[k]}" for k in ("numpy", "torch", "tensorflow", "keras", "jax", "optax") if k in env)
+    total = sum(counts.values())
+    return (f"The certified baseline that ships (`parity/baselines/certified.json`, read at this build): "
+            f"{len(record['cases'])} cases, {total:,} step-local comparisons: "
+            + ", ".join(f"{n:,} {status}" for status, n in sorted(counts.items(), key=lambda kv: -kv[1]))
+            + "; the largest error of a pass, in ulps of its error scale (the tolerance is 16): "
+            + ", ".join(f"{dtype} {value:.3g}" for dtype, value in sorted(worst.items()))
+            + f". Environment: Python {env.get('python')}, {env.get('cpu')} ({env.get('cpu_count')} cores), "
+            f"{packages}, BLAS {env.get('blas')}.\n")
+
+
 def all_pages(docs: Path) -> None:
     generated = docs / "generated"
     generated.mkdir(exist_ok=True)
     (generated / "reference-api.md").write_text(reference_api(), encoding="utf-8")
     (generated / "tolerances.md").write_text(tolerances(), encoding="utf-8")
+    (generated / "grid-figures.md").write_text(grid_figures(), encoding="utf-8")
     conventions(generated / "conventions")
