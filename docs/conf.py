@@ -20,7 +20,8 @@ import generate  # noqa: E402 - docs/generate.py, beside this file
 project = "nn-parity"
 author = "the nn-parity authors"
 extensions = ["myst_nb"]
-exclude_patterns = ["_build", "releases/*.json", "bench/*.json", "**.ipynb_checkpoints"]
+exclude_patterns = ["_build", "releases/*.json", "bench/*.json", "**.ipynb_checkpoints", "bench/bench.md",
+                    "generated/*-figures.md"]  # included into pages, not pages of their own
 myst_enable_extensions = ["dollarmath"]
 myst_heading_anchors = 3
 nb_execution_mode = "force"  # the teaching notebook runs at every build: it cannot rot

@@ -2,6 +2,7 @@
 the code holds, read from the code, so that no page can drift from it.
 
     generated/reference-api.md        every name the ``reference`` package exports: signature and docstring
+    generated/bench-figures.md        the last benchmark's environment, targets and overhead, from docs/bench/bench.json
     generated/grid-figures.md         the grid's counts and worst errors, from the certified baseline that ships
     generated/tolerances.md           every tolerance of ``parity/tolerance.py`` with the comment that gives its reason
     generated/conventions/<id>.md     one page per explained convention (``parity.conventions``): the frameworks it
@@ -194,10 +195,37 @@ def grid_figures() -> str:
             f"{packages}, BLAS {env.get('blas')}.\n")
 
 
+def bench_figures(docs: Path) -> str:
+    """The last benchmark (``docs/bench/bench.json``, which ``python -m parity bench --format json,md --out
+    docs/bench`` writes with ``bench.md``): its environment, targets, and the parity check's own cost."""
+    import json
+
+    bench = json.loads((docs / "bench" / "bench.json").read_text(encoding="utf-8"))
+    env = bench["environment"]
+    lines = [f"Run on {env.get('cpu')} ({env.get('cpu_count')} cores), Python {env.get('python')}, numpy "
+             f"{env.get('numpy')}, torch {env.get('torch')}, tensorflow {env.get('tensorflow')}, keras "
+             f"{env.get('keras')}, jax {env.get('jax')}; GEMM rate "
+             + ", ".join(f"{dtype} {rate:.0f} GFLOP/s" for dtype, rate in bench["gemm_gflops"].items()) + ".\n",
+             "Targets (`bench.json`'s `targets`):\n"]
+    lines += [f"- {t['target']}: **{'met' if t['met'] else 'missed'}** ({t['detail']})" for t in bench["targets"]]
+    overhead, suite = bench.get("parity_overhead"), bench.get("suite")
+    if overhead:
+        lines.append(f"\nThe parity check itself (`parity_overhead`): one case (`{overhead['case']}`, frameworks "
+                     f"{', '.join(overhead['frameworks'])}) costs {overhead['overhead_ms']:.0f} ms beyond the "
+                     f"frameworks' own {overhead['frameworks_ms']:.0f} ms (the reference's run, its error scales "
+                     f"and the comparisons).")
+    if suite:
+        lines.append(f"The grid as it was then (`suite`), every framework, nothing remembered, without rendering: "
+                     f"{suite['cases']} cases, {suite['comparisons']:,} comparisons in {suite['seconds']:.0f} s "
+                     f"({suite['cases_per_second']:.1f} cases/s).")
+    return "\n".join(lines) + "\n"
+
+
 def all_pages(docs: Path) -> None:
     generated = docs / "generated"
     generated.mkdir(exist_ok=True)
     (generated / "reference-api.md").write_text(reference_api(), encoding="utf-8")
     (generated / "tolerances.md").write_text(tolerances(), encoding="utf-8")
     (generated / "grid-figures.md").write_text(grid_figures(), encoding="utf-8")
+    (generated / "bench-figures.md").write_text(bench_figures(docs), encoding="utf-8")
     conventions(generated / "conventions")
