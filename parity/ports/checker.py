@@ -16,6 +16,8 @@ import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 from parity import conventions
 from parity.case import Case
 from parity.compare import Result, compare, first_divergence
@@ -113,14 +115,38 @@ def judge(path: Path, source, port, reader, steps: int = 3, m: int = 8,
     if variant.conventions:
         variant_trace, variant_E = reference_trace(case, variant, textbook.starts)
     results = compare(case, WITNESS, actual, textbook, textbook_E, variant, variant_trace, variant_E)
+    absent = {f"{q}[{case.L}]": why for q, why in port.absent.items()}
+    results += _uncompared(case, port, actual, textbook, absent)
     first = first_divergence(results)
     suspects = port.suspects + _dynamic_suspects(port, source, case, actual, textbook, first)
     causes = [s for s in suspects if s.explains(first)]
     return PortCheck(path, port.framework, _summary(port), case, dict(port.names), results, first, causes,
-                     [s for s in suspects if s not in causes], _conventions_met(results),
-                     {f"{q}[{case.L}]": why for q, why in port.absent.items()}, list(source.skipped),
+                     [s for s in suspects if s not in causes], _conventions_met(results), absent,
+                     list(source.skipped),
                      list(dict.fromkeys(str(w.message).strip().splitlines()[0] for w in caught
                                         if issubclass(w.category, UserWarning))))
+
+
+def _uncompared(case: Case, port, actual, textbook, absent: dict) -> list[Result]:
+    """The reference's quantities the user's model did not produce: a reason where the model (``port.absent``) or
+    its framework's registry row declares one (added to ``absent``), else a ``missing`` result, which fails: a
+    quantity nobody computed is no pass."""
+    from parity import frameworks
+    from parity.compare import _missing_result
+    from parity.tolerance import parity_ulps
+
+    missing = []
+    budget = parity_ulps(case.dtype)
+    for key in textbook.values:
+        if key in actual.values or (key.layer == case.L and key.quantity in port.absent):
+            continue
+        reason = frameworks.absence(port.framework, case, key)
+        if reason is not None:
+            absent.setdefault(f"{key.quantity}[{key.layer}]" if key.layer is not None else key.quantity, reason)
+        else:
+            missing.append(_missing_result(case, WITNESS, key, textbook, budget,
+                                           budget * float(np.finfo(np.dtype(case.dtype)).eps)))
+    return missing
 
 
 def _step_line(port) -> str:
