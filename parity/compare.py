@@ -23,6 +23,8 @@ Every result records ``tolerance_ratio``: the smallest, over the quantity's non-
 tolerance divided by |its value|. Below 1, at least one element would fail if replaced by 0 (and, below 2, if
 its sign were flipped); at 1 or more, zeros would pass, and the comparison is uninformative. A quantity that is
 exactly 0 with a tolerance of exactly 0 (a dead unit's gradient, Adam's count t) must be matched exactly: ratio 0.
+An explained quantity whose documented value is 0 everywhere (every probability past Keras's clip) expects zeros:
+its ratio is the textbook's values against the variant's tolerance, below 1 when the textbook would fail.
 
 Errors are reported in the units people quote: ``max_abs`` (largest |difference|), ``max_rel`` (largest
 |difference| over the largest |reference| element of the quantity), and ``ulps`` (largest |difference| in
@@ -250,7 +252,9 @@ def _judge_by_variant(case, key: Key, actual: Trace, textbook: Trace, textbook_E
     rests on, the result's extra fields):
 
         |actual - variant| > budget ulps                  fail
-        else |actual - textbook| > budget ulps            explained, predicted_max_abs = max |variant - textbook|
+        else |actual - textbook| > budget ulps            explained, predicted_max_abs = max |variant - textbook|;
+                                                          ratio the variant's (an all-zero variant's: the
+                                                          textbook's values against the variant's tolerance)
         else                                              the textbook's status; ratio the smaller of the two
                                                           (zeros pass only if both checks would let them)"""
     mv = measure(actual.values[key], variant_trace.values[key], variant_E[key], case.dtype, budget)
@@ -263,6 +267,11 @@ def _judge_by_variant(case, key: Key, actual: Trace, textbook: Trace, textbook_E
         extra["predicted_max_abs"] = predicted.max_abs
         extra["conventions"] = list(variant.conventions)
         extra["explanation"] = " ".join(conventions.get(c).title + "." for c in variant.conventions)
+        if not np.any(variant_trace.values[key]):
+            # the documented value is 0 everywhere (every probability past Keras's clip): zeros are what is
+            # expected, so the question is whether the textbook's value would fail against the variant's tolerance
+            variant_ratio = tolerance_ratio(np.asarray(textbook.values[key], dtype=np.float64), variant_E[key],
+                                            case.dtype, budget)
         return "explained", variant_ratio, mv, extra
     return textbook_status, min(textbook_ratio, variant_ratio), mv, extra
 

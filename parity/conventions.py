@@ -92,23 +92,30 @@ def keras_clipped_cost(AL: np.ndarray, Y: np.ndarray, loss: str, epsilon: float)
     if loss == "binary_crossentropy":
         P = np.clip(AL, lo, hi)
         return float(-(Y * np.log(P) + (1 - Y) * np.log(1 - P)).mean())
-    P = np.clip(AL / AL.sum(axis=0, keepdims=True), lo, hi)
+    P = np.clip(keras_clip_input(AL, loss), lo, hi)
     return float(-(Y * np.log(P)).sum() / AL.shape[1])
 
 
-def keras_clipped_gradient(AL: np.ndarray, Y: np.ndarray, loss: str, epsilon: float, tie: float) -> np.ndarray:
+def keras_clip_input(AL: np.ndarray, loss: str) -> np.ndarray:
+    """What Keras's clip is applied to: A[L] (binary), A[L] / sum_units A[L] (categorical, renormalised)."""
+    return AL if loss == "binary_crossentropy" else AL / AL.sum(axis=0, keepdims=True)
+
+
+def keras_clipped_gradient(AL: np.ndarray, Y: np.ndarray, loss: str, epsilon: float, tie: float,
+                           mask: np.ndarray | None = None) -> np.ndarray:
     """Per-example dA[L] of ``keras_clipped_cost``, by the chain rule through the clip (mask c = d clip / dp):
     binary: c (-(Y / p) + (1 - Y) / (1 - p)) / n[L];
     categorical, with S = sum_units A[L] and p = clip(A[L] / S): -c Y / (p S) + sum_units(c Y A[L] / p) / S^2,
-    which is -Y / A[L] + 1 / S where nothing is clipped: the normalisation adds 1 / S to every unit's dA[L]."""
+    which is -Y / A[L] + 1 / S where nothing is clipped: the normalisation adds 1 / S to every unit's dA[L].
+    ``mask``: c given (the error model's two branches at a bound, ``parity.error_scale``) instead of computed."""
     lo, hi = _clip_bounds(AL, epsilon)
-    if loss == "binary_crossentropy":
-        P = np.clip(AL, lo, hi)
-        return _clip_mask(AL, lo, hi, tie) * (-(Y / P) + (1 - Y) / (1 - P)) / AL.shape[0]
-    S = AL.sum(axis=0, keepdims=True)
-    Q = AL / S
+    Q = keras_clip_input(AL, loss)
     P = np.clip(Q, lo, hi)
-    weighted = _clip_mask(Q, lo, hi, tie) * Y / P
+    c = _clip_mask(Q, lo, hi, tie) if mask is None else mask
+    if loss == "binary_crossentropy":
+        return c * (-(Y / P) + (1 - Y) / (1 - P)) / AL.shape[0]
+    S = AL.sum(axis=0, keepdims=True)
+    weighted = c * Y / P
     return -weighted / S + (weighted * AL).sum(axis=0, keepdims=True) / (S * S)
 
 
@@ -169,7 +176,10 @@ CONVENTIONS: list[Convention] = [
         "torch/nn.py). Past the clip the loss is capped (at -log(1e-7) = 16.1 per unit) and the gradient is 0: a "
         "sigmoid output below 1e-7 with target 1 gets dZ = 0 instead of A - Y = -1. Inside it, dA[L] is the "
         "probability form (a categorical one gains +1/sum(a) on every unit, which the softmax backward cancels), "
-        "so dZ[L] = A - Y up to rounding. JAX's clip splits the gradient of a value exactly at a bound in half.",
+        "so dZ[L] = A - Y up to rounding. JAX's clip splits the gradient of a value exactly at a bound in half. "
+        "Saturated probabilities sit on the few floats next to 1 - eps, where a sum rounded in another order puts "
+        "p on the bound or one float past it, and with it dA[L] on one branch or the other: the error model "
+        "admits both there (parity/error_scale.py).",
     ),
     Convention(
         "keras-momentum-velocity",

@@ -34,6 +34,8 @@ the reference's values:
               where g's own uncertainty is as large as g, |du/dg| E(g) gives way to u evaluated at g +- budget eps E(g).
               The state is compared too: E(v_dW) is E(v') for momentum and E(m') for Adam, E(s_dW) is E(v'), and
               t is an exact count, E(t) = 0.
+    clip      Keras's clipped cross-entropies (``conventions.keras_clipped_gradient``): where rounding can put p on
+              either side of a bound, E(dA[L]) gains the jump between the two branches (``_clip_branch_error``)
     dropout   a hidden layer's A = g(Z) D / keep_prob: E(A) = (D / keep_prob) (E of g(Z), as above) + |A|; its
               backward pushes dA D / keep_prob through g', with E = (D / keep_prob) E(dA) + |dA D / keep_prob|
     batch norm a hidden layer's Z_tilde = gamma Z_norm + beta and its backward pass: ``_batchnorm_forward`` and
@@ -97,6 +99,40 @@ def _clipped_gradient_error(loss: reference.losses.Loss, A, Y, E_A, E_dA, dA):
         n = A.shape[0]
         E_dA = E_dA + (Y.sum(axis=0, keepdims=True) * (n + 2 + E_A.sum(axis=0, keepdims=True) / S)) / S
     return np.where(dA == 0, 0.0, E_dA)
+
+
+def _clip_branch_error(st: _Step):
+    """E(dA[L]) where rounding picks the branch of Keras's clip. The clip's derivative jumps at its bounds (1
+    inside, 0 past them, a tie value on them), and the saturated probabilities it clips sit on a grid of a few
+    floats next to 1 - eps: a p within the comparison's own tolerance of a bound (budget eps E(p)) lies on either
+    side in an implementation that rounded S or A / S otherwise (fuzz seed 12, keras-torch: torch's vectorised sum
+    against NumPy's put p = A / S one float past 1 - eps, and dA[1] was 0 where the reference's, on the bound, was
+    1). There dA[L] may take either branch, so its E gains the jump between them, |dA(c = 1) - dA(c = 0)| with c
+    the clip's derivative at those units only, in units of budget eps: the tolerance admits both branches there
+    and nothing more elsewhere (a categorical unit's jump reaches its whole column through the normalisation).
+    E(p) = E(A) (binary); p (n[L] + sum_units E(A) / S) + E(A) / S (categorical: S's n[L] - 1 additions, the
+    division). 0 where no p is near a bound. E(A) of a saturated softmax is the model's bound, wider than any
+    implementation's error, so a column whose p is 1, one float past the bound, counts as near too: in such a
+    column a value between the two branches passes, a value past both fails (tests/test_clip_branch.py)."""
+    case, L = st.case, st.case.L
+    A, E_A, Y = st.A_abs[L], st.E_A[L], np.abs(st.Y)
+    unit = parity_ulps(case.dtype) * np.finfo(np.dtype(case.dtype)).eps
+    epsilon = st.variant.probability_clip
+    lo, hi = (float(np.dtype(case.dtype).type(bound)) for bound in (epsilon, 1.0 - epsilon))  # as the backends cast
+    Q = conventions.keras_clip_input(A, case.loss)
+    if st.loss.distribution:
+        S = A.sum(axis=0, keepdims=True)
+        E_Q = Q * (A.shape[0] + E_A.sum(axis=0, keepdims=True) / S) + E_A / S
+    else:
+        E_Q = E_A
+    near = (np.abs(Q - lo) <= unit * E_Q) | (np.abs(Q - hi) <= unit * E_Q)
+    if not near.any():
+        return 0.0
+    inside = ((Q > lo) & (Q < hi)).astype(np.float64)
+    passed, clipped = (conventions.keras_clipped_gradient(A, Y, case.loss, epsilon, 1.0,
+                                                          mask=np.where(near, branch, inside))
+                       for branch in (1.0, 0.0))
+    return np.abs(passed - clipped) / unit
 
 
 @dataclass
@@ -207,7 +243,7 @@ def _output_gradient_error(st: _Step) -> tuple[np.ndarray, float, bool]:
     E_dA = st.loss.gradient_error(st.A_abs[L], Y, st.E_A[L], floor)
     if st.variant.probability_clip is not None:
         dA_L = st.V[Key(st.s, "backward", L, "dA")]
-        E_dA = _clipped_gradient_error(st.loss, st.A_abs[L], Y, st.E_A[L], E_dA, dA_L)
+        E_dA = _clipped_gradient_error(st.loss, st.A_abs[L], Y, st.E_A[L], E_dA, dA_L) + _clip_branch_error(st)
     return E_dA, floor, floor > 0 or st.variant.probability_clip is not None
 
 
