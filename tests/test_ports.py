@@ -128,3 +128,28 @@ def test_md_html_and_json_files_are_written_with_the_cause(tmp_path, capsys):
     assert "FAIL" in page and "normalises over dim=0" in page and "<table" in page
     assert "First divergence at step 0, forward, A[2]" in (tmp_path / "check.md").read_text()
     assert json.loads((tmp_path / "check.json").read_text())["causes"][0]["id"] == "softmax_over_batch"
+
+
+def test_a_quantity_the_model_did_not_produce_and_nothing_declares_absent_is_missing_and_fails(monkeypatch):
+    """The planted proof of ``checker._uncompared``'s last branch: a reader that loses dW[1] at step 1 (no model
+    reason, no registry absence for torch) gives a ``missing`` result there, which fails the check and is its first
+    divergence; the quantities declared absent stay listed with their reasons."""
+    from parity.trace import Key
+
+    path = PORTS / "torch" / "faithful_sequential.py"
+    source, port, reader = checker.load(path)
+    real = reader.run
+
+    def losing(*args, **kwargs):
+        trace = real(*args, **kwargs)
+        del trace.values[Key(1, "backward", 1, "dW")]
+        return trace
+
+    monkeypatch.setattr(reader, "run", losing)
+    outcome = checker.judge(path, source, port, reader)
+    assert not outcome.passed
+    r = outcome.first
+    assert (r.step, r.stage, r.layer, r.quantity, r.status) == (1, "backward", 1, "dW", "missing")
+    assert [x.status for x in outcome.results].count("missing") == 1
+    assert set(outcome.absent) == {"A[2]", "dA[2]"}
+    assert "did not produce" in render.human(outcome)
