@@ -26,7 +26,7 @@ from parity.environment import require
 from parity.frameworks import REGISTRY
 from parity.implementations import keras as keras_adapter
 from parity.ports.diagnoses import PortError, Suspect, suspect
-from parity.ports.torch_model import line_of
+from parity.ports.loading import failed_lines, line_of
 from parity.tolerance import PORT_CHAIN_RTOL
 from parity.trace import Start, Trace
 
@@ -262,11 +262,10 @@ def find(namespace: dict, where: str, names: dict, skipped=()) -> tuple[str, obj
         return next(iter(found.items()))
     if "model" in found:
         return "model", found["model"]
-    from parity.ports.torch_model import _failed_lines
 
     if not found:
         raise PortError(f"{where}: no keras.Model with a Dense layer found after running the lines that build it; "
-                        f"name it with --model NAME{_failed_lines(skipped)}")
+                        f"name it with --model NAME{failed_lines(skipped)}")
     raise PortError(f"{where}: {len(found)} Keras models found ({', '.join(sorted(found))}); say which with --model")
 
 

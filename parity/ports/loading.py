@@ -13,12 +13,14 @@ policy runs those too, and still skips whatever trains, reads data that is not h
               (``losses = [train_step(X, Y) for _ in range(50)]``)
 
 An assignment that fails (a data file that is not here) is skipped and listed, as for learners. The user's file
-is never written: its statements are compiled from the text read.
+is never written: its statements are compiled from the text read. ``line_of`` and ``failed_lines`` point the
+readers' messages at the user's lines.
 """
 
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 from parity.learner.source import LearnerSource, _kind, load_source
@@ -91,3 +93,22 @@ def framework_of(path) -> str | None:
         if any(word in text for word in words):
             return framework
     return None
+
+
+def line_of(text: str, name: str, needle: str | None = None) -> str:
+    """"line N" of the first line assigning ``name`` (``model = ...``) or, given ``needle``, of the first line
+    holding it at or after that assignment (a module's class name, ``Softmax(``); "" where neither is found."""
+    lines = text.splitlines()
+    start = next((i for i, line in enumerate(lines) if re.match(rf"\s*{re.escape(name)}\s*(:[^=]*)?=", line)), 0)
+    if needle is None:
+        return f"line {start + 1}" if start or (lines and re.match(rf"\s*{re.escape(name)}\s*=", lines[0])) else ""
+    for i in list(range(start, len(lines))) + list(range(0, start)):
+        if needle in lines[i]:
+            return f"line {i + 1}"
+    return ""
+
+
+def failed_lines(skipped) -> str:
+    """The statements that raised while the file was loaded (``m = nn.Linear(4)``), for a "not found" message."""
+    failed = [str(item) for item in skipped if "Error" in item.reason]
+    return f"; these lines failed: {'; '.join(failed[:3])}" if failed else ""

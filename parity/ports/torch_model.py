@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import ast
 import inspect
-import re
 import signal
 import threading
 from contextlib import contextmanager
@@ -36,6 +35,7 @@ from parity.case import Case, batch, dropout_masks
 from parity.environment import require
 from parity.implementations.torch import _Model
 from parity.ports.diagnoses import PortError, Suspect, suspect
+from parity.ports.loading import failed_lines, line_of
 from parity.trace import Start, Trace
 
 STEP_NAMES = ("train_step", "training_step", "train_one_step", "train_batch", "fit_step", "step", "train")
@@ -127,12 +127,6 @@ def _named(namespace: dict, name: str, kind, flag: str, where: str, what: str):
     return name, value
 
 
-def _failed_lines(skipped) -> str:
-    """The statements that raised while the file was loaded (``m = nn.Linear(4)``), for a "not found" message."""
-    failed = [str(item) for item in skipped if "Error" in item.reason]
-    return f"; these lines failed: {'; '.join(failed[:3])}" if failed else ""
-
-
 def find(namespace: dict, where: str, model=None, loss=None, optimizer=None, step=None, skipped=()) -> dict:
     """role -> (name, object): the model, loss module, optimizer and training step (None where there is none)."""
     torch = _torch()
@@ -144,15 +138,15 @@ def find(namespace: dict, where: str, model=None, loss=None, optimizer=None, ste
             if not any(v is not other and any(v is m for m in other.modules()) for other in modules.values())}
     found = {"model": _named(namespace, model, nn.Module, "--model", where, "a torch.nn.Module") if model else
              _one(tops, "model", "--model", ("model", "net", "network"), where, "torch.nn.Module with a Linear layer",
-                  _failed_lines(skipped))}
+                  failed_lines(skipped))}
     found["loss"] = (_named(namespace, loss, nn.modules.loss._Loss, "--loss-object", where, "a torch.nn loss module")
                      if loss else _one(_instances(namespace, nn.modules.loss._Loss), "loss", "--loss-object",
                                        ("loss_fn", "criterion", "loss"), where, "torch.nn loss module",
-                                       _failed_lines(skipped)))
+                                       failed_lines(skipped)))
     found["optimizer"] = (_named(namespace, optimizer, torch.optim.Optimizer, "--optimizer", where,
                                  "a torch.optim optimizer") if optimizer else
                           _one(_instances(namespace, torch.optim.Optimizer), "optimizer", "--optimizer",
-                               ("optimizer", "opt"), where, "torch.optim optimizer", _failed_lines(skipped)))
+                               ("optimizer", "opt"), where, "torch.optim optimizer", failed_lines(skipped)))
     found["step"] = _step_function(namespace, step, where)
     return found
 
@@ -461,19 +455,6 @@ def _optimizer(optimizer, linears, where: str, line: str) -> tuple[str, dict, fl
         return "rmsprop", {"beta2": float(g["alpha"]), "epsilon": float(g["eps"]), **decay}, lr
     raise PortError(f"{where}: the optimizer is torch.optim.{name} ({line}); the reference has SGD (with or without "
                     f"momentum), Adam, AdamW and RMSprop")
-
-
-def line_of(text: str, name: str, needle: str | None = None) -> str:
-    """"line N" of the first line assigning ``name`` (``model = ...``) or, given ``needle``, of the first line
-    holding it at or after that assignment (a module's class name, ``Softmax(``); "" where neither is found."""
-    lines = text.splitlines()
-    start = next((i for i, line in enumerate(lines) if re.match(rf"\s*{re.escape(name)}\s*(:[^=]*)?=", line)), 0)
-    if needle is None:
-        return f"line {start + 1}" if start or (lines and re.match(rf"\s*{re.escape(name)}\s*=", lines[0])) else ""
-    for i in list(range(start, len(lines))) + list(range(0, start)):
-        if needle in lines[i]:
-            return f"line {i + 1}"
-    return ""
 
 
 def built_at(model, text: str, model_name: str, needle: str) -> str:
