@@ -193,10 +193,10 @@ def html(outcome: CheckResult, standalone: bool = True) -> str:
             f"{e(Path(outcome.module).name)}</title></head><body>{body}</body></html>\n")
 
 
-def emit(outcome: CheckResult, formats, out) -> int:
-    """Print (human or json) or write (md, html, json into ``out``) the verdict; 0 on a pass, 1 otherwise."""
-    writers = {"md": ("check.md", markdown), "html": ("check.html", html),
-               "json": ("check.json", lambda o: json.dumps(as_json(o), indent=1, allow_nan=False) + "\n")}
+def emit_check(outcome, formats, out: Path | None, writers: dict, human, dumps) -> int:
+    """The checks' one way out (a learner's, a framework model's): write each of ``formats`` that ``writers``
+    ({format: (file name, text of the outcome)}) knows into ``out`` and print the human text; with no ``out``,
+    print the JSON (``dumps``) where json is asked for, the human text otherwise. 0 on a pass, 1 otherwise."""
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
         for name in formats:
@@ -206,11 +206,24 @@ def emit(outcome: CheckResult, formats, out) -> int:
         print(human(outcome))
         print(f"wrote {', '.join(writers[n][0] for n in formats if n in writers)} to {out}", file=sys.stderr)
     elif "json" in formats:
-        print(json.dumps(as_json(outcome), indent=1, allow_nan=False))
+        print(dumps(outcome))
     else:
         print(human(outcome))
     sys.stdout.flush()
     return 0 if outcome.passed else 1
+
+
+def _dumps(outcome: CheckResult) -> str:
+    return json.dumps(as_json(outcome), indent=1, allow_nan=False)
+
+
+WRITERS = {"md": ("check.md", markdown), "html": ("check.html", html),
+           "json": ("check.json", lambda o: _dumps(o) + "\n")}
+
+
+def emit(outcome: CheckResult, formats, out) -> int:
+    """Print (human or json) or write (md, html, json into ``out``) the verdict; 0 on a pass, 1 otherwise."""
+    return emit_check(outcome, formats, out, WRITERS, human, _dumps)
 
 
 VIEWS.update(human=human, html=html)  # how a CheckResult shows itself (parity.learner.results)

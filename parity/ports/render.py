@@ -7,11 +7,10 @@ from __future__ import annotations
 
 import html as _html
 import json
-import sys
 from pathlib import Path
 
 from parity.compare import Result
-from parity.learner.render import COLOURS, status_grid
+from parity.learner.render import COLOURS, emit_check, status_grid
 from parity.ports.checker import PortCheck
 
 
@@ -128,22 +127,14 @@ def html(outcome: PortCheck, standalone: bool = True) -> str:
             f"</head><body>{body}</body></html>\n")
 
 
+def _dumps(outcome: PortCheck) -> str:
+    return json.dumps(as_json(outcome), indent=1, default=float)
+
+
 WRITERS = {"md": ("check.md", markdown), "html": ("check.html", html),
-           "json": ("check.json", lambda o: json.dumps(as_json(o), indent=1, default=float) + "\n")}
+           "json": ("check.json", lambda o: _dumps(o) + "\n")}
 
 
 def emit(outcome: PortCheck, formats, out: Path | None = None) -> int:
     """Print (human or json) or write (md, html, json into ``out``) the check; 0 on a pass, 1 otherwise."""
-    if out is not None:
-        out.mkdir(parents=True, exist_ok=True)
-        for name in formats:
-            if name in WRITERS:
-                filename, write = WRITERS[name]
-                (out / filename).write_text(write(outcome), encoding="utf-8")
-        print(human(outcome))
-        print(f"wrote {', '.join(WRITERS[n][0] for n in formats if n in WRITERS)} to {out}", file=sys.stderr)
-    elif "json" in formats:
-        print(json.dumps(as_json(outcome), indent=1, default=float))
-    else:
-        print(human(outcome))
-    return 0 if outcome.passed else 1
+    return emit_check(outcome, formats, out, WRITERS, human, _dumps)
