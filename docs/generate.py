@@ -7,7 +7,7 @@ the code holds, read from the code, so that no page can drift from it.
     generated/tolerances.md           every tolerance of ``parity/tolerance.py`` with the comment that gives its reason
     generated/conventions/<id>.md     one page per explained convention (``parity.conventions``): the frameworks it
                                       applies to, its explanation, and the setting that removes it
-                                      (``parity.ports.diagnoses.REMEDIES``)
+                                      (its record's ``remedy``)
 """
 
 from __future__ import annotations
@@ -136,7 +136,6 @@ def _measured(case, results: list) -> list[str]:
 def conventions(folder: Path) -> None:
     from parity import frameworks
     from parity.conventions import CONVENTIONS, explain
-    from parity.ports.diagnoses import REMEDIES
 
     measured, defaults = measurements()
 
@@ -153,8 +152,7 @@ def conventions(folder: Path) -> None:
         page = [f"# {convention.title}\n", f"Convention id `{convention.id}`; applies to: {labels}.\n",
                 "## What the framework computes, and why\n",
                 explain(convention, defaults).strip() + " (Defaults as installed at this build.)\n"]
-        if REMEDIES.get(convention.id):
-            page += ["## The setting that removes it\n", REMEDIES[convention.id] + ".\n"]
+        page += ["## The setting that removes it\n", convention.remedy + ".\n"]
         page += ["## Predicted and measured\n"]
         if convention.id in measured:
             page += _measured(*measured[convention.id])
@@ -171,9 +169,10 @@ def grid_figures() -> str:
     """The grid's counts and worst errors by status and dtype, read from the certified baseline that ships
     (``parity/baselines/certified.json``), with the environment that produced it."""
     from parity import baseline
+    from parity.tolerance import parity_ulps
 
     record = baseline.read("certified")
-    names = {"p": "pass", "e": "explained", "f": "fail", "u": "uninformative", "m": "missing"}
+    names = {letter: status for status, letter in baseline.STATUSES.items()}
     counts: dict[str, int] = {}
     worst: dict[str, float] = {}
     for case_name, case in record["cases"].items():
@@ -189,8 +188,9 @@ def grid_figures() -> str:
     return (f"The certified baseline that ships (`parity/baselines/certified.json`, read at this build): "
             f"{len(record['cases'])} cases, {total:,} step-local comparisons: "
             + ", ".join(f"{n:,} {status}" for status, n in sorted(counts.items(), key=lambda kv: -kv[1]))
-            + "; the largest error of a pass, in ulps of its error scale (the tolerance is 16): "
-            + ", ".join(f"{dtype} {value:.3g}" for dtype, value in sorted(worst.items()))
+            + "; the largest error of a pass, in ulps of its error scale: "
+            + ", ".join(f"{dtype} {value:.3g} (tolerance {parity_ulps(dtype):g})"
+                        for dtype, value in sorted(worst.items()))
             + f". Environment: Python {env.get('python')}, {env.get('cpu')} ({env.get('cpu_count')} cores), "
             f"{packages}, BLAS {env.get('blas')}.\n")
 

@@ -132,6 +132,7 @@ class Convention:
     applies: Callable[[Case, str, dict], bool]
     adjust: Callable[[Variant, Case, dict], Variant]
     explanation: str
+    remedy: str  # the setting that removes it, in the user's terms, or why none is needed (parity check, the docs)
 
 
 KERAS = tuple(row.name for row in family("keras"))  # the registry's Keras rows: one library on each backend
@@ -161,6 +162,8 @@ CONVENTIONS: list[Convention] = [
         "and its gradient with respect to p is (p - y) / max(p (1 - p), 1e-12). Both guards are silent while "
         "p (1 - p) >= 1e-12 and log p >= -100; past them the loss is capped and the gradient reaching Z shrinks "
         "by the factor p (1 - p) / 1e-12. The textbook (and BCEWithLogitsLoss, which works on Z) has neither.",
+        remedy=("give the last Linear's output to nn.BCEWithLogitsLoss (and drop the Sigmoid): it has no clamp of "
+                "the log at -100 and no floor of 1e-12 under p (1 - p)"),
     ),
     Convention(
         "keras-probability-clipping",
@@ -180,6 +183,8 @@ CONVENTIONS: list[Convention] = [
         "Saturated probabilities sit on the few floats next to 1 - eps, where a sum rounded in another order puts "
         "p on the bound or one float past it, and with it dA[L] on one branch or the other: the error model "
         "admits both there (parity/error_scale.py).",
+        remedy=("end the model with a linear Dense and compile with from_logits=True: the loss then never clips the"
+                " probabilities to [epsilon, 1 - epsilon]"),
     ),
     Convention(
         "keras-momentum-velocity",
@@ -190,6 +195,8 @@ CONVENTIONS: list[Convention] = [
         "keras.optimizers.SGD(momentum=mu) keeps v <- mu v - lr g and adds v to the weights; torch.optim.SGD "
         "keeps b <- mu b + g and subtracts lr b. With a constant learning rate v = -lr b, so the iterates are "
         "the same up to rounding.",
+        remedy=("none needed: Keras's velocity v = momentum v - lr dW is torch's buffer times -lr, the same "
+                "iterates at a constant learning rate"),
     ),
     Convention(
         "keras-float32-hyperparameters",
@@ -224,6 +231,8 @@ CONVENTIONS: list[Convention] = [
         "computes the rate from ops.convert_to_tensor(initial_learning_rate), a float32 tensor on TensorFlow even "
         "in a float64 run, so every step's rate is the float32 evaluation of the schedule (1e-8 relative; on "
         "JAX with x64 it is float64), and the update casts it to the variables' float64.",
+        remedy=("none in Keras: its optimizers cast Python floats to float32; give float32-exact values (0.5, 0.25,"
+                " 0.875) to remove the rounding"),
     ),
     Convention(
         "keras-adam-epsilon-hat",
@@ -237,6 +246,8 @@ CONVENTIONS: list[Convention] = [
         "Algorithm 1: lr m_hat / (sqrt(v_hat) + epsilon), default epsilon = {torch[adam_epsilon]}. Every "
         "implementation is given the case's epsilon, so they agree only when epsilon_hat = epsilon "
         "sqrt(1 - beta_2^t); the difference matters most where gradients are small compared with epsilon.",
+        remedy=("pass epsilon = eps * sqrt(1 - beta_2**t) at step t (Keras adds epsilon-hat to sqrt(v) before the "
+                "bias correction), or use torch's eps in the paper's form"),
     ),
     Convention(
         "optax-schedule-float32",
@@ -252,6 +263,7 @@ CONVENTIONS: list[Convention] = [
         "is the float32 evaluation of the schedule, about 1e-8 relative from the float64 one, and each update "
         "moves by as much. The course's inverse-time schedule, written as a function of the count with a Python "
         "float, stays float64.",
+        remedy="give optax a schedule function of the count that computes in float64",
     ),
     Convention(
         "rmsprop-epsilon-in-sqrt",
@@ -269,6 +281,8 @@ CONVENTIONS: list[Convention] = [
         "(defaults: torch alpha {torch[rmsprop_alpha]} and eps {torch[rmsprop_epsilon]}, Keras rho "
         "{keras[rmsprop_rho]} and epsilon {keras[rmsprop_epsilon]}, optax decay {jax[rmsprop_decay]} and eps "
         "{jax[rmsprop_epsilon]}); the running average S itself is the same in all three.",
+        remedy=("torch.optim.RMSprop adds eps outside the square root, Keras and optax inside: with eps 1e-8 and S "
+                ">> eps the difference is about eps / (2 sqrt(S)) relative"),
     ),
     Convention(
         "l2-as-weight-decay",
@@ -288,6 +302,8 @@ CONVENTIONS: list[Convention] = [
         "(Model.compute_loss adds model.losses), so with l2 = lambd / 2m its J and dW are the course's. (torch's "
         "AdamW, Keras's optimizers' weight_decay and optax.adamw are 'decoupled': they shrink W outside Adam's "
         "normalisation, which is not the course's L2 for Adam.)",
+        remedy=("none needed: weight_decay = lambd / m on the weights is the course's L2 gradient; only the "
+                "reported cost leaves out (lambd / 2m) sum ||W||^2"),
     ),
     Convention(
         "torch-batchnorm-running-variance",
@@ -306,6 +322,8 @@ CONVENTIONS: list[Convention] = [
         "framework is given the case's decay in its own convention, and the same epsilon (defaults "
         "{torch[batchnorm_epsilon]} in torch, {keras[batchnorm_epsilon]} in Keras). So torch's running_var after "
         "a step is (1 - decay) var / (m - 1) above the course's, and nothing else differs.",
+        remedy=("none in torch: BatchNorm1d keeps the unbiased batch variance in running_var; multiply by (m - 1) /"
+                " m to compare with the course's"),
     ),
     Convention(
         "jax-leaky-relu-at-zero",
@@ -319,6 +337,7 @@ CONVENTIONS: list[Convention] = [
         "TensorFlow's LeakyReluGrad and the reference take the slope at 0 (Z > 0 decides). Only a pre-activation "
         "that is exactly 0 sees the difference: there dZ is dA in JAX and slope times dA elsewhere, and everything "
         "downstream of that unit (dW, db, dA of the layer below, the step) follows.",
+        remedy="none needed unless a pre-activation is exactly 0: jax.nn.leaky_relu's derivative there is 1",
     ),
     Convention(
         "leaky-relu-default-slope",
@@ -331,6 +350,8 @@ CONVENTIONS: list[Convention] = [
         "keras.activations.leaky_relu has its own default, 0.2), jax.nn.leaky_relu {jax[leaky_relu_slope]}, the "
         "reference 0.01. Name the slope "
         "('leaky_relu(0.2)') to compare like with like.",
+        remedy=("give the slope explicitly (nn.LeakyReLU(0.01), keras LeakyReLU(negative_slope=0.01)): the defaults"
+                " are torch 0.01, Keras's layer 0.3, its activation 0.2"),
     ),
 ]
 

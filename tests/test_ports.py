@@ -100,7 +100,7 @@ def test_the_user_file_is_not_modified():
 
 
 def test_every_convention_has_a_remedy_and_every_bug_is_reachable():
-    assert set(diagnoses.REMEDIES) == {c.id for c in conventions.CONVENTIONS}
+    assert all(c.remedy.strip() for c in conventions.CONVENTIONS)  # a record without one does not construct
     named = {e.get("cause") for e in EXPECTED.values()} | {e.get("suspect") for e in EXPECTED.values()}
     assert set(diagnoses.BUGS) <= named
 

@@ -190,7 +190,7 @@ def _conventions_met(results: list[Result]) -> list[dict]:
             continue
         for id_ in r.conventions:
             entry = met.setdefault(id_, {"id": id_, "title": conventions.get(id_).title,
-                                         "remedy": diagnoses.REMEDIES.get(id_), "quantities": 0,
+                                         "remedy": conventions.get(id_).remedy, "quantities": 0,
                                          "worst_predicted": 0.0, "worst_measured": 0.0})
             entry["quantities"] += 1
             entry["worst_predicted"] = max(entry["worst_predicted"], r.predicted_max_abs or 0.0)

@@ -1,12 +1,11 @@
-"""Why a user's framework model disagrees with the reference: the likely bugs, in the user's words, and for each
-documented convention the setting that removes it.
+"""Why a user's framework model disagrees with the reference: the likely bugs, in the user's words (a documented
+convention's setting that removes it is the convention's own record's ``remedy``).
 
 A bug is a ``Suspect``: read from the user's objects before anything runs (``BUGS``: a softmax before
 ``CrossEntropyLoss``, a softmax over the batch), or from the numbers (``accumulated_gradients``: gradients that
 are the sum of this step's and the last, the signature of a missing ``zero_grad()``). Each names the quantity
 where it first shows (stage and quantity), so the checker says "cause" only where the first divergence is that
-quantity, and "also suspect" otherwise. A convention's remedy (``REMEDIES``) is keyed by the convention's id in
-``parity.conventions``; ``tests/test_ports.py`` checks every convention has one.
+quantity, and "also suspect" otherwise. A convention's remedy is its record's (``parity.conventions``).
 """
 
 from __future__ import annotations
@@ -97,31 +96,6 @@ def suspect(id_: str, where: str, line: str, **details) -> Suspect:
 
 
 # How to make the framework compute the course's formula, per convention id (``parity.conventions``).
-REMEDIES = {
-    "torch-bce-guards": "give the last Linear's output to nn.BCEWithLogitsLoss (and drop the Sigmoid): it has no "
-                        "clamp of the log at -100 and no floor of 1e-12 under p (1 - p)",
-    "keras-probability-clipping": "end the model with a linear Dense and compile with from_logits=True: the loss "
-                                  "then never clips the probabilities to [epsilon, 1 - epsilon]",
-    "keras-momentum-velocity": "none needed: Keras's velocity v = momentum v - lr dW is torch's buffer times -lr, "
-                               "the same iterates at a constant learning rate",
-    "keras-float32-hyperparameters": "none in Keras: its optimizers cast Python floats to float32; give float32-exact "
-                                     "values (0.5, 0.25, 0.875) to remove the rounding",
-    "keras-adam-epsilon-hat": "pass epsilon = eps * sqrt(1 - beta_2**t) at step t (Keras adds epsilon-hat to sqrt(v) "
-                              "before the bias correction), or use torch's eps in the paper's form",
-    "optax-schedule-float32": "give optax a schedule function of the count that computes in float64",
-    "rmsprop-epsilon-in-sqrt": "torch.optim.RMSprop adds eps outside the square root, Keras and optax inside: with "
-                               "eps 1e-8 and S >> eps the difference is about eps / (2 sqrt(S)) relative",
-    "l2-as-weight-decay": "none needed: weight_decay = lambd / m on the weights is the course's L2 gradient; only the "
-                          "reported cost leaves out (lambd / 2m) sum ||W||^2",
-    "torch-batchnorm-running-variance": "none in torch: BatchNorm1d keeps the unbiased batch variance in "
-                                        "running_var; multiply by (m - 1) / m to compare with the course's",
-    "jax-leaky-relu-at-zero": "none needed unless a pre-activation is exactly 0: jax.nn.leaky_relu's derivative "
-                              "there is 1",
-    "leaky-relu-default-slope": "give the slope explicitly (nn.LeakyReLU(0.01), keras LeakyReLU(negative_slope="
-                                "0.01)): the defaults are torch 0.01, Keras's layer 0.3, its activation 0.2",
-}
-
-
 def accumulated_gradients(actual, textbook, key, previous_key, dtype: str) -> bool:
     """Whether the gradient at ``key`` is the reference's plus the same quantity one step before (the user's own,
     ``previous_key``): what a training step without ``zero_grad()`` computes, as .grad sums over backward calls.
