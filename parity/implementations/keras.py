@@ -484,6 +484,37 @@ def _epoch_batches(case: Case, rows_x, rows_y, order):
     return iter(dataset.batch(case.mini_batch_size, drop_remainder=False).as_numpy_iterator())
 
 
+def record_step(trace: Trace, s: int, model: _Model, case: Case, m: int, J, values, value_grads, variable_grads,
+                absent=()) -> dict:
+    """Step s of a Keras run, from ``_Model.step``'s results, into ``trace`` in the reference's layout: the slots'
+    values (forward), J, the gradients of the slots' values where the backend has them (dA, dZ_tilde, dZ: no dA[L]
+    where the loss reads the logits) and of the variables (dW, db, dgamma, dbeta), then the parameters, buffers and
+    optimizer state after the update. ``absent``: quantities of the output layer a user's model does not have
+    (``parity.ports``: its declared absences, by name). Returns the slots' values as NumPy arrays."""
+    L = case.L
+    values = dict(zip(model.slots, (_to_numpy(v) for v in values), strict=True))
+    value_grads = dict(zip(model.slots, (None if g is None else _to_numpy(g) for g in value_grads), strict=True))
+    names = [name for name, _ in model.named_variables()]
+    variable_grads = dict(zip(names, (_to_numpy(g) for g in variable_grads), strict=True))
+    for l, quantity in model.slots:
+        if not (l == L and quantity in absent):
+            trace.record(s, "forward", l, quantity, layout.batch_from_framework(values[l, quantity]))
+    trace.record(s, "cost", None, "J", float(_to_numpy(J)))
+    for l in range(L, 0, -1):
+        for quantity in ("A", "Z_tilde", "Z"):
+            if value_grads.get((l, quantity)) is not None and not (l == L and f"d{quantity}" in absent):
+                trace.record(s, "backward", l, f"d{quantity}",
+                             layout.batch_grad_from_framework(value_grads[l, quantity], m))
+        for name in PARAMETERS:
+            if f"{name}{l}" in variable_grads:
+                trace.record(s, "backward", l, f"d{name}",
+                             layout.parameter_from_framework(f"{name}{l}", variable_grads[f"{name}{l}"], "keras"))
+    trace.record_named(s, model.params())
+    trace.record_named(s, model.buffers())
+    trace.record_state(s, *model.state(case))
+    return values
+
+
 def run(case: Case, framework: str = "keras", starts: list[Start] | None = None) -> Trace:
     """Every intermediate of ``case.steps`` steps, each from ``starts[step]`` (step-local) or, without ``starts``,
     free-running from the case's initial weights; each step on its batch (``_batches``) at the rate the optimizer's
@@ -502,28 +533,7 @@ def run(case: Case, framework: str = "keras", starts: list[Start] | None = None)
                 trace.record(s, "update", None, "lr", _to_numpy(model.optimizer.learning_rate))
             m = x.shape[0]
             model.set_masks(case, s)
-            J, values, value_grads, variable_grads = model.step(x, y, value_grads=True)
-            values = dict(zip(model.slots, (_to_numpy(v) for v in values), strict=True))
-            value_grads = dict(zip(model.slots, (None if g is None else _to_numpy(g) for g in value_grads),
-                                   strict=True))
-            names = [name for name, _ in model.named_variables()]
-            variable_grads = dict(zip(names, (_to_numpy(g) for g in variable_grads), strict=True))
-            for l, quantity in model.slots:
-                trace.record(s, "forward", l, quantity, layout.batch_from_framework(values[l, quantity]))
-            trace.record(s, "cost", None, "J", float(_to_numpy(J)))
-            for l in range(L, 0, -1):
-                for quantity in ("A", "Z_tilde", "Z"):  # their gradients dA, dZ_tilde, dZ (no dA[L] on logits)
-                    if value_grads.get((l, quantity)) is not None:
-                        trace.record(s, "backward", l, f"d{quantity}",
-                                     layout.batch_grad_from_framework(value_grads[l, quantity], m))
-                for name in PARAMETERS:
-                    if f"{name}{l}" in variable_grads:
-                        trace.record(s, "backward", l, f"d{name}",
-                                     layout.parameter_from_framework(f"{name}{l}", variable_grads[f"{name}{l}"],
-                                                                     "keras"))
-            trace.record_named(s, model.params())
-            trace.record_named(s, model.buffers())
-            trace.record_state(s, *model.state(case))
+            values = record_step(trace, s, model, case, m, *model.step(x, y, value_grads=True))
         state = [v for v in model.optimizer.variables if len(v.shape)]
         standardize = keras.backend.standardize_dtype
         trace.dtypes = {

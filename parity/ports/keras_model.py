@@ -372,30 +372,9 @@ def run(port: Port, case: Case, starts: list[Start], source, where: str, timeout
         trace = Trace("your model", X=X, Y=Y, starts=list(starts))
         for s in range(case.steps):
             model.load(starts[s], case)
-            J, values, value_grads, variable_grads = model.step(x, y, value_grads=True)
-            _record(trace, s, case, port, model, slots, J, values, value_grads, variable_grads)
+            keras_adapter.record_step(trace, s, model, case, case.m, *model.step(x, y, value_grads=True),
+                                      absent=port.absent)
     finally:
         for dense, function in zip(port.dense, saved, strict=True):
             dense.activation = function
     return trace
-
-
-def _record(trace: Trace, s: int, case: Case, port: Port, model, slots, J, values, value_grads, variable_grads):
-    to_numpy, m, L = keras_adapter._to_numpy, case.m, case.L
-    values = dict(zip(slots, (to_numpy(v) for v in values), strict=True))
-    grads = dict(zip(slots, (None if g is None else to_numpy(g) for g in value_grads), strict=True))
-    for l, quantity in slots:
-        if not (l == L and quantity in port.absent):
-            trace.record(s, "forward", l, quantity, layout.batch_from_framework(values[l, quantity]))
-    trace.record(s, "cost", None, "J", float(to_numpy(J)))
-    names = [name for name, _ in model.named_variables()]
-    variable_grads = dict(zip(names, (to_numpy(g) for g in variable_grads), strict=True))
-    for l in range(L, 0, -1):
-        for quantity in ("A", "Z"):  # no dA[L] where the loss reads the logits (TensorFlow's sigmoid and softmax)
-            if grads.get((l, quantity)) is not None and not (l == L and f"d{quantity}" in port.absent):
-                trace.record(s, "backward", l, f"d{quantity}", layout.batch_grad_from_framework(grads[l, quantity], m))
-        for name in ("W", "b"):
-            trace.record(s, "backward", l, f"d{name}",
-                         layout.parameter_from_framework(f"{name}{l}", variable_grads[f"{name}{l}"], "keras"))
-    trace.record_named(s, model.params())
-    trace.record_state(s, *model.state(case))
