@@ -153,3 +153,7 @@ def test_a_quantity_the_model_did_not_produce_and_nothing_declares_absent_is_mis
     assert [x.status for x in outcome.results].count("missing") == 1
     assert set(outcome.absent) == {"A[2]", "dA[2]"}
     assert "did not produce" in render.human(outcome)
+    # every format says so, and the JSON is strict (a missing quantity's error is infinite: written as "inf")
+    assert "did not produce" in render.markdown(outcome) and "did not produce" in render.html(outcome)
+    document = json.loads(render.WRITERS["json"][1](outcome), parse_constant=pytest.fail)
+    assert document["first_divergence"]["status"] == "missing" and document["first_divergence"]["ulps"] == "inf"

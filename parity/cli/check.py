@@ -84,6 +84,7 @@ def _check_models(args, files) -> int:
     import json
 
     from parity.ports import checker, pairs, render
+    from parity.report.document import json_safe
 
     names = {"model": args.model, "loss": args.loss_object, "optimizer": args.optimizer, "step": args.step}
     if len(files) == 1:
@@ -93,5 +94,6 @@ def _check_models(args, files) -> int:
         raise ValueError("--out writes one model's check; a port check prints to the terminal (--format human or "
                          "json)")
     pair = pairs.check_pair(*files, steps=args.steps, m=args.m, names=names, timeout=args.step_timeout)
-    print(json.dumps(pairs.as_json(pair), indent=1, default=float) if "json" in args.format else pairs.human(pair))
+    print(json.dumps(json_safe(pairs.as_json(pair)), indent=1, allow_nan=False, default=float)
+          if "json" in args.format else pairs.human(pair))
     return 0 if pair.faithful else 1

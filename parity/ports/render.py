@@ -12,11 +12,22 @@ from pathlib import Path
 from parity.compare import Result
 from parity.learner.render import COLOURS, emit_check, status_grid
 from parity.ports.checker import PortCheck
+from parity.report.document import json_safe
 
 
 def _where(r: Result) -> str:
     layer = f"[{r.layer}]" if r.layer is not None else ""
     return f"step {r.step}, {r.stage}, {r.quantity}{layer}"
+
+
+def _divergence(r: Result) -> str:
+    """Both values at the worst element and the error against the tolerance, or, where nothing was compared (a
+    missing quantity, a shape error), the reason."""
+    if r.actual_value is None:
+        return f"{r.note}"
+    at = f" at index {tuple(r.worst_index)}" if r.worst_index else ""
+    return (f"yours {r.actual_value:.6g}, reference {r.expected_value:.6g}{at}, {r.ulps:.3g} ulps of the step's "
+            f"error scale against a tolerance of {r.budget_ulps:g}")
 
 
 def human(outcome: PortCheck) -> str:
@@ -36,11 +47,7 @@ def human(outcome: PortCheck) -> str:
     elif first is None:
         lines.append(f"PASS: every quantity your model computes matches the reference ({total}).")
     else:
-        at = f" at index {tuple(first.worst_index)}" if first.worst_index else ""
-        values = (f"yours {first.actual_value:.6g}, reference {first.expected_value:.6g}{at}, "
-                  if first.actual_value is not None else f"{first.note}; ")
-        lines.append(f"FAIL: first divergence at {_where(first)}: {values}{first.ulps:.3g} ulps of the step's error "
-                     f"scale against a tolerance of {first.budget_ulps:g} ({total}).")
+        lines.append(f"FAIL: first divergence at {_where(first)}: {_divergence(first)} ({total}).")
     for s in outcome.causes:
         lines += [f"  cause: {s.text}.", f"  fix: {s.bug.fix}."]
     if first is not None and not outcome.causes:
@@ -98,8 +105,7 @@ def markdown(outcome: PortCheck) -> str:
     lines = [f"# parity check: {outcome.path.name}: {verdict(outcome)}", "", outcome.summary, ""]
     if outcome.first is not None:
         r = outcome.first
-        lines += [f"First divergence at {_where(r)}: yours {r.actual_value:.6g}, reference {r.expected_value:.6g}, "
-                  f"{r.ulps:.3g} ulps of the step's error scale against a tolerance of {r.budget_ulps:g}.", ""]
+        lines += [f"First divergence at {_where(r)}: {_divergence(r)}.", ""]
     lines += [f"- **{label}**: {text}" for label, text in _cause_lines(outcome)]
     lines += ["", "| step | stage | quantity | status | max abs error | ulps |", "|---|---|---|---|---|---|"]
     for r in outcome.results:
@@ -116,8 +122,7 @@ def html(outcome: PortCheck, standalone: bool = True) -> str:
              f"<p>{e(outcome.summary)}</p>"]
     if outcome.first is not None:
         r = outcome.first
-        parts.append(f"<p><b>First divergence at {e(_where(r))}</b>: yours {r.actual_value:.6g}, reference "
-                     f"{r.expected_value:.6g}, {r.ulps:.3g} ulps against a tolerance of {r.budget_ulps:g}.</p>")
+        parts.append(f"<p><b>First divergence at {e(_where(r))}</b>: {e(_divergence(r))}.</p>")
     parts += [f"<p><b>{e(label)}</b>: {e(text)}</p>" for label, text in _cause_lines(outcome)]
     parts.append(status_grid(outcome.results))
     body = "\n".join(parts)
@@ -128,7 +133,8 @@ def html(outcome: PortCheck, standalone: bool = True) -> str:
 
 
 def _dumps(outcome: PortCheck) -> str:
-    return json.dumps(as_json(outcome), indent=1, default=float)
+    """Strict JSON: a missing quantity's infinite error is written as the string "inf" (``json_safe``)."""
+    return json.dumps(json_safe(as_json(outcome)), indent=1, allow_nan=False, default=float)
 
 
 WRITERS = {"md": ("check.md", markdown), "html": ("check.html", html),
