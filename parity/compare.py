@@ -35,6 +35,8 @@ allowed error as a fraction of E (budget * eps).
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 
 import numpy as np
@@ -47,8 +49,8 @@ from parity.trace import Key, Trace, computation_order
 # from best to worst: a verdict is its worst result
 STATUSES = ("pass", "explained", "uninformative", "missing", "fail")
 FAILING = ("missing", "fail")  # statuses that locate a divergence (``first_divergence``)
-MISSING_NOTE = ("the witness did not produce this quantity, and its registry row (parity.frameworks) does not "
-                "declare it absent")
+MISSING_NOTE = ("the witness did not produce this quantity, and nothing declares it absent (a framework's registry "
+                "row in parity.frameworks; for a model of yours, what the checker read of it)")
 
 
 class AdapterError(ValueError):
@@ -178,13 +180,18 @@ def compare(
     variant: Variant,
     variant_trace: Trace | None = None,
     variant_E: dict[Key, np.ndarray] | None = None,
+    absence: Callable[[Key], str | None] | None = None,
 ) -> list[Result]:
     """One ``Result`` per quantity of the reference's trace, in computation order: a comparison where the
-    witness produced it, ``missing`` where it did not and its registry row declares no absence."""
+    witness produced it, ``missing`` where it did not and nothing declares the absence. ``absence(key)``: the
+    reason the witness lacks ``key``, or None; by default its registry row's (``frameworks.absence``), and for a
+    witness outside the registry (a learner's code, whose checker says which stages it wrote) no missing result."""
     budget = parity_ulps(case.dtype)
     eps = float(np.finfo(np.dtype(case.dtype)).eps)
     rtol = budget * eps
     order = computation_order(case.L, case.steps)
+    if absence is None and framework in frameworks.REGISTRY:
+        absence = functools.partial(frameworks.absence, framework, case)
     _check_keys(framework, actual, textbook, order)
     results = []
     for key in order:
@@ -193,8 +200,7 @@ def compare(
         if key in actual.values:
             results.append(_compare_quantity(case, framework, key, actual, textbook, textbook_E, variant,
                                              variant_trace, variant_E, budget, rtol))
-        # a learner's code (``parity check``) is no registry witness: its checker says which stages it wrote
-        elif framework in frameworks.REGISTRY and frameworks.absence(framework, case, key) is None:
+        elif absence is not None and absence(key) is None:
             results.append(_missing_result(case, framework, key, textbook, budget, rtol))
     return results
 

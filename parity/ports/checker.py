@@ -10,6 +10,7 @@ objects from the reference's state, compare every quantity, and say where it fir
 
 from __future__ import annotations
 
+import functools
 import inspect
 import re
 import warnings
@@ -18,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from parity import conventions
+from parity import conventions, frameworks
 from parity.case import Case
 from parity.compare import Result, compare, first_divergence
 from parity.conventions import TEXTBOOK
@@ -38,7 +39,6 @@ def _seed(framework: str) -> None:
     ``random``), without importing Keras before the file chooses its backend."""
     import random
 
-    import numpy as np
 
     random.seed(0)
     np.random.seed(0)  # noqa: NPY002 - the global generator is what an unseeded file's helpers draw from
@@ -114,9 +114,9 @@ def judge(path: Path, source, port, reader, steps: int = 3, m: int = 8,
     variant_trace = variant_E = None
     if variant.conventions:
         variant_trace, variant_E = reference_trace(case, variant, textbook.starts)
-    results = compare(case, WITNESS, actual, textbook, textbook_E, variant, variant_trace, variant_E)
     absent = {f"{q}[{case.L}]": why for q, why in port.absent.items()}
-    results += _uncompared(case, port, actual, textbook, absent)
+    results = compare(case, WITNESS, actual, textbook, textbook_E, variant, variant_trace, variant_E,
+                      absence=functools.partial(_absence, case, port, absent))
     first = first_divergence(results)
     suspects = port.suspects + _dynamic_suspects(port, source, case, actual, textbook, first)
     causes = [s for s in suspects if s.explains(first)]
@@ -127,26 +127,17 @@ def judge(path: Path, source, port, reader, steps: int = 3, m: int = 8,
                                         if issubclass(w.category, UserWarning))))
 
 
-def _uncompared(case: Case, port, actual, textbook, absent: dict) -> list[Result]:
-    """The reference's quantities the user's model did not produce: a reason where the model (``port.absent``) or
-    its framework's registry row declares one (added to ``absent``), else a ``missing`` result, which fails: a
-    quantity nobody computed is no pass."""
-    from parity import frameworks
-    from parity.compare import _missing_result
-    from parity.tolerance import parity_ulps
-
-    missing = []
-    budget = parity_ulps(case.dtype)
-    for key in textbook.values:
-        if key in actual.values or (key.layer == case.L and key.quantity in port.absent):
-            continue
-        reason = frameworks.absence(port.framework, case, key)
-        if reason is not None:
-            absent.setdefault(f"{key.quantity}[{key.layer}]" if key.layer is not None else key.quantity, reason)
-        else:
-            missing.append(_missing_result(case, WITNESS, key, textbook, budget,
-                                           budget * float(np.finfo(np.dtype(case.dtype)).eps)))
-    return missing
+def _absence(case: Case, port, absent: dict, key: Key) -> str | None:
+    """Why the user's model lacks ``key``: its own declaration (``port.absent``: a logits loss leaves no A[L]), or
+    its framework's registry row's (Keras on TensorFlow has no dA[L] under a cross-entropy), added to ``absent``
+    to be listed; None where nothing declares it, which makes it a missing result: a quantity nobody computed is
+    no pass."""
+    if key.layer == case.L and key.quantity in port.absent:
+        return port.absent[key.quantity]
+    reason = frameworks.absence(port.framework, case, key)
+    if reason is not None:
+        absent.setdefault(f"{key.quantity}[{key.layer}]" if key.layer is not None else key.quantity, reason)
+    return reason
 
 
 def _step_line(port) -> str:
