@@ -32,7 +32,7 @@ def _judged(outcome, expected: dict) -> None:
     if expected["verdict"] == "pass":
         assert outcome.passed, render.human(outcome)
         assert [s.bug.id for s in outcome.suspects] == ([expected["suspect"]] if "suspect" in expected else [])
-        assert set(expected.get("conventions", ())) <= {c["id"] for c in outcome.conventions}
+        assert {c["id"] for c in outcome.conventions} == set(expected.get("conventions", ()))  # none, for most
         return
     assert not outcome.passed
     r = outcome.first
@@ -58,8 +58,10 @@ def test_each_port_pair_is_judged_and_its_differences_attributed(name):
     assert pair.faithful == expected["faithful"], pairs.human(pair)
     assert pair.copied  # each file draws its own weights: the second is started from the first's
     assert [s["setting"] for s in pair.settings] == expected["settings"]
-    assert set(expected["attribution"]) <= set(pair.attribution), pair.attribution
-    assert all(key.startswith("convention of") for key in pair.attribution) or not expected["faithful"]
+    assert set(pair.attribution) == set(expected["attribution"]), pair.attribution
+    whys = {s["setting"]: s["why"] for s in pair.settings}
+    for setting, reason in expected.get("why", {}).items():  # what a differing setting is put down to
+        assert reason in whys[setting], whys[setting]
 
 
 def test_a_faithful_model_compares_every_quantity_it_computes_and_says_what_it_does_not():
@@ -118,7 +120,11 @@ def test_keras_models_on_the_other_backends_in_their_own_process(backend):
         assert record["framework"] == f"keras-{backend}"
         if expected["verdict"] == "fail":
             assert [c["id"] for c in record["causes"]] == [expected["cause"]]
-        assert set(expected.get("conventions", ())) <= {c["id"] for c in record["conventions"]}
+            first = record["first_divergence"]
+            layer = f"[{first['layer']}]" if first["layer"] is not None else ""
+            assert f"step {first['step']}, {first['stage']}, {first['quantity']}{layer}" == expected["first"]
+        else:
+            assert {c["id"] for c in record["conventions"]} == set(expected.get("conventions", ())), name
 
 
 def test_md_html_and_json_files_are_written_with_the_cause(tmp_path, capsys):
