@@ -68,12 +68,20 @@ TECHNIQUE_NORMWISE = 1e-10
 # it still catches a mask drawn with ``> keep_prob`` (a keep rate of 0.2, 12 standard deviations away) or at 0.5.
 DROPOUT_KEEP_RATE_P = 1e-6
 
+# The exact two-sided test sums the probabilities of the counts at most as likely as the one seen. Two counts of
+# equal probability (Binomial(4, 1/2)'s 0 and 4) get pmf values computed by different products, equal only to a few
+# roundings of float64; this relative slack, far above those (1e-16 each) and far below the gap between unequal
+# probabilities of neighbouring counts, lets a tie count as a tie.
+BINOMIAL_TIE_RTOL = 1e-9
+
 # A framework model's training step without zero_grad() (parity check on a model, ``parity.ports.diagnoses``): its
 # gradient at step s is the reference's plus its own at step s - 1, since .grad sums over backward calls. The
 # diagnosis holds where the two differ by at most this many ulps of the dtype, normwise against the sum's largest
-# element: each term carries the parity bound's rounding (16 ulps of its error scale) and the sum one more. A
-# diagnosis, not a verdict: the quantity has failed already; this only decides whether the missing zero_grad()
-# is named as its cause.
+# element: each term carries the parity bound's rounding (16 ulps of its error scale) and the sum one more, 33;
+# doubled to 64 because the terms' error scales may exceed the sum's largest element where the two steps'
+# gradients partly cancel. The alternatives are off by a whole term (a gradient not summed, or summed twice), far
+# beyond it. A diagnosis, not a verdict: the quantity has failed already; this only decides whether the missing
+# zero_grad() is named as its cause.
 ACCUMULATED_GRADIENT_ULPS = 64
 
 # A Keras model's layers, applied one after another by the checker's probe (``parity.ports.keras_model``), must give

@@ -29,7 +29,7 @@ import numpy as np
 import reference
 from parity.compare import measure
 from parity.learner.results import LearnerCrash
-from parity.tolerance import DROPOUT_KEEP_RATE_P, TECHNIQUE_NORMWISE
+from parity.tolerance import BINOMIAL_TIE_RTOL, DROPOUT_KEEP_RATE_P, TECHNIQUE_NORMWISE
 
 LAYERS = (4, 5, 3, 1)  # the network every technique is checked on (the course's is 2-20-3-1; any works)
 ACTIVATIONS = ("relu", "relu", "sigmoid")
@@ -252,7 +252,7 @@ def _check_dropout_forward(call, function: Callable, name: str) -> TechniqueResu
 def binomial_two_sided(k: int, n: int, p: float) -> float:
     """P(a Binomial(n, p) count at most as likely as k): the exact two-sided test's p-value."""
     pmf = [math.comb(n, i) * p ** i * (1 - p) ** (n - i) for i in range(n + 1)]
-    return min(1.0, sum(q for q in pmf if q <= pmf[k] * (1 + 1e-9)))
+    return min(1.0, sum(q for q in pmf if q <= pmf[k] * (1 + BINOMIAL_TIE_RTOL)))
 
 
 def _judge_keep_rate(result: TechniqueResult, masks: dict) -> bool:

@@ -95,7 +95,6 @@ def suspect(id_: str, where: str, line: str, **details) -> Suspect:
     return Suspect(BUGS[id_], where, line, tuple(details.items()))
 
 
-# How to make the framework compute the course's formula, per convention id (``parity.conventions``).
 def accumulated_gradients(actual, textbook, key, previous_key, dtype: str) -> bool:
     """Whether the gradient at ``key`` is the reference's plus the same quantity one step before (the user's own,
     ``previous_key``): what a training step without ``zero_grad()`` computes, as .grad sums over backward calls.
