@@ -16,6 +16,7 @@ applies the user's optimizer, as ``Model.fit``'s train step does.
 
 from __future__ import annotations
 
+import inspect
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -30,8 +31,8 @@ from parity.ports.loading import failed_lines, line_of
 from parity.tolerance import PORT_CHAIN_RTOL
 from parity.trace import Start, Trace
 
-SUPPORTED = ("Dense layers, each with an activation (relu, sigmoid, tanh, softmax, leaky_relu, linear) or followed "
-             "by an Activation, ReLU, LeakyReLU or Softmax layer")
+SUPPORTED = (f"Dense layers, each with an activation ({', '.join(keras_adapter.ACTIVATIONS)}) or followed by an "
+             f"Activation, ReLU, LeakyReLU or Softmax layer")
 LOSS_NAMES = {"categorical_crossentropy": "CategoricalCrossentropy", "binary_crossentropy": "BinaryCrossentropy",
               "sparse_categorical_crossentropy": "SparseCategoricalCrossentropy", "mse": "MeanSquaredError",
               "mean_squared_error": "MeanSquaredError"}
@@ -92,9 +93,9 @@ class Port:
 
 def _activation_of(function) -> tuple[str, dict]:
     name = getattr(function, "__name__", type(function).__name__)
-    if name == "leaky_relu":
-        return "leaky_relu", {"slope": 0.2}  # keras.activations.leaky_relu(x, negative_slope=0.2)
-    if name in ("relu", "sigmoid", "tanh", "softmax", "linear"):
+    if name == "leaky_relu":  # its default slope, read from the function the model holds
+        return "leaky_relu", {"slope": float(inspect.signature(function).parameters["negative_slope"].default)}
+    if name in keras_adapter.ACTIVATIONS:  # the names the grid's Keras adapter builds
         return name, {}
     raise PortError(f"the activation {name!r} is not one the reference has ({SUPPORTED})")
 

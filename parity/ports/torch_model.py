@@ -33,7 +33,7 @@ import numpy as np
 from parity import layout
 from parity.case import Case, batch, dropout_masks
 from parity.environment import require
-from parity.implementations.torch import _Model
+from parity.implementations.torch import _dropped, _Model, _np
 from parity.ports.diagnoses import PortError, Suspect, suspect
 from parity.ports.loading import failed_lines, line_of
 from parity.trace import Start, Trace
@@ -108,7 +108,7 @@ def _instances(namespace: dict, kind) -> dict:
     return {name: value for name, value in namespace.items() if not name.startswith("_") and isinstance(value, kind)}
 
 
-def _one(found: dict, role: str, flag: str, preferred: tuple[str, ...], where: str, what: str, failed: str = ""):
+def _one(found: dict, flag: str, preferred: tuple[str, ...], where: str, what: str, failed: str = ""):
     if len(found) == 1:
         return next(iter(found.items()))
     for name in preferred:
@@ -137,15 +137,15 @@ def find(namespace: dict, where: str, model=None, loss=None, optimizer=None, ste
     tops = {n: v for n, v in modules.items()
             if not any(v is not other and any(v is m for m in other.modules()) for other in modules.values())}
     found = {"model": _named(namespace, model, nn.Module, "--model", where, "a torch.nn.Module") if model else
-             _one(tops, "model", "--model", ("model", "net", "network"), where, "torch.nn.Module with a Linear layer",
+             _one(tops, "--model", ("model", "net", "network"), where, "torch.nn.Module with a Linear layer",
                   failed_lines(skipped))}
     found["loss"] = (_named(namespace, loss, nn.modules.loss._Loss, "--loss-object", where, "a torch.nn loss module")
-                     if loss else _one(_instances(namespace, nn.modules.loss._Loss), "loss", "--loss-object",
+                     if loss else _one(_instances(namespace, nn.modules.loss._Loss), "--loss-object",
                                        ("loss_fn", "criterion", "loss"), where, "torch.nn loss module",
                                        failed_lines(skipped)))
     found["optimizer"] = (_named(namespace, optimizer, torch.optim.Optimizer, "--optimizer", where,
                                  "a torch.optim optimizer") if optimizer else
-                          _one(_instances(namespace, torch.optim.Optimizer), "optimizer", "--optimizer",
+                          _one(_instances(namespace, torch.optim.Optimizer), "--optimizer",
                                ("optimizer", "opt"), where, "torch.optim optimizer", failed_lines(skipped)))
     found["step"] = _step_function(namespace, step, where)
     return found
@@ -196,6 +196,15 @@ def _module_activation(module, nn) -> tuple[str, dict] | None:
     return None
 
 
+def _default_slope(function) -> float:
+    """The negative slope a leaky ReLU function takes when none is given, read from its signature (not typed here,
+    so a release that changes it is read as it is); torch.nn.functional.leaky_relu's for a builtin or a method."""
+    try:
+        return inspect.signature(function).parameters["negative_slope"].default
+    except (TypeError, ValueError, KeyError):
+        return inspect.signature(_torch().nn.functional.leaky_relu).parameters["negative_slope"].default
+
+
 def _function_activation(node) -> tuple[str, dict] | None:
     name = getattr(node.target, "__name__", str(node.target))
     if name not in _FUNCTIONS:
@@ -203,7 +212,7 @@ def _function_activation(node) -> tuple[str, dict] | None:
     base = _FUNCTIONS[name]
     details = {}
     if base == "leaky_relu":
-        slope = node.kwargs.get("negative_slope", node.args[1] if len(node.args) > 1 else 0.01)
+        slope = node.kwargs.get("negative_slope", node.args[1] if len(node.args) > 1 else _default_slope(node.target))
         details["slope"] = float(slope)
     if base in ("softmax", "log_softmax"):
         details["dim"] = node.kwargs.get("dim", node.args[1] if len(node.args) > 1 else None)
@@ -277,9 +286,7 @@ def _chain(model, where: str):
         elif node.op == "call_method":
             if node.target in _PASSTHROUGH:
                 continue
-            activation = (_FUNCTIONS[node.target], {"dim": node.kwargs.get("dim", node.args[1] if len(node.args) > 1
-                                                                            else None)}
-                          if "softmax" in node.target else {}) if node.target in _FUNCTIONS else None
+            activation = _function_activation(node)
             if activation is None:
                 raise PortError(f"{where}: the forward calls the tensor method .{node.target}(); the checker reads "
                                 f"{SUPPORTED}")
@@ -558,7 +565,7 @@ def _recorder(port: Port):
             identity, and the check remembers that it met one."""
             layer = port.dropouts.get(target)
             if layer is not None and self.fetch_attr(target).training:
-                return args[0] * self.masks[layer].div(port.keep_prob)
+                return _dropped(args[0], self.masks[layer], port.keep_prob)
             if layer is not None:
                 self.eval_dropout = True
             return super().call_module(target, args, kwargs)
@@ -578,7 +585,6 @@ class _Seen:
     """What one step showed: the first loss value, and the gradients when ``optimizer.step()`` began."""
 
     J: object = None
-    loss_input: object = None
     grads: dict = field(default_factory=dict)
     stepped: bool = False
 
@@ -594,7 +600,7 @@ def _installed(port: Port, recorder, seen: list):
 
     def on_loss(module, inputs, output):
         if seen[-1].J is None:
-            seen[-1].J, seen[-1].loss_input = output.detach().clone(), inputs[0]
+            seen[-1].J = output.detach().clone()
 
     def on_step(optimizer, args, kwargs):
         if not seen[-1].stepped:
@@ -625,7 +631,7 @@ def _grads(port: Port, recorder) -> dict:
     return out
 
 
-def _targets(port: Port, case: Case, Y: np.ndarray):
+def _targets(port: Port, Y: np.ndarray):
     """Y as a user gives it: class indices for cross-entropy (torch's usual targets), else (m, n) floats."""
     torch = _torch()
     if port.loss == "categorical_crossentropy":
@@ -699,7 +705,7 @@ def run(port: Port, case: Case, starts: list[Start], source, where: str, timeout
     torch = _torch()
     X, Y = batch(case)
     x = torch.from_numpy(layout.batch_to_framework(X))
-    y = _targets(port, case, Y)
+    y = _targets(port, Y)
     adapter = _Model(port.linears, [], port.loss_fn, port.takes_logits, port.optimizer)
     trace = Trace("your model", X=X, Y=Y, starts=list(starts))
     recorder, seen = _recorder(port), []
@@ -724,10 +730,6 @@ def run(port: Port, case: Case, starts: list[Start], source, where: str, timeout
     if recorder.eval_dropout and not any(x.bug.id == "dropout_in_eval_mode" for x in port.suspects):
         port.suspects.append(suspect("dropout_in_eval_mode", where, port.eval_line))
     return trace
-
-
-def _np(tensor) -> np.ndarray:
-    return tensor.detach().cpu().numpy()
 
 
 def _record(trace: Trace, s: int, case: Case, port: Port, outputs: dict, seen: _Seen, adapter) -> None:
