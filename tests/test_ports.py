@@ -166,3 +166,20 @@ def test_a_quantity_the_model_did_not_produce_and_nothing_declares_absent_is_mis
     assert "did not produce" in render.markdown(outcome) and "did not produce" in render.html(outcome)
     document = json.loads(render.WRITERS["json"][1](outcome), parse_constant=pytest.fail)
     assert document["first_divergence"]["status"] == "missing" and document["first_divergence"]["ulps"] == "inf"
+
+
+def test_a_comparison_that_could_not_have_failed_makes_the_check_uninformative_not_a_pass(monkeypatch):
+    """A planted error scale 1e20 times too wide on db: every db would accept zeros, so the check of a faithful
+    model is UNINFORMATIVE (not passed, nothing diverges), in the terminal and the JSON."""
+    real = checker.reference_trace
+
+    def wide(*args, **kwargs):
+        trace, E = real(*args, **kwargs)
+        return trace, {k: v * 1e20 if k.quantity == "db" else v for k, v in E.items()}
+
+    monkeypatch.setattr(checker, "reference_trace", wide)
+    outcome = checker.check(PORTS / "torch" / "faithful_sequential.py")
+    assert outcome.first is None and not outcome.passed and outcome.verdict == "uninformative"
+    assert {r.quantity for r in outcome.results if r.status == "uninformative"} == {"db"}
+    assert render.human(outcome).splitlines()[1].startswith("UNINFORMATIVE")
+    assert json.loads(render.WRITERS["json"][1](outcome))["passed"] is False

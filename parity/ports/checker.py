@@ -14,6 +14,7 @@ import functools
 import inspect
 import re
 import warnings
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,7 +22,7 @@ import numpy as np
 
 from parity import conventions, frameworks
 from parity.case import Case
-from parity.compare import Result, compare, first_divergence
+from parity.compare import Result, compare, first_divergence, verdict
 from parity.conventions import TEXTBOOK
 from parity.harness import reference_trace, runtime_defaults
 from parity.learner.source import LearnerError, Skipped
@@ -63,14 +64,17 @@ class PortCheck:
     warnings: list[str] = field(default_factory=list)  # what the framework warned about, while the model ran
 
     @property
+    def verdict(self) -> str:
+        """The worst status of its results (``compare.verdict``, as a grid case's framework): an uninformative
+        comparison is no pass here either."""
+        return verdict(self.results)
+
+    @property
     def passed(self) -> bool:
-        return self.first is None and not any(r.status == "uninformative" for r in self.results)
+        return self.verdict in ("pass", "explained")
 
     def counts(self) -> dict:
-        out = {}
-        for r in self.results:
-            out[r.status] = out.get(r.status, 0) + 1
-        return out
+        return dict(Counter(r.status for r in self.results))
 
 
 def load(path, names: dict | None = None):

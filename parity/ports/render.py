@@ -96,9 +96,8 @@ def _cause_lines(outcome: PortCheck) -> list[tuple[str, str]]:
 
 
 def verdict(outcome: PortCheck) -> str:
-    if outcome.first is not None:
-        return "FAIL"
-    return "UNINFORMATIVE" if outcome.counts().get("uninformative") else "PASS"
+    """PASS (explained conventions included), UNINFORMATIVE or FAIL (a failed or missing quantity)."""
+    return {"pass": "PASS", "explained": "PASS", "uninformative": "UNINFORMATIVE"}.get(outcome.verdict, "FAIL")
 
 
 def markdown(outcome: PortCheck) -> str:
