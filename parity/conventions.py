@@ -350,8 +350,8 @@ CONVENTIONS: list[Convention] = [
         "keras.activations.leaky_relu has its own default, 0.2), jax.nn.leaky_relu {jax[leaky_relu_slope]}, the "
         "reference 0.01. Name the slope "
         "('leaky_relu(0.2)') to compare like with like.",
-        remedy=("give the slope explicitly (nn.LeakyReLU(0.01), keras LeakyReLU(negative_slope=0.01)): the defaults"
-                " are torch 0.01, Keras's layer 0.3, its activation 0.2"),
+        remedy=("give the slope explicitly (nn.LeakyReLU(0.01), keras.layers.LeakyReLU(negative_slope=0.01)): each "
+                "library's default is its own"),
     ),
 ]
 

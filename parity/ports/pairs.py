@@ -20,6 +20,9 @@ from pathlib import Path
 
 import numpy as np
 
+from parity.conventions import with_defaults
+from parity.frameworks import REGISTRY
+from parity.harness import runtime_defaults
 from parity.ports import checker, render
 from parity.ports.diagnoses import PortError
 from parity.tolerance import PORT_SETTING_RTOL
@@ -30,12 +33,16 @@ FIELDS = ("layer_dims", "activations", "loss", "optimizer", "learning_rate", "be
 _DECAY = ("coupled weight decay (wd W added to the gradient: torch's SGD, Adam and RMSprop weight_decay, Keras's "
           "kernel_regularizer L2) against decoupled (W <- W - lr wd W beside the step: torch's AdamW, Keras's "
           "optimizers' weight_decay): the same map for plain SGD, a different update for Adam and RMSprop")
-DEFAULTS = {  # what a framework gives a setting nobody typed, for the attribution of a difference
+DEFAULTS = {  # what a framework gives a setting nobody typed, for the attribution of a difference: each library's
+    # value as installed ({torch[...]}: ``runtime_defaults``, filled in by ``conventions.with_defaults``)
     "leaky_relu": "leaky ReLU's default slope differs between frameworks (leaky-relu-default-slope): torch's "
-                  "nn.LeakyReLU 0.01, Keras's LeakyReLU layer 0.3, its leaky_relu activation 0.2; give it explicitly",
-    "epsilon": "the optimizers' default epsilon differs: torch 1e-8 (Adam, RMSprop), Keras 1e-7; give it explicitly "
-               "(and for Adam, Keras's epsilon is epsilon-hat: keras-adam-epsilon-hat)",
-    "beta2": "RMSprop's decay defaults differ: torch's alpha 0.99, Keras's rho 0.9; give it explicitly",
+                  "nn.LeakyReLU {torch[leaky_relu_slope]}, Keras's LeakyReLU layer {keras[leaky_relu_slope]}, its "
+                  "leaky_relu activation 0.2; give it explicitly",
+    "epsilon": "the optimizers' default epsilon differs: torch {torch[adam_epsilon]} (Adam; RMSprop "
+               "{torch[rmsprop_epsilon]}), Keras {keras[adam_epsilon]} (RMSprop {keras[rmsprop_epsilon]}); give it "
+               "explicitly (and for Adam, Keras's epsilon is epsilon-hat: keras-adam-epsilon-hat)",
+    "beta2": "RMSprop's decay defaults differ: torch's alpha {torch[rmsprop_alpha]}, Keras's rho "
+             "{keras[rmsprop_rho]}; give it explicitly",
     "lambd": _DECAY,
     "weight_decay": _DECAY,
     "learning_rate": "the learning rates differ (Keras holds its rate as a float32: a rounding of at most 6e-8 "
@@ -62,8 +69,9 @@ def _float32_rounding(a, b) -> bool:
     return isinstance(a, float) and isinstance(b, float) and a != 0 and abs(a - b) <= PORT_SETTING_RTOL * abs(a)
 
 
-def settings(first, second) -> list[dict]:
-    """The differences between the two cases' settings, each with why it may differ."""
+def settings(first, second, defaults: dict) -> list[dict]:
+    """The differences between the two cases' settings, each with why it may differ; ``defaults``: {family:
+    runtime defaults} of the two sides' frameworks."""
     out = []
     for name in FIELDS:
         a, b = getattr(first, name), getattr(second, name)
@@ -75,7 +83,7 @@ def settings(first, second) -> list[dict]:
             leaky = all(str(a[l - 1]).startswith("leaky_relu") and str(b[l - 1]).startswith("leaky_relu")
                         for l in layers)
             why = DEFAULTS["leaky_relu"] if leaky else why
-        out.append({"setting": name, "first": a, "second": b, "why": why})
+        out.append({"setting": name, "first": a, "second": b, "why": with_defaults(why, defaults)})
     return out
 
 
@@ -109,7 +117,9 @@ def check_pair(first_path, second_path, *, steps: int = 3, m: int = 8, names: di
     counts: dict = {}
     _attribute(first_path.name, a, counts)
     _attribute(second_path.name, b, counts)
-    return PairCheck(a, b, copied, (port_a.initializer(), port_b.initializer()), settings(a.case, b.case), counts)
+    defaults = {REGISTRY[side.framework].family: runtime_defaults(side.framework) for side in (a, b)}
+    return PairCheck(a, b, copied, (port_a.initializer(), port_b.initializer()), settings(a.case, b.case, defaults),
+                     counts)
 
 
 def human(pair: PairCheck) -> str:
