@@ -4,7 +4,7 @@ and a change in a rung's record shows on the page."""
 import json
 
 from parity import baseline
-from tools.release_ladder import KEPT, LADDER, PAGE, TOP, rungs
+from tools.release_ladder import CERTIFIED, KEPT, LADDER, PAGE, TOP, rungs
 from tools.releases_page import render
 
 
@@ -20,6 +20,14 @@ def test_every_rung_is_kept_and_records_the_releases_it_moved():
         for package, version in pins.items():
             assert environment[package.removesuffix("-cpu")].split("+")[0] == version, (name, package)
         assert environment["python"] == certified["python"], f"{name} ran on another Python than the certified set"
+
+
+def test_the_ladders_top_is_the_certified_set_that_ships():
+    """The page's top record is a copy made beside the rungs (another machine's, so that a moved error is a
+    release's): its Python and every laddered package must still be the shipped certified baseline's."""
+    top, shipped = baseline.read(TOP)["environment"], baseline.read(CERTIFIED)["environment"]
+    for key in ["python", *(package.removesuffix("-cpu") for package in LADDER)]:
+        assert top[key] == shipped[key], f"docs/releases/certified.json is stale in {key}: rerun the ladder"
 
 
 def _with(record: dict, **changes) -> dict:
