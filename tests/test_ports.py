@@ -183,3 +183,20 @@ def test_a_comparison_that_could_not_have_failed_makes_the_check_uninformative_n
     assert {r.quantity for r in outcome.results if r.status == "uninformative"} == {"db"}
     assert render.human(outcome).splitlines()[1].startswith("UNINFORMATIVE")
     assert json.loads(render.WRITERS["json"][1](outcome))["passed"] is False
+
+
+def test_a_keras_model_is_read_as_a_fresh_process_runs_its_file_whatever_floatx_this_one_set():
+    """Keras's floatx is process-wide: a model file is loaded with Keras's default (float32), as when it runs as a
+    script, and this process's setting is back afterwards."""
+    from parity.implementations.keras import floatx
+
+    with floatx("float64"):
+        outcome = checker.check(PORTS / "keras" / "faithful_sequential.py")
+        assert outcome.case.dtype == "float32" and outcome.passed, render.human(outcome)
+        assert require_keras().config.floatx() == "float64"
+
+
+def require_keras():
+    from parity.environment import require
+
+    return require("keras")

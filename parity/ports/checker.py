@@ -86,12 +86,13 @@ def load(path, names: dict | None = None):
                         f"keras); no framework import found")
     reader = READERS[framework]
     _seed(framework)
-    try:
-        source = loading.load_model_file(path)
-    except LearnerError as error:
-        raise PortError(str(error)) from None
-    with source.importable():
-        return source, reader.read(source, path.name, names), reader
+    with reader.loading():  # as in a fresh process running the file (Keras's floatx float32)
+        try:
+            source = loading.load_model_file(path)
+        except LearnerError as error:
+            raise PortError(str(error)) from None
+        with source.importable():
+            return source, reader.read(source, path.name, names), reader
 
 
 def check(path, *, steps: int = 3, m: int = 8, names: dict | None = None,

@@ -360,8 +360,19 @@ def _targets(port: Port, Y: np.ndarray):
     return keras.ops.convert_to_tensor(layout.batch_to_framework(Y))
 
 
+def loading():
+    """The state a file starts from when it runs as a script: Keras's default floatx, float32, whatever this
+    process set before (a file that sets its own floatx keeps it for the variables it builds)."""
+    return keras_adapter.floatx("float32")
+
+
 def run(port: Port, case: Case, starts: list[Start], source, where: str, timeout: float = 0) -> Trace:
     """The user's layers, loss and optimizer, step s from ``starts[s]``, through the Keras adapter's step."""
+    with keras_adapter.floatx(port.dtype):  # the optimizer's state and the loss compute in the model's dtype
+        return _run(port, case, starts, where)
+
+
+def _run(port: Port, case: Case, starts: list[Start], where: str) -> Trace:
     keras = _keras()
     X, Y = batch(case)
     x = keras.ops.convert_to_tensor(layout.batch_to_framework(X))

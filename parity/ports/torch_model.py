@@ -22,6 +22,7 @@ own mask comes from torch's generator and cannot be given); one in eval mode run
 from __future__ import annotations
 
 import ast
+import contextlib
 import inspect
 import signal
 import threading
@@ -698,6 +699,11 @@ def _take_step(port: Port, source, where: str, x, y, timeout: float) -> None:
         raise
     except Exception as error:  # noqa: BLE001 - the user's code failed: say where, in their file
         raise PortError(f"{where}: {port.names['step']} raised {describe_exception(error, source)}") from None
+
+
+def loading():
+    """The state a file starts from when it runs as a script: nothing to set for torch here."""
+    return contextlib.nullcontext()
 
 
 def run(port: Port, case: Case, starts: list[Start], source, where: str, timeout: float = STEP_TIMEOUT) -> Trace:
